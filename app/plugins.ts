@@ -1,0 +1,6 @@
+/** The plugins a standard hub runs, in start order. */
+import type { HubPlugin } from '../hub/api/index.js';
+
+export function builtinPlugins(): HubPlugin<unknown>[] {
+  return [];
+}

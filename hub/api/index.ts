@@ -1,0 +1,6 @@
+/** The public contract that plugins, detectors and the UI import. Nothing else in hub/ is public. */
+export * from './devices.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './plugin.js';
+export * from './roles.js';

@@ -1,0 +1,150 @@
+/**
+ * The plugin contract. A plugin is an integration with the outside world (a camera family, MQTT
+ * sensors, an alarm receiving centre) or a detector. Constructors do nothing; `start` receives
+ * everything the plugin may use; `stop` releases every timer, socket, listener and child process.
+ */
+import type { ZodType } from 'zod';
+import type { CameraDevice, SensorDevice } from './devices.js';
+import type { AlertKind, Disposer, EventBus, HealthStatus } from './events.js';
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface HealthReporter {
+  /** Report this component's health; shows in /api/health and as a `health.changed` event. */
+  report(status: HealthStatus, message: string, details?: Record<string, unknown>): void;
+}
+
+/** A small persistent key-value store scoped to one plugin (SQLite underneath). */
+export interface KeyValueStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface MqttLink {
+  readonly connected: boolean;
+  publish(topic: string, payload: string | Buffer, options?: { retain?: boolean; qos?: 0 | 1 | 2 }): Promise<void>;
+  /** Subscribe to a topic filter; the handler gets every matching message. */
+  subscribe(filter: string, owner: string, handler: (topic: string, payload: Buffer) => void): Promise<Disposer>;
+}
+
+export interface DeviceRegistry {
+  sensors(): SensorDevice[];
+  sensor(id: string): SensorDevice | undefined;
+  cameras(): CameraDevice[];
+  camera(id: string): CameraDevice | undefined;
+  /** Called after any device is added, changed or removed. */
+  onChange(owner: string, listener: () => void): Disposer;
+}
+
+/** A video source resolved by a camera plugin (ONVIF or plain RTSP) for the recorder to ingest. */
+export interface CameraStreams {
+  cameraId: string;
+  mainUrl: string;
+  subUrl: string | null;
+  snapshotUrl: string | null;
+  /** Credentials kept apart from the URLs so the recorder can redact them from every log line. */
+  username: string | null;
+  password: string | null;
+}
+
+export interface DiscoveredCamera {
+  address: string;
+  port: number;
+  name: string;
+  hardware: string | null;
+  xaddr: string;
+}
+
+export interface CameraRegistry {
+  /** Hand a resolved stream set to the recorder. Returns a disposer that stops ingest. */
+  attach(streams: CameraStreams): Disposer;
+  /** A camera plugin offers discovery to the installer (ONVIF WS-Discovery). */
+  provideDiscovery(owner: string, discover: (timeoutMs: number) => Promise<DiscoveredCamera[]>): Disposer;
+}
+
+export interface Frame {
+  cameraId: string;
+  ts: number;
+  width: number;
+  height: number;
+  format: 'rgb24' | 'gray';
+  data: Uint8Array;
+}
+
+export interface FrameSource {
+  /** Low-resolution raw frames at the camera's detect rate, from the same ffmpeg that records. */
+  subscribe(cameraId: string, owner: string, listener: (frame: Frame) => void): Disposer;
+}
+
+/** An alert ready to leave the home: what the consent gate allowed, nothing more. */
+export interface OutboundAlert {
+  alertId: string;
+  kind: AlertKind;
+  /** `restore` closes a condition (e.g. tamper restored); `link_test` is a periodic keep-alive. */
+  phase: 'alarm' | 'restore';
+  createdAt: number;
+  zone: string | null;
+  /** Present only when the victim consented to sharing the location. */
+  location: string | null;
+  /** Present only when the victim consented to sharing a snapshot / a clip link. */
+  snapshotUrl: string | null;
+  clipUrl: string | null;
+  text: string;
+}
+
+export type DeliveryResult = { ok: true; acknowledged: boolean; detail: string } | { ok: false; retryable: boolean; detail: string };
+
+export interface AlertChannel {
+  id: string;
+  /** Police channels (an ARC) are gated by consent; local ones (home automation) are not. */
+  police: boolean;
+  deliver(alert: OutboundAlert, signal: AbortSignal): Promise<DeliveryResult>;
+  /** Installer's "send test signal". */
+  test?(signal: AbortSignal): Promise<DeliveryResult>;
+}
+
+export interface AlertChannels {
+  register(channel: AlertChannel): Disposer;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface HubServices {
+  mqtt: MqttLink;
+  devices: DeviceRegistry;
+  cameras: CameraRegistry;
+  frames: FrameSource;
+  alerts: AlertChannels;
+  clock: Clock;
+}
+
+export interface PluginContext<C> {
+  bus: EventBus;
+  log: Logger;
+  config: Readonly<C>;
+  store: KeyValueStore;
+  signal: AbortSignal;
+  health: HealthReporter;
+  services: HubServices;
+  /** A folder this plugin may write to (inside the hub's data folder). */
+  dataDir: string;
+}
+
+export interface HubPlugin<C = unknown> {
+  readonly id: string;
+  /** Validates this plugin's section of the config file (`plugins.<id>`). */
+  readonly configSchema: ZodType<C>;
+  start(ctx: PluginContext<C>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type PluginFactory = () => HubPlugin<unknown>;

@@ -1,0 +1,229 @@
+/**
+ * The hub: opens storage, starts the broker link, the modules and the plugins, then serves HTTP.
+ * `stop()` undoes it in reverse and always completes (each step's failure is logged, not thrown).
+ */
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { AlertChannelRegistry } from './alerts/channels.js';
+import { describeError } from './api/errors.js';
+import type { Clock, HubPlugin, HubServices, Logger } from './api/plugin.js';
+import { AuditLog } from './audit/audit-log.js';
+import { Accounts } from './auth/accounts.js';
+import { HubEventBus } from './bus/event-bus.js';
+import type { HubConfig } from './config/schema.js';
+import type { HubCore, HubModule } from './core.js';
+import { HubDeviceRegistry } from './devices/registry.js';
+import { EventLog } from './events/event-log.js';
+import { HealthRegistry } from './health/health.js';
+import { addSystemProbes } from './health/probes.js';
+import { registerCoreRoutes } from './http/core-routes.js';
+import { createRegistrar } from './http/routes.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger } from './log/logger.js';
+import { type FfmpegInfo, resolveFfmpeg } from './media/ffmpeg.js';
+import { coreModules } from './modules.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/broker.js';
+import { HubMqttLink } from './mqtt/link.js';
+import { PluginHost } from './plugins-host/plugin-host.js';
+import { CameraAttachments, FrameHub } from './recorder/attachments.js';
+import { Database } from './storage/database.js';
+import { migrate } from './storage/migrate.js';
+
+export const HUB_VERSION = '0.1.0';
+
+export interface HubOptions {
+  config: Readonly<HubConfig>;
+  plugins?: HubPlugin<unknown>[];
+  /** Replace the built-in module list (tests start only what they need). */
+  modules?: HubModule[];
+  log?: Logger;
+  dataDir?: string;
+  uiDir?: string | null;
+  clock?: Clock;
+  /** Called with the one-time setup code when the hub makes one. */
+  onSetupCode?: (code: string, url: string) => void;
+}
+
+export function resolveDataDir(config: Readonly<HubConfig>, explicit?: string): string {
+  return resolve(explicit ?? config.dataDir ?? process.env.SANCTUARY_DATA_DIR ?? './data');
+}
+
+export class Hub {
+  core!: HubCore;
+  url = '';
+  private db: Database | null = null;
+  private broker: EmbeddedBroker | null = null;
+  private mqtt: HubMqttLink | null = null;
+  private http: FastifyInstance | null = null;
+  private eventLog: EventLog | null = null;
+  private pluginHost: PluginHost | null = null;
+  private readonly startedModules: HubModule[] = [];
+  private stopping: Promise<void> | null = null;
+  readonly log: Logger;
+  readonly bus: HubEventBus;
+  readonly health: HealthRegistry;
+
+  constructor(private readonly opts: HubOptions) {
+    this.log = opts.log ?? createLogger({ level: opts.config.log.level });
+    const clock = opts.clock ?? { now: () => Date.now() };
+    this.bus = new HubEventBus(this.log.child({ module: 'bus' }), clock);
+    this.health = new HealthRegistry(this.bus, () => clock.now());
+  }
+
+  async start(): Promise<{ url: string; setupCode: string | null }> {
+    const { config } = this.opts;
+    const clock = this.opts.clock ?? { now: () => Date.now() };
+    const dataDir = resolveDataDir(config, this.opts.dataDir);
+    await mkdir(dataDir, { recursive: true });
+    const log = this.log;
+
+    const cameraAttachments = new CameraAttachments(log.child({ module: 'cameras' }));
+    const frameHub = new FrameHub(log.child({ module: 'frames' }));
+    const alertChannels = new AlertChannelRegistry();
+    // Plugin configs are validated before anything is opened: a bad config never half-starts.
+    this.pluginHost = new PluginHost(this.opts.plugins ?? [], {
+      bus: this.bus,
+      log,
+      health: this.health,
+      dataDir,
+      pluginConfig: config.plugins,
+    });
+    this.pluginHost.validate();
+
+    this.db = await Database.open(join(dataDir, 'sanctuary.db'));
+    await migrate(this.db);
+    this.health.set('database', 'ok', `sqlite3 WAL at ${join(dataDir, 'sanctuary.db')}`);
+    const audit = new AuditLog(this.db, () => clock.now());
+    const accounts = new Accounts(this.db, audit, {
+      sessionTtlMs: config.http.sessionTtlMinutes * 60_000,
+      loginAttempts: config.http.loginAttempts,
+      loginWindowMs: config.http.loginWindowMinutes * 60_000,
+      now: () => clock.now(),
+    });
+    const devices = new HubDeviceRegistry(this.db, log.child({ module: 'devices' }));
+    await devices.load();
+    for (const s of config.sensors) await devices.upsertSensor(s);
+    for (const c of config.cameras) await devices.upsertCamera(c);
+    this.eventLog = new EventLog(this.db, log.child({ module: 'event-log' }));
+    this.eventLog.attach(this.bus);
+
+    let ffmpeg: FfmpegInfo | null = null;
+    try {
+      ffmpeg = await resolveFfmpeg(config.ffmpeg.path);
+      this.health.set('ffmpeg', 'ok', `ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`, {
+        path: ffmpeg.path,
+        version: ffmpeg.version,
+        origin: ffmpeg.origin,
+      });
+    } catch (err) {
+      this.health.set('ffmpeg', 'failed', describeError(err));
+    }
+
+    let mqttUrl = config.mqtt.url;
+    if (!mqttUrl) {
+      this.broker = await startEmbeddedBroker({
+        ...config.mqtt.embedded,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+        log: log.child({ module: 'broker' }),
+      });
+      mqttUrl = this.broker.url;
+    }
+    this.mqtt = new HubMqttLink(
+      mqttUrl,
+      { username: config.mqtt.username, password: config.mqtt.password },
+      log.child({ module: 'mqtt' }),
+      this.health.reporter('broker'),
+    );
+    await this.mqtt.connect();
+
+    this.http = await createHttpServer({
+      accounts,
+      log: log.child({ module: 'http' }),
+      uiDir: this.opts.uiDir ?? null,
+    });
+    const http = createRegistrar(this.http);
+    const services: HubServices = {
+      mqtt: this.mqtt,
+      devices,
+      cameras: cameraAttachments,
+      frames: frameHub,
+      alerts: alertChannels,
+      clock,
+    };
+    const modulesByName = new Map<string, HubModule>();
+    this.core = {
+      config,
+      dataDir,
+      db: this.db,
+      bus: this.bus,
+      log,
+      clock,
+      health: this.health,
+      audit,
+      accounts,
+      devices,
+      eventLog: this.eventLog,
+      http,
+      mqtt: this.mqtt,
+      mqttUrl,
+      cameraAttachments,
+      frameHub,
+      alertChannels,
+      services,
+      ffmpeg,
+      module: <T extends HubModule>(name: string) => modulesByName.get(name) as T | undefined,
+    };
+    addSystemProbes(this.health, dataDir, clock);
+    registerCoreRoutes(this.core, HUB_VERSION);
+
+    for (const m of this.opts.modules ?? coreModules()) {
+      await m.start(this.core);
+      this.startedModules.push(m);
+      modulesByName.set(m.name, m);
+    }
+
+    await this.pluginHost.startAll({ db: this.db, services });
+
+    await this.http.listen({ host: config.http.host, port: config.http.port });
+    const addr = this.http.server.address() as AddressInfo;
+    const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    this.health.set('http', 'ok', `listening on ${config.http.host}:${addr.port}`);
+
+    const setupCode = await accounts.ensureSetupCode();
+    if (setupCode) this.opts.onSetupCode?.(setupCode, this.url);
+    this.bus.emit('hub.started', { source: 'hub', version: HUB_VERSION });
+    log.info({ url: this.url, dataDir, mqtt: this.broker ? 'embedded' : 'external' }, 'hub started');
+    return { url: this.url, setupCode };
+  }
+
+  stop(reason = 'stop requested'): Promise<void> {
+    if (!this.stopping) this.stopping = this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    this.bus.emit('hub.stopping', { source: 'hub', reason });
+    const step = async (name: string, fn: () => Promise<void> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ step: name, err: describeError(err) }, 'error while stopping');
+      }
+    };
+    await step('http', () => this.http?.close());
+    await step('plugins', () => this.pluginHost?.stopAll());
+    while (this.startedModules.length > 0) {
+      const m = this.startedModules.pop();
+      if (m) await step(`module ${m.name}`, () => m.stop());
+    }
+    await step('mqtt', () => this.mqtt?.close());
+    await step('broker', () => this.broker?.close());
+    await step('event-log', () => this.eventLog?.close());
+    await step('database', () => this.db?.close());
+    this.log.info({ reason }, 'hub stopped');
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The in-process event bus. Listeners are isolated: one that throws (or rejects) is logged with
+ * its owner and never stops the others or the emitter.
+ */
+import { randomUUID } from 'node:crypto';
+import { describeError } from '../api/errors.js';
+import type { Disposer, EventBus, EventInput, EventMap, EventName, Listener } from '../api/events.js';
+import type { Clock, Logger } from '../api/plugin.js';
+
+type AnyListener = (name: EventName, event: EventMap[EventName]) => void | Promise<void>;
+
+interface Entry {
+  owner: string;
+  fn: (event: unknown) => void | Promise<void>;
+}
+
+export class HubEventBus implements EventBus {
+  private readonly listeners = new Map<EventName, Set<Entry>>();
+  private readonly anyListeners = new Set<{ owner: string; fn: AnyListener }>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly clock: Clock = { now: () => Date.now() },
+  ) {}
+
+  emit<K extends EventName>(name: K, payload: EventInput<K>): EventMap[K] {
+    const event = {
+      ...payload,
+      ts: payload.ts ?? this.clock.now(),
+      correlationId: payload.correlationId ?? randomUUID(),
+    } as EventMap[K];
+    for (const entry of this.listeners.get(name) ?? []) {
+      this.call(entry.owner, name, () => entry.fn(event));
+    }
+    for (const entry of this.anyListeners) {
+      this.call(entry.owner, name, () => entry.fn(name, event));
+    }
+    return event;
+  }
+
+  on<K extends EventName>(name: K, owner: string, listener: Listener<K>): Disposer {
+    let set = this.listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    const entry: Entry = { owner, fn: listener as (event: unknown) => void };
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+    };
+  }
+
+  onAny(owner: string, listener: AnyListener): Disposer {
+    const entry = { owner, fn: listener };
+    this.anyListeners.add(entry);
+    return () => {
+      this.anyListeners.delete(entry);
+    };
+  }
+
+  /** Wait for the next event of a kind that matches (used by tests and the CLI). */
+  next<K extends EventName>(name: K, predicate: (e: EventMap[K]) => boolean = () => true, timeoutMs = 10_000): Promise<EventMap[K]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${name}`));
+      }, timeoutMs);
+      const off = this.on(name, 'bus.next', (e) => {
+        if (!predicate(e)) return;
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      });
+    });
+  }
+
+  private call(owner: string, name: EventName, fn: () => void | Promise<void>): void {
+    try {
+      const r = fn();
+      if (r && typeof (r as Promise<void>).then === 'function') {
+        (r as Promise<void>).then(undefined, (err: unknown) => this.report(owner, name, err));
+      }
+    } catch (err) {
+      this.report(owner, name, err);
+    }
+  }
+
+  private report(owner: string, name: EventName, err: unknown): void {
+    this.log.error({ owner, event: name, err: describeError(err) }, 'event listener failed');
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `sanctuary demo`: a simulated home on this machine. The hub runs for real (database, broker,
+ * HTTP) with simulated hardware: a doorbell camera streaming a bundled clip over RTSP, Zigbee2MQTT
+ * door and window sensors, a siren, and an alarm receiving centre. A demo owner account with a
+ * random password is made so the UI can be opened at once.
+ */
+import { join } from 'node:path';
+import { resolveDataDir } from '../app.js';
+import { randomToken } from '../auth/passwords.js';
+import { validateConfig } from '../config/load.js';
+import { CONFIG_VERSION, type HubConfigInput } from '../config/schema.js';
+import { demoParts } from '../sim/demo-parts.js';
+import type { Composition } from './run.js';
+import { runHub } from './start.js';
+
+export async function runDemo(opts: { composition: Composition; dataDir?: string | undefined }): Promise<number> {
+  const parts = demoParts();
+  const raw: HubConfigInput & { plugins: Record<string, unknown> } = {
+    version: CONFIG_VERSION,
+    http: { host: '127.0.0.1', port: Number(process.env.PORT ?? 8080) },
+    mqtt: { embedded: { host: '127.0.0.1', port: Number(process.env.SANCTUARY_MQTT_PORT ?? 1883) } },
+    home: { name: 'Demo home', address: '1 Example Street, Exampletown', coordinates: '51.5007,-0.1246' },
+    plugins: {},
+  };
+  for (const p of parts) await p.configure?.(raw);
+  const config = validateConfig(raw);
+  const dataDir = opts.dataDir ?? join(resolveDataDir(config), 'demo');
+  const say = (text: string) => process.stdout.write(`${text}\n`);
+  return runHub({
+    config,
+    composition: opts.composition,
+    dataDir,
+    afterStart: async (hub) => {
+      const accounts = hub.core.accounts;
+      const password = randomToken(9);
+      if ((await accounts.mode()) !== 'active') {
+        await accounts.createUser({ username: 'demo-owner', password, displayName: 'Demo owner', role: 'owner', createdBy: null });
+        say(`\nDemo owner account: demo-owner / ${password}  (random, made for this demo only)`);
+      } else {
+        say('\nDemo owner account exists from an earlier run (its password was printed then; delete the demo data folder to start over).');
+      }
+      say(`Open ${hub.url} in a browser. Health: ${hub.url}/api/health\n`);
+      const undo: Array<() => Promise<void>> = [];
+      for (const p of parts) {
+        undo.push(await p.start({ hub, mqttUrl: hub.core.mqttUrl, log: hub.log.child({ demo: p.name }), dataDir, say }));
+        say(`[demo] ${p.name} running`);
+      }
+      hub.bus.onAny('demo-print', (name, event) => {
+        if (
+          name.startsWith('sensor.') ||
+          name.startsWith('alarm.') ||
+          name.startsWith('person.') ||
+          name.startsWith('clip.') ||
+          name.startsWith('alert.') ||
+          name.startsWith('camera.')
+        ) {
+          const { ts, source, correlationId, ...rest } = event as unknown as Record<string, unknown>;
+          say(`[hub] ${new Date(ts as number).toISOString().slice(11, 19)} ${name} ${JSON.stringify(rest).slice(0, 160)}`);
+        }
+      });
+      return async () => {
+        for (const u of undo.reverse()) await u();
+      };
+    },
+  });
+}

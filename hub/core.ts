@@ -1,0 +1,47 @@
+/** What hub modules (alarm, recorder, consent, evidence, ...) are given when they start. */
+
+import type { AlertChannelRegistry } from './alerts/channels.js';
+import type { EventBus } from './api/events.js';
+import type { Clock, HubServices, Logger } from './api/plugin.js';
+import type { AuditLog } from './audit/audit-log.js';
+import type { Accounts } from './auth/accounts.js';
+import type { HubConfig } from './config/schema.js';
+import type { HubDeviceRegistry } from './devices/registry.js';
+import type { EventLog } from './events/event-log.js';
+import type { HealthRegistry } from './health/health.js';
+import type { RouteRegistrar } from './http/routes.js';
+import type { FfmpegInfo } from './media/ffmpeg.js';
+import type { HubMqttLink } from './mqtt/link.js';
+import type { CameraAttachments, FrameHub } from './recorder/attachments.js';
+import type { Database } from './storage/database.js';
+
+export interface HubCore {
+  config: Readonly<HubConfig>;
+  dataDir: string;
+  db: Database;
+  bus: EventBus;
+  log: Logger;
+  clock: Clock;
+  health: HealthRegistry;
+  audit: AuditLog;
+  accounts: Accounts;
+  devices: HubDeviceRegistry;
+  eventLog: EventLog;
+  http: RouteRegistrar;
+  mqtt: HubMqttLink;
+  mqttUrl: string;
+  cameraAttachments: CameraAttachments;
+  frameHub: FrameHub;
+  alertChannels: AlertChannelRegistry;
+  services: HubServices;
+  ffmpeg: FfmpegInfo | null;
+  /** Another module by name (modules start in order, so only earlier ones are there). */
+  module<T extends HubModule>(name: string): T | undefined;
+}
+
+/** A concern inside the hub (no vendor knowledge). Registers its routes in `start`. */
+export interface HubModule {
+  readonly name: string;
+  start(core: HubCore): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,324 @@
+/** Routes every hub has: health, setup, sign-in, sessions, invites, API tokens, devices, events. */
+import { z } from 'zod';
+import { NotFoundError } from '../api/errors.js';
+import type { EventMap, EventName } from '../api/events.js';
+import type { Role } from '../api/roles.js';
+import { MIN_PASSWORD_LENGTH } from '../auth/accounts.js';
+import { cameraSeedSchema, sensorSeedSchema } from '../config/devices-schema.js';
+import type { HubCore } from '../core.js';
+import { publicCamera } from '../devices/registry.js';
+import { SESSION_COOKIE } from './server.js';
+
+const username = z
+  .string()
+  .trim()
+  .min(2)
+  .max(64)
+  .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
+const password = z.string().min(MIN_PASSWORD_LENGTH, `use at least ${MIN_PASSWORD_LENGTH} characters`).max(256);
+const ALL: readonly Role[] = ['owner', 'installer', 'police', 'advocate'];
+
+/** API-token scopes an owner may grant (Homebridge and other local integrations). */
+export const TOKEN_SCOPES = ['alarm:read', 'alarm:arm', 'alarm:disarm', 'sensors:read', 'events:read', 'cameras:snapshot'] as const;
+
+/** Which events each role sees on the live feed. */
+export function eventVisibleTo(role: Role, name: EventName): boolean {
+  if (role === 'owner') return true;
+  if (role === 'installer')
+    return name.startsWith('sensor.') || name.startsWith('camera.') || name.startsWith('health.') || name === 'button.pressed';
+  return false;
+}
+
+export function registerCoreRoutes(core: HubCore, version: string): void {
+  const { http, accounts, health, devices, config } = core;
+
+  http.publicRoute({
+    method: 'GET',
+    url: '/api/health',
+    access: { public: true },
+    handler: async () => ({ version, ...(await health.snapshot()) }),
+  });
+
+  http.publicRoute({
+    method: 'GET',
+    url: '/api',
+    access: { public: true },
+    handler: async () => ({
+      name: 'sanctuary',
+      version,
+      mode: await accounts.mode(),
+      home: config.home.name,
+    }),
+  });
+
+  http.publicRoute({
+    method: 'POST',
+    url: '/api/setup',
+    access: { public: true },
+    body: z.strictObject({
+      code: z.string().min(4).max(64),
+      username,
+      password,
+      displayName: z.string().trim().min(1).max(100),
+      role: z.enum(['owner', 'installer']).default('owner'),
+    }),
+    handler: async ({ body, req }) => {
+      accounts.limiter.check('setup', req.ip);
+      try {
+        return { user: await accounts.claim(body) };
+      } catch (err) {
+        accounts.limiter.fail('setup', req.ip);
+        throw err;
+      }
+    },
+  });
+
+  http.publicRoute({
+    method: 'POST',
+    url: '/api/auth/login',
+    access: { public: true },
+    body: z.strictObject({
+      username: z.string().min(1).max(64),
+      password: z.string().min(1).max(256),
+    }),
+    handler: async ({ body, req, reply }) => {
+      const { token, session } = await accounts.login(body.username, body.password, req.ip);
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: config.http.secureCookies,
+        path: '/',
+        expires: new Date(session.expiresAt),
+      });
+      return {
+        user: session.user,
+        csrfToken: session.csrfToken,
+        expiresAt: session.expiresAt,
+      };
+    },
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/auth/logout',
+    access: { roles: ALL },
+    handler: async ({ req, reply, session }) => {
+      const token = req.cookies[SESSION_COOKIE];
+      if (token) await accounts.logout(token, session.user.id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/session',
+    access: { roles: ALL },
+    handler: ({ session }) => ({
+      user: session.user,
+      csrfToken: session.csrfToken,
+      expiresAt: session.expiresAt,
+    }),
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/invites',
+    access: { roles: ['owner', 'installer'] },
+    body: z.strictObject({
+      role: z.enum(['police', 'advocate', 'installer']),
+      displayName: z.string().trim().min(1).max(100),
+    }),
+    handler: async ({ body, session }) => ({
+      code: await accounts.invite(session.user, body.role, body.displayName),
+    }),
+  });
+
+  http.publicRoute({
+    method: 'POST',
+    url: '/api/invites/accept',
+    access: { public: true },
+    body: z.strictObject({
+      code: z.string().min(4).max(64),
+      username,
+      password,
+    }),
+    handler: async ({ body, req }) => {
+      accounts.limiter.check('invite', req.ip);
+      try {
+        return { user: await accounts.acceptInvite(body) };
+      } catch (err) {
+        accounts.limiter.fail('invite', req.ip);
+        throw err;
+      }
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/users',
+    access: { roles: ['owner'] },
+    handler: async () => ({ users: await accounts.users() }),
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/installer/handover',
+    access: { roles: ['installer'] },
+    handler: async ({ session }) => ({
+      ownerCode: await accounts.handover(session.user.id),
+    }),
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/tokens',
+    access: { roles: ['owner'] },
+    handler: async ({ session }) => ({
+      tokens: await accounts.listApiTokens(session.user.id),
+      scopes: TOKEN_SCOPES,
+    }),
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/tokens',
+    access: { roles: ['owner'] },
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(64),
+      scopes: z.array(z.enum(TOKEN_SCOPES)).min(1),
+    }),
+    handler: async ({ body, session }) => ({
+      token: await accounts.issueApiToken(session.user.id, body.name, body.scopes),
+    }),
+  });
+
+  http.route({
+    method: 'DELETE',
+    url: '/api/tokens/:id',
+    access: { roles: ['owner'] },
+    params: z.strictObject({ id: z.string().min(1).max(64) }),
+    handler: async ({ params, session }) => {
+      await accounts.revokeApiToken(session.user.id, params.id);
+    },
+  });
+
+  // Devices: the installer sets them up; the owner may review and change them after handover.
+  http.route({
+    method: 'GET',
+    url: '/api/devices',
+    access: { roles: ['owner', 'installer'], scope: 'sensors:read' },
+    handler: () => ({
+      sensors: devices.sensors(),
+      cameras: devices.cameras().map(publicCamera),
+    }),
+  });
+
+  http.route({
+    method: 'PUT',
+    url: '/api/devices/sensors/:id',
+    access: { roles: ['owner', 'installer'] },
+    params: z.strictObject({ id: z.string() }),
+    body: sensorSeedSchema.omit({ id: true }),
+    handler: async ({ params, body, session }) => {
+      const sensor = await devices.upsertSensor({ ...body, id: params.id });
+      await core.audit.append({
+        action: 'device.sensor_saved',
+        actor: session.user.id,
+        subject: {
+          id: sensor.id,
+          name: sensor.name,
+          smartwater: sensor.smartwater,
+        },
+      });
+      return { sensor };
+    },
+  });
+
+  http.route({
+    method: 'PUT',
+    url: '/api/devices/cameras/:id',
+    access: { roles: ['owner', 'installer'] },
+    params: z.strictObject({ id: z.string() }),
+    body: cameraSeedSchema.omit({ id: true }),
+    handler: async ({ params, body, session }) => {
+      const existing = devices.camera(params.id);
+      // The UI shows a stored password as ******** and sends it back unchanged: keep the real one.
+      const source =
+        body.source.type === 'onvif' && body.source.password === '********' && existing?.source.type === 'onvif'
+          ? { ...body.source, password: existing.source.password }
+          : body.source;
+      const camera = await devices.upsertCamera({
+        ...body,
+        source,
+        id: params.id,
+      });
+      await core.audit.append({
+        action: 'device.camera_saved',
+        actor: session.user.id,
+        subject: { id: camera.id, name: camera.name },
+      });
+      return { camera: publicCamera(camera) };
+    },
+  });
+
+  http.route({
+    method: 'DELETE',
+    url: '/api/devices/:id',
+    access: { roles: ['owner', 'installer'] },
+    params: z.strictObject({ id: z.string() }),
+    handler: async ({ params, session }) => {
+      if (!(await devices.remove(params.id))) throw new NotFoundError(`device ${params.id}`);
+      await core.audit.append({
+        action: 'device.removed',
+        actor: session.user.id,
+        subject: { id: params.id },
+      });
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/events',
+    access: { roles: ['owner', 'installer'], scope: 'events:read' },
+    query: z.strictObject({
+      from: z.coerce.number().int().optional(),
+      to: z.coerce.number().int().optional(),
+      names: z.string().optional(),
+      limit: z.coerce.number().int().min(1).max(5000).optional(),
+      beforeSeq: z.coerce.number().int().optional(),
+    }),
+    handler: async ({ query, session }) => {
+      await core.eventLog.flush();
+      const names = query.names?.split(',').filter(Boolean);
+      const filter: Parameters<typeof core.eventLog.query>[0] = {};
+      if (query.from !== undefined) filter.from = query.from;
+      if (query.to !== undefined) filter.to = query.to;
+      if (names) filter.names = names;
+      if (query.limit !== undefined) filter.limit = query.limit;
+      if (query.beforeSeq !== undefined) filter.beforeSeq = query.beforeSeq;
+      const events = await core.eventLog.query(filter);
+      return {
+        events: events.filter((e) => eventVisibleTo(session.user.role, e.name)),
+      };
+    },
+  });
+
+  // Live event feed over WebSocket, filtered by role.
+  http.fastify.get('/api/ws', { websocket: true, config: { access: { roles: ALL } } }, (socket, req) => {
+    let session: ReturnType<typeof http.authorize>;
+    try {
+      session = http.authorize(req, { roles: ALL });
+    } catch {
+      // Not signed in: close with a policy-violation code the UI understands as "sign in again".
+      socket.close(4401, 'sign in first');
+      return;
+    }
+    const role = session?.user.role ?? 'police';
+    const off = core.bus.onAny('ws-feed', (name: EventName, event: EventMap[EventName]) => {
+      if (!eventVisibleTo(role, name) || socket.readyState !== socket.OPEN) return;
+      socket.send(JSON.stringify({ type: 'event', name, event }));
+    });
+    socket.on('close', off);
+    socket.send(JSON.stringify({ type: 'hello', role }));
+  });
+}

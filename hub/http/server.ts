@@ -1,0 +1,109 @@
+/**
+ * The HTTP server (Fastify): sessions from cookies or bearer tokens, CSRF checks on
+ * state-changing cookie requests, error mapping to `{ error: { code, message } }`, the WebSocket
+ * plugin, and the built UI as static files.
+ */
+import { existsSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { describeError, HubError } from '../api/errors.js';
+import type { Logger } from '../api/plugin.js';
+import type { Accounts } from '../auth/accounts.js';
+import { assertRouteHasAccess } from './routes.js';
+
+export const SESSION_COOKIE = 'sanctuary_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface HttpServerOptions {
+  accounts: Accounts;
+  log: Logger;
+  uiDir: string | null;
+  bodyLimit?: number;
+}
+
+export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    trustProxy: false,
+  });
+  app.decorateRequest('session', null);
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api') || route.url.startsWith('/ws')) assertRouteHasAccess(route.url, route.method, route.config);
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) {
+      req.session = await opts.accounts.sessionFromApiToken(auth.slice(7).trim());
+      if (!req.session) throw new HubError('HUB_ERR_UNAUTHENTICATED', 'that API token is not valid');
+      return;
+    }
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie) req.session = await opts.accounts.sessionFromCookie(cookie);
+    if (req.session && !SAFE_METHODS.has(req.method) && req.url.startsWith('/api')) {
+      const header = req.headers['x-csrf-token'];
+      if (header !== req.session.csrfToken) throw new HubError('HUB_ERR_CSRF', 'missing or wrong X-CSRF-Token header');
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof HubError) {
+      if (err.httpStatus >= 500) opts.log.error({ url: req.url, err: describeError(err) }, 'request failed');
+      else opts.log.info({ url: req.url, method: req.method, code: err.code }, err.message);
+      const retry = err.details?.retryAfterSeconds;
+      if (typeof retry === 'number') reply.header('retry-after', String(retry));
+      return reply.code(err.httpStatus).send({ error: err.toJSON() });
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.statusCode && e.statusCode < 500) {
+      opts.log.info({ url: req.url, code: e.code }, e.message);
+      return reply.code(e.statusCode).send({
+        error: {
+          code: 'HUB_ERR_VALIDATION',
+          message: `request: ${e.message}`,
+        },
+      });
+    }
+    opts.log.error({ url: req.url, err: describeError(err) }, 'unexpected error in request');
+    return reply.code(500).send({
+      error: {
+        code: 'HUB_ERR_INTERNAL',
+        message: 'internal error (see the hub log)',
+      },
+    });
+  });
+
+  if (opts.uiDir && existsSync(opts.uiDir)) {
+    await app.register(fastifyStatic, {
+      root: opts.uiDir,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+    });
+    app.setNotFoundHandler((req, reply) => {
+      if (req.method === 'GET' && !req.url.startsWith('/api') && !req.url.startsWith('/ws')) return reply.sendFile('index.html');
+      return reply.code(404).send({
+        error: {
+          code: 'HUB_ERR_NOT_FOUND',
+          message: `${req.method} ${req.url} not found`,
+        },
+      });
+    });
+  } else {
+    app.setNotFoundHandler((req, reply) =>
+      reply.code(404).send({
+        error: {
+          code: 'HUB_ERR_NOT_FOUND',
+          message: `${req.method} ${req.url} not found`,
+        },
+      }),
+    );
+  }
+  return app;
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+export const recorderConfigSchema = z
+  .strictObject({
+    segmentSeconds: z.number().int().min(2).max(10).default(4),
+    /** Rolling buffer kept for pre-roll. */
+    bufferMinutes: z.number().min(1).max(120).default(10),
+    /** Clips not held as evidence are pruned after this many days. */
+    retentionDays: z.number().min(1).max(3650).default(30),
+    /** Footage may use at most this many bytes (null: no budget beyond the free-space floor). */
+    diskBudgetBytes: z.number().int().positive().nullable().default(null),
+    /** Keep at least this much free on the disk. */
+    minFreeBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(512 * 1024 * 1024),
+    /** A camera unreachable for longer than this raises `camera.offline`. */
+    offlineAfterSeconds: z.number().min(1).max(3600).default(20),
+    rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+  })
+  .prefault({});
+
+export type RecorderConfig = z.infer<typeof recorderConfigSchema>;

@@ -1,0 +1,107 @@
+/**
+ * Simulated Zigbee2MQTT contact sensors and a warning device (siren), publishing and answering
+ * exactly as Zigbee2MQTT does on `<base>/<friendly_name>`. Used by the demo and the tests.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface SimContactSensor {
+  friendlyName: string;
+  contact: boolean;
+  battery: number;
+  tamper: boolean;
+}
+
+export class ZigbeeSim {
+  private client: MqttClient | null = null;
+  readonly sensors = new Map<string, SimContactSensor>();
+  /** Commands the siren received (payloads of `<base>/<siren>/set`). */
+  readonly sirenCommands: Array<{ ts: number; payload: unknown }> = [];
+  private sirenListeners = new Set<(payload: unknown) => void>();
+
+  constructor(
+    private readonly url: string,
+    private readonly baseTopic = 'zigbee2mqtt',
+    private readonly sirenName: string | null = null,
+  ) {}
+
+  async start(): Promise<void> {
+    this.client = await mqtt.connectAsync(this.url, {
+      clientId: `zigbee-sim-${Math.random().toString(16).slice(2, 8)}`,
+      reconnectPeriod: 500,
+    });
+    if (this.sirenName) {
+      const topic = `${this.baseTopic}/${this.sirenName}/set`;
+      this.client.on('message', (t, payload) => {
+        if (t !== topic) return;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(payload.toString());
+        } catch {
+          parsed = payload.toString();
+        }
+        this.sirenCommands.push({ ts: Date.now(), payload: parsed });
+        for (const l of this.sirenListeners) l(parsed);
+      });
+      await this.client.subscribeAsync(topic, { qos: 1 });
+      await this.client.publishAsync(`${this.baseTopic}/${this.sirenName}/availability`, JSON.stringify({ state: 'online' }), {
+        retain: true,
+      });
+    }
+  }
+
+  onSiren(fn: (payload: unknown) => void): () => void {
+    this.sirenListeners.add(fn);
+    return () => this.sirenListeners.delete(fn);
+  }
+
+  addContactSensor(friendlyName: string): SimContactSensor {
+    const s = { friendlyName, contact: true, battery: 97, tamper: false };
+    this.sensors.set(friendlyName, s);
+    return s;
+  }
+
+  /** Publish the sensor's state as Zigbee2MQTT does (contact: true means closed). */
+  async report(friendlyName: string, change: Partial<Omit<SimContactSensor, 'friendlyName'>> = {}): Promise<void> {
+    const s = this.sensors.get(friendlyName) ?? this.addContactSensor(friendlyName);
+    Object.assign(s, change);
+    await this.publishRaw(
+      `${this.baseTopic}/${friendlyName}`,
+      JSON.stringify({
+        contact: s.contact,
+        battery: s.battery,
+        battery_low: s.battery < 15,
+        tamper: s.tamper,
+        linkquality: 120,
+        voltage: 3000,
+      }),
+    );
+  }
+
+  open(friendlyName: string): Promise<void> {
+    return this.report(friendlyName, { contact: false });
+  }
+
+  close(friendlyName: string): Promise<void> {
+    return this.report(friendlyName, { contact: true });
+  }
+
+  async availability(friendlyName: string, online: boolean): Promise<void> {
+    await this.publishRaw(`${this.baseTopic}/${friendlyName}/availability`, JSON.stringify({ state: online ? 'online' : 'offline' }), true);
+  }
+
+  /** A Zigbee2MQTT button press (`action`: single, double, hold, ...). */
+  async press(friendlyName: string, action: string): Promise<void> {
+    await this.publishRaw(`${this.baseTopic}/${friendlyName}`, JSON.stringify({ action, battery: 90, linkquality: 100 }));
+  }
+
+  async publishRaw(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    if (!this.client) throw new Error('zigbee sim not started');
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c) await c.endAsync(true);
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Every schema migration, in order. Each concern adds its own file; numbers are never reused or
+ * edited once released. Ranges: 1-99 core, 100-199 camera/recorder, 200-299 detection,
+ * 300-399 sensors/alarm, 400-499 consent/alerts, 500-599 evidence/audit, 600-699 ui/integrations.
+ */
+import type { Migration } from '../migrate.js';
+import { coreMigrations } from './core.js';
+
+export const MIGRATIONS: readonly Migration[] = [...coreMigrations];
