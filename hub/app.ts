@@ -29,6 +29,7 @@ import { HubMqttLink } from './mqtt/link.js';
 import { PluginHost } from './plugins-host/plugin-host.js';
 import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
+import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
 
 export const HUB_VERSION = '0.1.0';
@@ -172,6 +173,7 @@ export class Hub {
       cameraAttachments,
       frameHub,
       alertChannels,
+      footage: new FootageStore(this.db, () => clock.now()),
       services,
       ffmpeg,
       module: <T extends HubModule>(name: string) => modulesByName.get(name) as T | undefined,

@@ -14,6 +14,7 @@ import type { FfmpegInfo } from './media/ffmpeg.js';
 import type { HubMqttLink } from './mqtt/link.js';
 import type { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import type { Database } from './storage/database.js';
+import type { FootageStore } from './storage/footage.js';
 
 export interface HubCore {
   config: Readonly<HubConfig>;
@@ -33,6 +34,8 @@ export interface HubCore {
   cameraAttachments: CameraAttachments;
   frameHub: FrameHub;
   alertChannels: AlertChannelRegistry;
+  /** Clips and evidence holds (recorder writes, evidence reads). */
+  footage: FootageStore;
   services: HubServices;
   ffmpeg: FfmpegInfo | null;
   /** Another module by name (modules start in order, so only earlier ones are there). */

@@ -307,7 +307,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
   http.fastify.get('/api/ws', { websocket: true, config: { access: { roles: ALL } } }, (socket, req) => {
     let session: ReturnType<typeof http.authorize>;
     try {
-      session = http.authorize(req, { roles: ALL });
+      session = http.authorize(req, { roles: ALL, scope: 'events:read' });
     } catch {
       // Not signed in: close with a policy-violation code the UI understands as "sign in again".
       socket.close(4401, 'sign in first');

@@ -98,3 +98,39 @@ coreMigrations.push({
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
 });
+
+coreMigrations.push({
+  version: 4,
+  name: 'clips and holds',
+  sql: `
+    CREATE TABLE clips (
+      id TEXT PRIMARY KEY,
+      camera_id TEXT NOT NULL,
+      trigger TEXT NOT NULL,
+      path TEXT NOT NULL,
+      sha256 TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      start_ts INTEGER NOT NULL,
+      end_ts INTEGER NOT NULL,
+      snapshot_path TEXT,
+      snapshot_sha256 TEXT,
+      correlation_id TEXT,
+      created_at INTEGER NOT NULL,
+      deleted_at INTEGER,
+      delete_reason TEXT
+    );
+    CREATE INDEX clips_camera_time ON clips(camera_id, start_ts);
+    CREATE TABLE holds (
+      id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      camera_id TEXT,
+      from_ts INTEGER NOT NULL,
+      to_ts INTEGER NOT NULL,
+      ref_id TEXT,
+      created_at INTEGER NOT NULL,
+      released_at INTEGER
+    );
+    CREATE INDEX holds_active ON holds(released_at, from_ts, to_ts);
+  `,
+});
