@@ -5,5 +5,6 @@
  */
 import type { Migration } from '../migrate.js';
 import { coreMigrations } from './core.js';
+import { evidenceMigrations } from './evidence.js';
 
-export const MIGRATIONS: readonly Migration[] = [...coreMigrations];
+export const MIGRATIONS: readonly Migration[] = [...coreMigrations, ...evidenceMigrations];
