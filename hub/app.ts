@@ -45,6 +45,8 @@ export interface HubOptions {
   clock?: Clock;
   /** Called with the one-time setup code when the hub makes one. */
   onSetupCode?: (code: string, url: string) => void;
+  /** How long a plugin may take to start (default 15 s). */
+  pluginStartTimeoutMs?: number;
 }
 
 export function resolveDataDir(config: Readonly<HubConfig>, explicit?: string): string {
@@ -90,6 +92,7 @@ export class Hub {
       health: this.health,
       dataDir,
       pluginConfig: config.plugins,
+      ...(this.opts.pluginStartTimeoutMs ? { startTimeoutMs: this.opts.pluginStartTimeoutMs } : {}),
     });
     this.pluginHost.validate();
 

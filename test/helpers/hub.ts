@@ -29,6 +29,7 @@ export interface TestHubOptions {
   dataDir?: string;
   clock?: HubOptions['clock'];
   uiDir?: string | null;
+  pluginStartTimeoutMs?: number;
   /** Keep the data dir on close (restart tests reopen it). */
   keepDataDir?: boolean;
 }
@@ -58,6 +59,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   };
   if (opts.modules) hubOpts.modules = opts.modules;
   if (opts.clock) hubOpts.clock = opts.clock;
+  if (opts.pluginStartTimeoutMs) hubOpts.pluginStartTimeoutMs = opts.pluginStartTimeoutMs;
   const hub = new Hub(hubOpts);
   let started: { url: string; setupCode: string | null };
   try {
