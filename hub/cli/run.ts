@@ -2,6 +2,8 @@
  * The `sanctuary` command line. The composition root (app/main.ts) passes in the plugins, so the
  * hub itself never imports plugins or detectors.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, describeError, HubError } from '../api/errors.js';
 import type { HubPlugin } from '../api/plugin.js';
@@ -22,7 +24,7 @@ const HELP = `sanctuary: the Sanctuary home-security hub
 Usage: sanctuary <command> [options]
 
 Commands:
-  start            run the hub (default config: ./sanctuary.yaml if present, else embedded defaults)
+  start            run the hub (config: ./sanctuary.yaml, else <data dir>/sanctuary.yaml, else embedded defaults)
   demo             run a simulated home on this machine: doorbell camera, door sensors, siren
   check            preflight: config, ffmpeg, disk, clock, broker
   help             this text
@@ -71,7 +73,11 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   const explicit = values.config ?? process.env.SANCTUARY_CONFIG;
   try {
     if (command === 'demo') return await runDemo({ composition, dataDir: values['data-dir'] });
-    const loaded = await loadConfig(explicit ?? 'sanctuary.yaml', { explicit: explicit !== undefined });
+    // Without --config: ./sanctuary.yaml, else <data dir>/sanctuary.yaml, else embedded defaults.
+    const fallback = existsSync('sanctuary.yaml')
+      ? 'sanctuary.yaml'
+      : join(values['data-dir'] ?? process.env.SANCTUARY_DATA_DIR ?? 'data', 'sanctuary.yaml');
+    const loaded = await loadConfig(explicit ?? fallback, { explicit: explicit !== undefined });
     if (loaded.migratedFrom !== null) {
       process.stderr.write(`sanctuary: config migrated from version ${loaded.migratedFrom}; backup at ${loaded.backupPath}\n`);
     }
