@@ -87,12 +87,14 @@ export interface FrameSource {
 export interface OutboundAlert {
   alertId: string;
   kind: AlertKind;
-  /** `restore` closes a condition (e.g. tamper restored); `link_test` is a periodic keep-alive. */
+  /** `restore` closes a condition (e.g. tamper restored). Link tests are the channel's own business. */
   phase: 'alarm' | 'restore';
   createdAt: number;
   zone: string | null;
   /** Present only when the victim consented to sharing the location. */
   location: string | null;
+  /** The home's coordinates (from `home.coordinates`), under the same consent as `location`. */
+  coordinates: { lat: number; lon: number } | null;
   /** Present only when the victim consented to sharing a snapshot / a clip link. */
   snapshotUrl: string | null;
   clipUrl: string | null;

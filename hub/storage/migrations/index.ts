@@ -4,7 +4,9 @@
  * 300-399 sensors/alarm, 400-499 consent/alerts, 500-599 evidence/audit, 600-699 ui/integrations.
  */
 import type { Migration } from '../migrate.js';
+import { alarmMigrations } from './alarm.js';
+import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
 import { evidenceMigrations } from './evidence.js';
 
-export const MIGRATIONS: readonly Migration[] = [...coreMigrations, ...evidenceMigrations];
+export const MIGRATIONS: readonly Migration[] = [...coreMigrations, ...evidenceMigrations, ...alertsMigrations, ...alarmMigrations];

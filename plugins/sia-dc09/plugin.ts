@@ -1,0 +1,159 @@
+/**
+ * `sia-dc09`: the alarm receiving centre channel. Registers a police channel (`arc`) that sends
+ * each alert the consent gate let through as a SIA-DCS (or ADM-CID) message, and sends NULL
+ * link tests on a schedule so the ARC notices a hub that has gone silent (unplugged, stolen).
+ */
+import { z } from 'zod';
+import { describeError } from '../../hub/api/errors.js';
+import type { AlertChannel, DeliveryResult, Disposer, HubPlugin, OutboundAlert, PluginContext } from '../../hub/api/index.js';
+import { Dc09Client } from './client.js';
+import { cidData, codesFor, extendedData, siaData } from './codes.js';
+import { Dc09Transport } from './transport.js';
+
+const hexOf = (min: number, max: number) => z.string().regex(new RegExp(`^[0-9A-Fa-f]{${min},${max}}$`), `${min}-${max} hex digits`);
+
+export const siaDc09ConfigSchema = z
+  .strictObject({
+    /** Off until the installer sets the ARC account (a hub without an ARC still works locally). */
+    enabled: z.boolean().default(false),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).nullable().default(null),
+    protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    account: hexOf(3, 16).nullable().default(null),
+    receiver: hexOf(1, 6).nullable().default(null),
+    line: hexOf(1, 6).default('1'),
+    /** AES key as 32, 48 or 64 hex digits (AES-128/192/256); null sends in clear. Never logged. */
+    key: z
+      .string()
+      .regex(/^(?:[0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$/, 'AES key must be 32, 48 or 64 hex digits')
+      .nullable()
+      .default(null),
+    format: z.enum(['SIA-DCS', 'ADM-CID']).default('SIA-DCS'),
+    ackTimeoutMs: z.number().int().min(50).max(60_000).default(5_000),
+    /** Seconds between NULL link tests; 0 turns them off. */
+    linkTestSeconds: z.number().min(0).max(86_400).default(90),
+    area: z.number().int().min(0).max(999).default(1),
+    /** Zone numbers by sensor or camera id; others are numbered in id order (sensors 1-99, cameras 101+). */
+    zones: z.record(z.string(), z.number().int().min(0).max(999)).default({}),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.enabled) return;
+    if (c.port === null) ctx.addIssue({ code: 'custom', path: ['port'], message: 'set the ARC port to enable the channel' });
+    if (c.account === null) ctx.addIssue({ code: 'custom', path: ['account'], message: 'set the ARC account to enable the channel' });
+  });
+
+export type SiaDc09Config = z.infer<typeof siaDc09ConfigSchema>;
+
+export const ARC_CHANNEL_ID = 'arc';
+
+export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
+  readonly id = 'sia-dc09';
+  readonly configSchema = siaDc09ConfigSchema;
+  private transport: Dc09Transport | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private disposers: Disposer[] = [];
+  private abort: AbortController | null = null;
+
+  async start(ctx: PluginContext<SiaDc09Config>): Promise<void> {
+    const c = ctx.config;
+    if (!c.enabled || c.port === null || c.account === null) {
+      ctx.health.report('ok', 'no alarm receiving centre configured (channel off)');
+      return;
+    }
+    this.abort = new AbortController();
+    const transport = new Dc09Transport({ host: c.host, port: c.port, protocol: c.protocol, timeoutMs: c.ackTimeoutMs, log: ctx.log });
+    this.transport = transport;
+    const account = c.account.toUpperCase();
+    const client = new Dc09Client({
+      address: { account, receiver: c.receiver?.toUpperCase() ?? null, line: c.line.toUpperCase() },
+      key: c.key ? Buffer.from(c.key, 'hex') : null,
+      transport,
+      clock: ctx.services.clock,
+      store: ctx.store,
+      log: ctx.log,
+      maxNakRounds: 2,
+    });
+    const zoneNumber = (zone: string | null): number => {
+      if (zone === null) return 0;
+      const configured = c.zones[zone];
+      if (configured !== undefined) return configured;
+      const sensors = ctx.services.devices
+        .sensors()
+        .map((s) => s.id)
+        .sort();
+      const si = sensors.indexOf(zone);
+      if (si >= 0) return Math.min(si + 1, 99);
+      const ci = ctx.services.devices
+        .cameras()
+        .map((s) => s.id)
+        .sort()
+        .indexOf(zone);
+      return ci >= 0 ? 101 + ci : 0;
+    };
+    const report = (r: DeliveryResult, what: string) => {
+      if (r.ok) ctx.health.report('ok', `${what} acknowledged by ${c.protocol}://${c.host}:${c.port}`);
+      else ctx.health.report('degraded', `${what} failed: ${r.detail}`);
+    };
+    const channel: AlertChannel = {
+      id: ARC_CHANNEL_ID,
+      police: true,
+      deliver: async (alert: OutboundAlert, signal: AbortSignal) => {
+        const codes = codesFor(alert);
+        const restore = alert.phase === 'restore';
+        const zone = zoneNumber(alert.zone);
+        const data =
+          c.format === 'SIA-DCS'
+            ? siaData(account, restore ? codes.siaRestore : codes.sia, zone, c.area)
+            : cidData(account, codes.cid, restore, zone, c.area);
+        const r = await client.send({ id: c.format, data, extended: extendedData(alert), dedupeKey: alert.alertId }, signal);
+        report(r, `${alert.kind} ${alert.phase}`);
+        return r;
+      },
+      test: async (signal: AbortSignal) => {
+        // A manual test report (SIA RX / Contact ID 601) so the ARC logs the installer's test.
+        const data = c.format === 'SIA-DCS' ? siaData(account, 'RX', 0, c.area) : cidData(account, 601, false, 0, c.area);
+        const r = await client.send({ id: c.format, data, extended: [], dedupeKey: null }, signal);
+        report(r, 'test signal');
+        return r;
+      },
+    };
+    this.disposers.push(ctx.services.alerts.register(channel));
+    ctx.log.info(
+      { receiver: `${c.protocol}://${c.host}:${c.port}`, account, encrypted: c.key !== null, linkTestSeconds: c.linkTestSeconds },
+      'ARC channel ready',
+    );
+    ctx.health.report('ok', `ARC ${c.protocol}://${c.host}:${c.port} account ${account}${c.key ? ' (AES)' : ''}`);
+    if (c.linkTestSeconds > 0) {
+      const signal = this.abort.signal;
+      let running = false;
+      const linkTest = async () => {
+        if (running) return;
+        running = true;
+        try {
+          const r = await client.send({ id: 'NULL', data: '', extended: [], dedupeKey: null }, signal);
+          report(r, 'link test');
+          if (!r.ok) ctx.log.warn({ detail: r.detail }, 'DC-09 link test failed');
+        } catch (err) {
+          ctx.log.error({ err: describeError(err) }, 'DC-09 link test crashed');
+        } finally {
+          running = false;
+        }
+      };
+      this.timer = setInterval(() => void linkTest(), c.linkTestSeconds * 1000);
+      void linkTest();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.abort?.abort();
+    for (const d of this.disposers.splice(0)) d();
+    this.transport?.close();
+    this.transport = null;
+  }
+}
+
+export function siaDc09Plugin(): SiaDc09Plugin {
+  return new SiaDc09Plugin();
+}
