@@ -1,13 +1,10 @@
 import { render } from 'preact';
+import { App } from './app.js';
+import { applyIdentity } from './discreet.js';
+import { installQuickExitKey } from './quick-exit.js';
+import './styles.css';
 
-function App() {
-  return (
-    <main>
-      <h1>Sanctuary</h1>
-      <p>The hub is running.</p>
-    </main>
-  );
-}
-
+applyIdentity();
+installQuickExitKey();
 const root = document.getElementById('app');
 if (root) render(<App />, root);

@@ -1,0 +1,139 @@
+/** The victim's inbox of police footage requests: approve, approve part (chosen clips), or refuse. */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { get, messageOf, post } from '../../api.js';
+import { Check, ErrorText, Field, formatTime, useAction } from '../../components/form.js';
+import { useLiveEvents } from '../../live.js';
+import type { ClipView, PoliceRequestView } from '../../view-types.js';
+
+export const STATUS_WORDS: Record<PoliceRequestView['status'], string> = {
+  pending: 'Waiting for your answer',
+  approved: 'Approved',
+  partial: 'Part approved',
+  refused: 'Refused',
+};
+
+function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
+  const { req } = props;
+  const [note, setNote] = useState('');
+  const [clips, setClips] = useState<ClipView[] | null>(null);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const { busy, error, run } = useAction();
+  const pending = req.status === 'pending';
+  const pickPart = () =>
+    run(async () => {
+      const r = await get<{ clips: ClipView[] }>(`/api/clips?from=${req.fromTs}&to=${req.toTs}`);
+      // Only clips overlapping the window and (when named) the cameras asked for.
+      setClips(
+        r.clips.filter(
+          (c) => c.endTs >= req.fromTs && c.startTs <= req.toTs && (req.cameraIds.length === 0 || req.cameraIds.includes(c.cameraId)),
+        ),
+      );
+    });
+  const decide = (path: 'approve' | 'refuse', body: Record<string, unknown>) =>
+    run(async () => {
+      await post(`/api/requests/${encodeURIComponent(req.id)}/${path}`, body);
+      props.onDone();
+    });
+  return (
+    <li class="card request" data-request={req.id} data-status={req.status}>
+      <h2>
+        {req.crimeReference} · {req.offence}
+      </h2>
+      <dl>
+        <dt>From</dt>
+        <dd>
+          {req.officerName} ({req.officerId}), {req.force}
+        </dd>
+        <dt>Footage asked for</dt>
+        <dd>
+          {formatTime(req.fromTs)} to {formatTime(req.toTs)}
+          {req.cameraIds.length > 0 ? `, cameras: ${req.cameraIds.join(', ')}` : ', all cameras'}
+        </dd>
+        <dt>Why</dt>
+        <dd>{req.reason}</dd>
+        <dt>Status</dt>
+        <dd class={`status status-${req.status}`}>
+          {STATUS_WORDS[req.status]}
+          {req.decidedAt ? ` · ${formatTime(req.decidedAt)}` : ''}
+        </dd>
+      </dl>
+      {pending && (
+        <>
+          <Field label="Note to the officer (optional)" value={note} onValue={setNote} />
+          {clips && (
+            <fieldset>
+              <legend>Choose the clips to share</legend>
+              {clips.length === 0 && <p class="muted">No clips in that time.</p>}
+              {clips.map((c) => (
+                <Check
+                  key={c.id}
+                  label={`${c.cameraId} · ${formatTime(c.startTs)} (${Math.round((c.endTs - c.startTs) / 1000)} s, ${c.trigger})`}
+                  checked={chosen.has(c.id)}
+                  onValue={(v) => {
+                    const next = new Set(chosen);
+                    if (v) next.add(c.id);
+                    else next.delete(c.id);
+                    setChosen(next);
+                  }}
+                />
+              ))}
+            </fieldset>
+          )}
+          <ErrorText error={error} />
+          <div class="actions">
+            {clips ? (
+              <button
+                type="button"
+                class="primary"
+                disabled={busy || chosen.size === 0}
+                onClick={() => decide('approve', { clipIds: [...chosen], ...(note ? { note } : {}) })}
+              >
+                Share {chosen.size} chosen clip{chosen.size === 1 ? '' : 's'}
+              </button>
+            ) : (
+              <>
+                <button type="button" class="primary" disabled={busy} onClick={() => decide('approve', note ? { note } : {})}>
+                  Approve all
+                </button>
+                <button type="button" disabled={busy} onClick={pickPart}>
+                  Approve part…
+                </button>
+              </>
+            )}
+            <button type="button" disabled={busy} onClick={() => decide('refuse', note ? { note } : {})}>
+              Refuse
+            </button>
+          </div>
+        </>
+      )}
+    </li>
+  );
+}
+
+export function RequestsInbox() {
+  const [requests, setRequests] = useState<PoliceRequestView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    get<{ requests: PoliceRequestView[] }>('/api/requests').then(
+      (r) => setRequests(r.requests),
+      (err: unknown) => setError(messageOf(err)),
+    );
+  }, []);
+  useEffect(load, [load]);
+  useLiveEvents(['request.'], load);
+  const pending = (requests ?? []).filter((r) => r.status === 'pending');
+  const decided = (requests ?? []).filter((r) => r.status !== 'pending');
+  return (
+    <>
+      <h1 tabIndex={-1}>Police requests</h1>
+      <p>Police see footage only if you say yes. You can share all of it, some clips, or none.</p>
+      <ErrorText error={error} />
+      {requests && requests.length === 0 && <p class="muted">No requests.</p>}
+      <ul class="plain" data-testid="requests">
+        {[...pending, ...decided].map((r) => (
+          <RequestCard key={r.id} req={r} onDone={load} />
+        ))}
+      </ul>
+    </>
+  );
+}

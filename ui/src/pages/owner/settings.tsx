@@ -1,0 +1,155 @@
+/** The victim's settings: discreet mode, alarm PINs, and who else may use the hub. */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { Role } from '../../../../hub/api/roles.js';
+import { get, messageOf, post, put } from '../../api.js';
+import { Check, ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
+import { isDiscreet, setDiscreet } from '../../discreet.js';
+
+interface UserRow {
+  id: string;
+  username: string;
+  role: Role;
+  displayName: string;
+  disabled: boolean;
+}
+
+const ROLE_WORDS: Record<Role, string> = { owner: 'You', installer: 'Installer', police: 'Police officer', advocate: 'Advocate' };
+
+function Pins() {
+  const [pin, setPin] = useState('');
+  const [duressPin, setDuressPin] = useState('');
+  const [saved, setSaved] = useState(false);
+  const { busy, error, run } = useAction();
+  return (
+    <form
+      class="card"
+      aria-labelledby="pins-h"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          await put('/api/alarm/pins', { pin, duressPin });
+          setPin('');
+          setDuressPin('');
+          setSaved(true);
+        });
+      }}
+    >
+      <h2 id="pins-h">Alarm PINs</h2>
+      <p>
+        The second PIN turns the alarm off like the first, and shows the same screen, but quietly asks for help if you allowed that in "What
+        police are told". Use it if someone makes you turn the alarm off.
+      </p>
+      <Field
+        label="PIN"
+        type="password"
+        inputMode="numeric"
+        autoComplete="off"
+        value={pin}
+        onValue={setPin}
+        required
+        hint="4 to 12 digits."
+      />
+      <Field
+        label="Second (safety) PIN"
+        type="password"
+        inputMode="numeric"
+        autoComplete="off"
+        value={duressPin}
+        onValue={setDuressPin}
+        required
+      />
+      <ErrorText error={error} />
+      {saved && <Notice>PINs saved.</Notice>}
+      <button type="submit" class="primary" disabled={busy}>
+        Save PINs
+      </button>
+    </form>
+  );
+}
+
+function People() {
+  const [users, setUsers] = useState<UserRow[] | null>(null);
+  const [role, setRole] = useState<'police' | 'advocate'>('advocate');
+  const [name, setName] = useState('');
+  const [code, setCode] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
+  const load = useCallback(() => {
+    get<{ users: UserRow[] }>('/api/users').then(
+      (r) => setUsers(r.users),
+      (err: unknown) => console.warn('users', messageOf(err)),
+    );
+  }, []);
+  useEffect(load, [load]);
+  return (
+    <section class="card" aria-labelledby="people-h">
+      <h2 id="people-h">People who can use this hub</h2>
+      <ul class="rows">
+        {(users ?? []).map((u) => (
+          <li key={u.id}>
+            <span class="row-title">{u.displayName}</span>
+            <span class="muted">
+              {ROLE_WORDS[u.role]}
+              {u.disabled ? ' · no longer has access' : ''}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(async () => {
+            const r = await post<{ code: string }>('/api/invites', { role, displayName: name });
+            setCode(r.code);
+            setName('');
+            load();
+          });
+        }}
+      >
+        <h3>Invite someone</h3>
+        <Select
+          label="Their role"
+          value={role}
+          onValue={setRole}
+          options={[
+            ['advocate', 'Advocate (sees only the incident logs you share)'],
+            ['police', 'Police officer (can ask you for footage)'],
+          ]}
+        />
+        <Field label="Their name" value={name} onValue={setName} required />
+        <ErrorText error={error} />
+        <button type="submit" class="primary" disabled={busy}>
+          Make an invite code
+        </button>
+        {code && (
+          <Notice>
+            Give them this one-time code: <strong data-testid="invite-code">{code}</strong>
+          </Notice>
+        )}
+      </form>
+    </section>
+  );
+}
+
+export function SettingsPage() {
+  const [discreet, setDiscreetState] = useState(isDiscreet());
+  return (
+    <>
+      <h1 tabIndex={-1}>Settings</h1>
+      <section class="card" aria-labelledby="discreet-h">
+        <h2 id="discreet-h">Discreet mode</h2>
+        <Check
+          label='Call this app "Notes" on this phone'
+          hint="(tab title, icon and home-screen name)"
+          checked={discreet}
+          onValue={(v) => {
+            setDiscreet(v);
+            setDiscreetState(v);
+          }}
+        />
+        <p class="hint">Press Escape, or the Exit button at the top, to leave at once. The page is replaced by a recipe.</p>
+      </section>
+      <Pins />
+      <People />
+    </>
+  );
+}

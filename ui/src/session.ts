@@ -1,0 +1,19 @@
+/** The signed-in session as the app holds it (the cookie itself is httpOnly and never seen here). */
+import type { SessionUser } from '../../hub/api/roles.js';
+
+export interface AppSession {
+  user: SessionUser;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+export type HubMode = 'setup' | 'installing' | 'handover' | 'active';
+
+export interface HubInfo {
+  name: string;
+  version: string;
+  mode: HubMode;
+  home: string;
+}
+
+export const EXPIRED_NOTICE = 'You were signed out because your session ended. Sign in again when you are ready.';

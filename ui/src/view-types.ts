@@ -1,0 +1,110 @@
+/**
+ * Shapes of API answers the screens read. The hub's modules own these; the UI may only import
+ * types from hub/api, so the answers it relies on are written down here.
+ */
+import type { AlarmState, AlertKind, AlertStatus, ArmMode, SensorKind } from '../../hub/api/events.js';
+
+export interface AlarmSensor {
+  id: string;
+  name: string;
+  location: string;
+  kind: SensorKind;
+  entryRoute: boolean;
+  perimeter: boolean;
+  smartwater: { marked: boolean; kitCode: string | null };
+  open: boolean | null;
+  tamper: boolean;
+  batteryLow: boolean;
+  battery: number | null;
+  online: boolean;
+  lastChange: number | null;
+}
+
+export interface AlarmStatus {
+  state: AlarmState;
+  mode: ArmMode | null;
+  delayEndsAt: number | null;
+  triggeredBy: { name: string; location?: string } | string | null;
+  sirenOn: boolean;
+  sensors: AlarmSensor[];
+}
+
+export interface AlertDelivery {
+  channel: string | null;
+  status: AlertStatus;
+  detail: string;
+  ts: number;
+}
+
+export interface AlertView {
+  id: string;
+  kind: AlertKind;
+  status: AlertStatus;
+  createdAt: number;
+  sentAt?: number | null;
+  acknowledgedAt?: number | null;
+  deliveries?: AlertDelivery[];
+}
+
+export interface CameraView {
+  id: string;
+  name: string;
+  kind: 'doorbell' | 'camera';
+  online?: boolean;
+  status?: string;
+}
+
+export interface ClipView {
+  id: string;
+  cameraId: string;
+  trigger: string;
+  startTs: number;
+  endTs: number;
+  size: number;
+  sha256: string;
+  hasSnapshot?: boolean;
+}
+
+export interface HubEventRow {
+  seq: number;
+  name: string;
+  ts: number;
+  payload?: Record<string, unknown>;
+  event?: Record<string, unknown>;
+}
+
+export type RequestStatus = 'pending' | 'approved' | 'partial' | 'refused';
+
+export interface PoliceRequestView {
+  id: string;
+  force: string;
+  officerName: string;
+  officerId: string;
+  crimeReference: string;
+  offence: string;
+  fromTs: number;
+  toTs: number;
+  cameraIds: string[];
+  reason: string;
+  status: RequestStatus;
+  approvedClipIds: string[] | null;
+  decisionNote: string | null;
+  decidedAt: number | null;
+  createdAt: number;
+}
+
+export interface ExportView {
+  state: 'running' | 'ready' | 'failed';
+  phase: string;
+  done: number;
+  total: number;
+  error?: string | null;
+}
+
+export interface IncidentLogView {
+  id: string;
+  title: string;
+  createdAt: number;
+  eventCount: number;
+  sharedWith?: Array<{ id: string; displayName?: string }> | string[];
+}
