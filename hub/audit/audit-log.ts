@@ -140,6 +140,32 @@ export class AuditLog {
     }));
   }
 
+  /**
+   * Entries whose subject has any of the given key/value pairs (e.g. `requestId`, `clipId`), in
+   * order. Subjects are stored as canonical JSON, so SQLite's json_extract reads them exactly.
+   */
+  async related(pairs: Array<[key: string, value: string]>): Promise<AuditEntry[]> {
+    if (pairs.length === 0) return [];
+    const out = new Map<number, AuditEntry>();
+    // Chunked so a package of many clips stays under SQLite's bound-parameter limit.
+    for (let i = 0; i < pairs.length; i += 200) {
+      const chunk = pairs.slice(i, i + 200);
+      const where = chunk.map(() => 'json_extract(subject, ?) = ?').join(' OR ');
+      const params = chunk.flatMap(([k, v]) => [`$.${k}`, v]);
+      const rows = await this.db.all<{ seq: number }>(`SELECT seq FROM audit_log WHERE ${where}`, params);
+      for (const r of rows) {
+        const [e] = await this.entries({ fromSeq: r.seq, toSeq: r.seq });
+        if (e) out.set(e.seq, e);
+      }
+    }
+    return [...out.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The newest entry's sequence number and hash, or null for an empty log. */
+  async head(): Promise<{ seq: number; hash: string } | null> {
+    return (await this.db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')) ?? null;
+  }
+
   async verify(): Promise<{ ok: true; count: number } | { ok: false; seq: number; problem: string }> {
     const all = await this.entries();
     const broken = verifyChain(all);

@@ -7,6 +7,7 @@ import { MIN_PASSWORD_LENGTH } from '../auth/accounts.js';
 import { cameraSeedSchema, sensorSeedSchema } from '../config/devices-schema.js';
 import type { HubCore } from '../core.js';
 import { publicCamera } from '../devices/registry.js';
+import type { IdentityModule } from '../identity/identity-module.js';
 import { SESSION_COOKIE } from './server.js';
 
 const username = z
@@ -48,6 +49,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       version,
       mode: await accounts.mode(),
       home: config.home.name,
+      hubFingerprint: core.module<IdentityModule>('identity')?.publicInfo?.fingerprint ?? null,
     }),
   });
 

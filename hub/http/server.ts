@@ -54,15 +54,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HubError) {
-      if (err.httpStatus >= 500) opts.log.error({ url: req.url, err: describeError(err) }, 'request failed');
-      else opts.log.info({ url: req.url, method: req.method, code: err.code }, err.message);
+      if (err.httpStatus >= 500) opts.log.error({ url: req.routeOptions.url ?? req.url, err: describeError(err) }, 'request failed');
+      else opts.log.info({ url: req.routeOptions.url ?? req.url, method: req.method, code: err.code }, err.message);
       const retry = err.details?.retryAfterSeconds;
       if (typeof retry === 'number') reply.header('retry-after', String(retry));
       return reply.code(err.httpStatus).send({ error: err.toJSON() });
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode && e.statusCode < 500) {
-      opts.log.info({ url: req.url, code: e.code }, e.message);
+      opts.log.info({ url: req.routeOptions.url ?? req.url, code: e.code }, e.message);
       return reply.code(e.statusCode).send({
         error: {
           code: 'HUB_ERR_VALIDATION',
@@ -70,7 +70,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
         },
       });
     }
-    opts.log.error({ url: req.url, err: describeError(err) }, 'unexpected error in request');
+    opts.log.error({ url: req.routeOptions.url ?? req.url, err: describeError(err) }, 'unexpected error in request');
     return reply.code(500).send({
       error: {
         code: 'HUB_ERR_INTERNAL',

@@ -1,0 +1,307 @@
+/**
+ * Builds the evidence package for an approved request, in the background, with progress. Every
+ * clip is re-hashed against the SHA-256 stored when it was written before anything is packed; a
+ * mismatch aborts the export and is audited (footage that changed on the hub is not evidence).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { describeError, HubError } from '../api/errors.js';
+import type { HubCore } from '../core.js';
+import type { HubIdentity } from '../identity/hub-identity.js';
+import type { ClipRecord } from '../storage/footage.js';
+import { readClockSync } from './clock-sync.js';
+import { buildCustody } from './custody.js';
+import type { ExportRecord, ExportStore } from './exports-store.js';
+import { buildPackage, hashFile, type PackageClip } from './package-builder.js';
+import { iso, MANIFEST_FORMAT, type ManifestEvent, type SmartWaterEntry } from './package-format.js';
+import type { PoliceRequest } from './requests-store.js';
+
+/** Sensor and detection facts a court may need alongside the footage. */
+const EVIDENCE_EVENT =
+  /^(sensor\.|person\.|motion\.|camera\.(doorbell|motion|tamper)$|alarm\.triggered$|intrusion\.confirmed$|smartwater\.used$|button\.pressed$|clip\.saved$|panic$|duress$)/;
+
+export class ExportRunner {
+  private readonly running = new Map<string, { done: Promise<void>; abort: AbortController }>();
+
+  constructor(
+    private readonly core: HubCore,
+    private readonly identity: HubIdentity,
+    private readonly exports: ExportStore,
+    private readonly software: string,
+  ) {}
+
+  /** The clips a decision covers: the chosen ones for a partial approval, else all in the window. */
+  async clipsFor(request: PoliceRequest): Promise<ClipRecord[]> {
+    if (request.approvedClipIds !== null) {
+      const out: ClipRecord[] = [];
+      for (const id of request.approvedClipIds) {
+        const c = await this.core.footage.clip(id);
+        if (!c || c.deletedAt !== null) throw new HubError('HUB_ERR_EVIDENCE', `clip ${id} is no longer on the hub`);
+        out.push(c);
+      }
+      return out;
+    }
+    return this.core.footage.clips({
+      ...(request.cameraIds.length > 0 ? { cameraIds: request.cameraIds } : {}),
+      fromTs: request.fromTs,
+      toTs: request.toTs,
+    });
+  }
+
+  /** Starts an export; resolves once it is recorded (the package is built in the background). */
+  async start(request: PoliceRequest, actor: string): Promise<ExportRecord> {
+    const rec = await this.exports.create(request.id);
+    const abort = new AbortController();
+    const log = this.core.log.child({ module: 'evidence', exportId: rec.id, requestId: request.id });
+    const done = this.run(request, rec, actor, abort.signal).then(
+      () => undefined,
+      async (err: unknown) => {
+        log.error({ err: describeError(err) }, 'evidence export failed');
+        await this.exports.failed(rec.id, describeError(err));
+        await this.core.audit.append({
+          action: 'export.failed',
+          actor,
+          subject: { requestId: request.id, exportId: rec.id, error: describeError(err) },
+        });
+        this.emit(rec.id, 'failed', 0, 0);
+      },
+    );
+    const tracked = done.then(
+      () => {
+        this.running.delete(rec.id);
+      },
+      (err: unknown) => {
+        this.running.delete(rec.id);
+        log.error({ err: describeError(err) }, 'could not record the failed export');
+      },
+    );
+    this.running.set(rec.id, { done: tracked, abort });
+    return rec;
+  }
+
+  /** Resolves when the export has finished (ready or failed). */
+  async settled(exportId: string): Promise<void> {
+    await this.running.get(exportId)?.done;
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.running.values()) r.abort.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private emit(exportId: string, phase: string, done: number, total: number): void {
+    this.core.bus.emit('export.progress', { source: 'evidence', exportId, phase, done, total });
+  }
+
+  private async run(request: PoliceRequest, rec: ExportRecord, actor: string, signal: AbortSignal): Promise<void> {
+    const { core } = this;
+    const clips = await this.clipsFor(request);
+    const files = clips.length + clips.filter((c) => c.snapshotPath && c.snapshotSha256).length;
+    const total = files * 2 + 1;
+    let done = 0;
+    // Progress writes are chained so a late one never lands after the export is marked ready.
+    let tail: Promise<void> = Promise.resolve();
+    const step = (phase: string): Promise<void> => {
+      done++;
+      const n = done;
+      tail = tail.then(async () => {
+        await this.exports.progress(rec.id, phase, n, total);
+        this.emit(rec.id, phase, n, total);
+      });
+      return tail;
+    };
+    await this.exports.progress(rec.id, 'verifying', 0, total);
+    this.emit(rec.id, 'verifying', 0, total);
+    await core.audit.append({
+      action: 'export.started',
+      actor,
+      subject: { requestId: request.id, exportId: rec.id, clipIds: clips.map((c) => c.id) },
+    });
+
+    const packed: PackageClip[] = [];
+    for (const clip of clips) {
+      if (signal.aborted) throw new HubError('HUB_ERR_EVIDENCE', 'the export was stopped');
+      const absPath = resolve(core.dataDir, clip.path);
+      await this.checkFile(request, rec, actor, clip.id, `clip ${clip.id}`, absPath, clip.sha256, clip.size);
+      await step('verifying');
+      let absSnapshot: string | null = null;
+      if (clip.snapshotPath && clip.snapshotSha256) {
+        absSnapshot = resolve(core.dataDir, clip.snapshotPath);
+        await this.checkFile(request, rec, actor, clip.id, `snapshot of clip ${clip.id}`, absSnapshot, clip.snapshotSha256, null);
+        await step('verifying');
+      }
+      packed.push({ clip, absPath, absSnapshot, cameraName: core.devices.camera(clip.cameraId)?.name ?? clip.cameraId });
+    }
+    const verified = await core.audit.append({
+      action: 'export.verified',
+      actor: 'system',
+      subject: { requestId: request.id, exportId: rec.id, clips: clips.map((c) => ({ clipId: c.id, sha256: c.sha256, size: c.size })) },
+    });
+
+    const related = await core.audit.related([
+      ['requestId', request.id],
+      ['exportId', rec.id],
+      ...clips.map((c): [string, string] => ['clipId', c.id]),
+    ]);
+    const fromSeq = related[0]?.seq ?? verified.seq;
+    const custody = buildCustody(await core.audit.entries({ fromSeq, toSeq: verified.seq }), new Set(related.map((e) => e.seq)));
+
+    // A partial approval discloses only the span of the chosen clips, not the whole window asked for.
+    const fromTs = request.approvedClipIds === null ? request.fromTs : Math.min(...clips.map((c) => c.startTs), request.toTs);
+    const toTs = request.approvedClipIds === null ? request.toTs : Math.max(...clips.map((c) => c.endTs), request.fromTs);
+    const { events, smartwater } = await this.eventsIn(fromTs, toTs, request.cameraIds);
+
+    const dir = join(core.dataDir, 'evidence', 'exports');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const built = await buildPackage({
+      outPath: join(dir, `${rec.id}.zip`),
+      identity: this.identity,
+      signal,
+      clips: packed,
+      custody,
+      onFile: () => {
+        step('packaging').then(undefined, (err: unknown) =>
+          core.log.warn({ err: describeError(err), exportId: rec.id }, 'could not record export progress'),
+        );
+      },
+      base: {
+        format: MANIFEST_FORMAT,
+        software: `sanctuary ${this.software}`,
+        exportId: rec.id,
+        createdAt: iso(core.clock.now()),
+        request: {
+          id: request.id,
+          force: request.force,
+          officerName: request.officerName,
+          officerId: request.officerId,
+          crimeReference: request.crimeReference,
+          offence: request.offence,
+          reason: request.reason,
+          fromTs: request.fromTs,
+          toTs: request.toTs,
+          from: iso(request.fromTs),
+          to: iso(request.toTs),
+          cameraIds: request.cameraIds,
+          requestedAt: iso(request.createdAt),
+          decision: request.status === 'partial' ? 'partial' : 'approved',
+          decidedAt: request.decidedAt === null ? null : iso(request.decidedAt),
+          decisionNote: request.decisionNote,
+        },
+        clock: await readClockSync(() => core.clock.now()),
+        events,
+        smartwater,
+      },
+    });
+    await step('signed');
+    await tail;
+    const path = relative(core.dataDir, built.path);
+    await this.exports.ready(rec.id, { path, sha256: built.sha256, size: built.size });
+    await core.audit.append({
+      action: 'export.ready',
+      actor: 'system',
+      subject: {
+        requestId: request.id,
+        exportId: rec.id,
+        packageSha256: built.sha256,
+        size: built.size,
+        manifestSha256: built.manifestSha256,
+        files: built.files.length,
+      },
+    });
+    this.emit(rec.id, 'ready', total, total);
+  }
+
+  private async checkFile(
+    request: PoliceRequest,
+    rec: ExportRecord,
+    actor: string,
+    clipId: string,
+    what: string,
+    abs: string,
+    expected: string,
+    expectedSize: number | null,
+  ): Promise<void> {
+    let actual: { sha256: string; size: number };
+    try {
+      actual = await hashFile(abs);
+    } catch (err) {
+      await this.core.audit.append({
+        action: 'export.aborted',
+        actor,
+        subject: { requestId: request.id, exportId: rec.id, clipId, reason: `${what} cannot be read` },
+      });
+      throw new HubError('HUB_ERR_EVIDENCE', `${what} cannot be read: the export is stopped`, { cause: err });
+    }
+    if (actual.sha256 !== expected || (expectedSize !== null && actual.size !== expectedSize)) {
+      await this.core.audit.append({
+        action: 'export.aborted',
+        actor,
+        subject: {
+          requestId: request.id,
+          exportId: rec.id,
+          clipId,
+          reason: `${what}: SHA-256 mismatch`,
+          expected,
+          actual: actual.sha256,
+          size: actual.size,
+        },
+      });
+      throw new HubError(
+        'HUB_ERR_EVIDENCE',
+        `${what}: SHA-256 mismatch (stored ${expected}, file now ${actual.sha256}); the export is stopped`,
+        {
+          details: { clipId, expected, actual: actual.sha256 },
+        },
+      );
+    }
+  }
+
+  private async eventsIn(
+    fromTs: number,
+    toTs: number,
+    cameraIds: string[],
+  ): Promise<{ events: ManifestEvent[]; smartwater: SmartWaterEntry[] }> {
+    const { core } = this;
+    await core.eventLog.flush();
+    const stored = (await core.eventLog.query({ from: fromTs, to: toTs, limit: 5000 })).filter((e) => {
+      if (!EVIDENCE_EVENT.test(e.name)) return false;
+      const cam = (e.payload as { cameraId?: unknown }).cameraId;
+      return typeof cam !== 'string' || cameraIds.length === 0 || cameraIds.includes(cam);
+    });
+    stored.sort((a, b) => a.seq - b.seq);
+    const smartwater = new Map<string, SmartWaterEntry>();
+    for (const e of stored) {
+      const p = e.payload as { sensorId?: unknown; name?: unknown; location?: unknown; smartwaterKitCode?: unknown };
+      if (typeof p.sensorId !== 'string' || smartwater.has(p.sensorId)) continue;
+      const device = core.devices.sensor(p.sensorId);
+      if (device?.smartwater.marked) {
+        smartwater.set(p.sensorId, {
+          sensorId: device.id,
+          name: device.name,
+          location: device.location,
+          kitCode: device.smartwater.kitCode,
+        });
+      } else if (!device && typeof p.smartwaterKitCode === 'string') {
+        // The sensor was removed since: the event still says which kit marked it.
+        smartwater.set(p.sensorId, {
+          sensorId: p.sensorId,
+          name: String(p.name ?? p.sensorId),
+          location: String(p.location ?? ''),
+          kitCode: p.smartwaterKitCode,
+        });
+      }
+    }
+    return {
+      events: stored.map((e) => ({
+        seq: e.seq,
+        ts: e.ts,
+        time: iso(e.ts),
+        name: e.name,
+        source: e.source,
+        correlationId: e.correlationId,
+        payload: e.payload,
+      })),
+      smartwater: [...smartwater.values()],
+    };
+  }
+}

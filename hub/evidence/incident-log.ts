@@ -1,0 +1,106 @@
+/**
+ * The advocate's incident log: a self-contained, printable HTML timeline of events the owner
+ * chose, with snapshots inlined (no external requests, so it prints to PDF offline and can be
+ * attached to a protection-order application as it is).
+ */
+import type { StoredEvent } from '../events/event-log.js';
+
+export interface TimelineItem {
+  event: StoredEvent;
+  /** A data: URI, or null. */
+  snapshot: string | null;
+}
+
+const esc = (s: unknown): string =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+/** A plain-language line for each fact, the way it would be read out in court. */
+export function describeEvent(e: StoredEvent): string {
+  const p = e.payload as unknown as Record<string, unknown>;
+  const where = p.name ? `${p.name}${p.location ? ` (${p.location})` : ''}` : String(p.sensorId ?? p.cameraId ?? '');
+  switch (e.name) {
+    case 'sensor.opened':
+      return `${where} opened`;
+    case 'sensor.closed':
+      return `${where} closed`;
+    case 'sensor.tamper':
+      return `${where}: tamper ${p.active ? 'detected' : 'cleared'}`;
+    case 'person.detected':
+      return `Person seen on camera ${p.cameraId} (score ${Number(p.score).toFixed(2)})`;
+    case 'person.left':
+      return `Person left the view of camera ${p.cameraId} after ${Math.round(Number(p.durationMs) / 1000)} s`;
+    case 'camera.doorbell':
+      return `Doorbell pressed (camera ${p.cameraId})`;
+    case 'clip.saved':
+      return `Video clip recorded on camera ${p.cameraId} (${new Date(Number(p.startTs)).toISOString()} to ${new Date(Number(p.endTs)).toISOString()}), SHA-256 ${p.sha256}`;
+    case 'alarm.triggered':
+      return `Alarm triggered: ${p.reason}`;
+    case 'alarm.state_changed':
+      return `Alarm ${p.from} -> ${p.to} (${p.reason})`;
+    case 'panic':
+      return 'Panic alarm raised';
+    case 'smartwater.used':
+      return `SmartWater spray used${p.note ? `: ${p.note}` : ''}`;
+    case 'intrusion.confirmed':
+      return `Intrusion confirmed (${p.how === 'video' ? 'by video' : 'by two detectors'})`;
+    case 'evidence.marked':
+      return `Marked as evidence: ${p.reason}`;
+    default:
+      return e.name;
+  }
+}
+
+export function renderIncidentLog(input: {
+  title: string;
+  homeName: string;
+  createdAt: number;
+  createdBy: string;
+  hubFingerprint: string | null;
+  items: TimelineItem[];
+}): string {
+  const rows = input.items
+    .map(
+      ({ event, snapshot }) => `
+      <tr>
+        <td class="time">${esc(new Date(event.ts).toISOString().replace('T', ' ').slice(0, 19))} UTC</td>
+        <td>${esc(describeEvent(event))}<div class="ref">event #${event.seq} · ${esc(event.name)} · ${esc(event.source)}</div>
+        ${snapshot ? `<img src="${esc(snapshot)}" alt="snapshot for event ${event.seq}">` : ''}</td>
+      </tr>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(input.title)}</title>
+<style>
+  body { font: 12pt/1.4 Georgia, "Times New Roman", serif; color: #111; margin: 2rem auto; max-width: 50rem; padding: 0 1rem; }
+  h1 { font-size: 18pt; margin-bottom: .2rem; }
+  .meta { color: #444; font-size: 10pt; margin-bottom: 1.5rem; }
+  table { width: 100%; border-collapse: collapse; }
+  td { border-top: 1px solid #bbb; padding: .5rem .4rem; vertical-align: top; }
+  td.time { white-space: nowrap; width: 11rem; font-family: monospace; font-size: 10pt; }
+  .ref { color: #666; font-size: 9pt; }
+  img { display: block; max-width: 100%; max-height: 12cm; margin-top: .4rem; border: 1px solid #999; }
+  footer { margin-top: 2rem; font-size: 9pt; color: #444; }
+  @media print {
+    body { margin: 0; max-width: none; }
+    tr { page-break-inside: avoid; }
+    @page { size: A4; margin: 18mm 15mm; }
+  }
+</style>
+</head>
+<body>
+<h1>${esc(input.title)}</h1>
+<div class="meta">Incident log from the ${esc(input.homeName)} home-security hub · ${input.items.length} event(s) ·
+prepared ${esc(new Date(input.createdAt).toISOString())} by ${esc(input.createdBy)}</div>
+<table>${rows}
+</table>
+<footer>Times are the hub's clock in UTC. Each event's number refers to the hub's event log; video clips are
+identified by their SHA-256 and can be released to police as a signed evidence package.
+${input.hubFingerprint ? `Hub key fingerprint: ${esc(input.hubFingerprint)}.` : ''}</footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,250 @@
+/**
+ * Incident logs for advocates: the owner picks events (by number, or a time window and kinds),
+ * the hub renders a printable HTML timeline, and shares it with chosen advocate accounts. An
+ * advocate sees only the logs shared with them, nothing else in the hub.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { extname, join, relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { describeError, NotFoundError, ValidationError } from '../api/errors.js';
+import type { EventName } from '../api/events.js';
+import { sha256Hex } from '../auth/passwords.js';
+import type { HubCore } from '../core.js';
+import type { StoredEvent } from '../events/event-log.js';
+import { renderIncidentLog, type TimelineItem } from './incident-log.js';
+
+interface LogRow {
+  id: string;
+  title: string;
+  created_by: string;
+  created_at: number;
+  event_count: number;
+  path: string;
+  sha256: string;
+}
+
+const IMAGE_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
+
+export function registerIncidentRoutes(core: HubCore, fingerprint: () => string | null): void {
+  const { http, db, audit } = core;
+  const log = core.log.child({ module: 'incident-log' });
+
+  const eventsFor = async (b: {
+    eventSeqs?: number[] | undefined;
+    fromTs?: number | undefined;
+    toTs?: number | undefined;
+    names?: string[] | undefined;
+  }) => {
+    await core.eventLog.flush();
+    if (b.eventSeqs) {
+      const rows = await db.all<{ seq: number; ts: number; name: EventName; source: string; correlation_id: string; payload: string }>(
+        `SELECT * FROM events WHERE seq IN (${b.eventSeqs.map(() => '?').join(',')}) ORDER BY ts, seq`,
+        b.eventSeqs,
+      );
+      const found = new Set(rows.map((r) => r.seq));
+      const missing = b.eventSeqs.filter((s) => !found.has(s));
+      if (missing.length > 0) throw new ValidationError(`eventSeqs: no event #${missing[0]} on this hub`, { field: 'eventSeqs', missing });
+      return rows.map(
+        (r): StoredEvent => ({
+          seq: r.seq,
+          ts: r.ts,
+          name: r.name,
+          source: r.source,
+          correlationId: r.correlation_id,
+          payload: JSON.parse(r.payload),
+        }),
+      );
+    }
+    const filter: Parameters<typeof core.eventLog.query>[0] = { from: b.fromTs ?? 0, to: b.toTs ?? Number.MAX_SAFE_INTEGER, limit: 5000 };
+    if (b.names) filter.names = b.names;
+    return (await core.eventLog.query(filter)).sort((a, c) => a.ts - c.ts || a.seq - c.seq);
+  };
+
+  /** A snapshot as a data: URI, only from inside the data folder. */
+  const inline = async (path: string | null): Promise<string | null> => {
+    if (!path) return null;
+    if (/^data:image\/(jpeg|png|webp);base64,/.test(path)) return path;
+    const abs = resolve(core.dataDir, path);
+    const type = IMAGE_TYPES[extname(abs).toLowerCase()];
+    if (!type || relative(core.dataDir, abs).startsWith('..')) return null;
+    try {
+      return `data:${type};base64,${(await readFile(abs)).toString('base64')}`;
+    } catch (err) {
+      log.warn({ path, err: describeError(err) }, 'snapshot for the incident log cannot be read; left out');
+      return null;
+    }
+  };
+
+  const snapshotFor = async (e: StoredEvent): Promise<string | null> => {
+    const p = e.payload as unknown as { clipId?: unknown; snapshot?: unknown };
+    if (e.name === 'clip.saved' && typeof p.clipId === 'string') return inline((await core.footage.clip(p.clipId))?.snapshotPath ?? null);
+    if (e.name === 'person.detected' && typeof p.snapshot === 'string') return inline(p.snapshot);
+    return null;
+  };
+
+  const checkAdvocates = async (ids: string[]) => {
+    for (const id of ids) {
+      const u = await core.accounts.user(id);
+      if (u?.role !== 'advocate') throw new ValidationError(`advocateIds: "${id}" is not an advocate account`, { field: 'advocateIds' });
+    }
+  };
+
+  const view = async (r: LogRow) => ({
+    id: r.id,
+    title: r.title,
+    createdAt: r.created_at,
+    eventCount: r.event_count,
+    sha256: r.sha256,
+    advocateIds: (await db.all<{ advocate_id: string }>('SELECT advocate_id FROM incident_log_shares WHERE log_id = ?', [r.id])).map(
+      (s) => s.advocate_id,
+    ),
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/incident-logs',
+    access: { roles: ['owner'] },
+    body: z
+      .strictObject({
+        title: z.string().trim().min(1).max(200),
+        eventSeqs: z.array(z.number().int().min(1)).min(1).max(2000).optional(),
+        fromTs: z.number().int().min(0).optional(),
+        toTs: z.number().int().min(0).optional(),
+        names: z.array(z.string().min(1).max(64)).max(50).optional(),
+        includeSnapshots: z.boolean().default(true),
+        advocateIds: z.array(z.string().min(1).max(64)).max(20).default([]),
+      })
+      .refine((b) => b.eventSeqs !== undefined || (b.fromTs !== undefined && b.toTs !== undefined), {
+        message: 'give eventSeqs, or fromTs and toTs',
+        path: ['eventSeqs'],
+      }),
+    handler: async ({ body, session }) => {
+      await checkAdvocates(body.advocateIds);
+      const events = await eventsFor(body);
+      const items: TimelineItem[] = [];
+      for (const event of events) items.push({ event, snapshot: body.includeSnapshots ? await snapshotFor(event) : null });
+      const id = randomUUID();
+      const createdAt = core.clock.now();
+      const html = renderIncidentLog({
+        title: body.title,
+        homeName: core.config.home.name,
+        createdAt,
+        createdBy: session.user.displayName,
+        hubFingerprint: fingerprint(),
+        items,
+      });
+      const dir = join(core.dataDir, 'evidence', 'incident-logs');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, `${id}.html`);
+      await writeFile(path, html, { mode: 0o600 });
+      const row: LogRow = {
+        id,
+        title: body.title,
+        created_by: session.user.id,
+        created_at: createdAt,
+        event_count: events.length,
+        path: relative(core.dataDir, path),
+        sha256: sha256Hex(html),
+      };
+      await db.transaction(async () => {
+        await db.run(
+          'INSERT INTO incident_logs (id, title, created_by, created_at, event_count, path, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [row.id, row.title, row.created_by, row.created_at, row.event_count, row.path, row.sha256],
+        );
+        for (const a of new Set(body.advocateIds))
+          await db.run('INSERT INTO incident_log_shares (log_id, advocate_id) VALUES (?, ?)', [id, a]);
+      });
+      await audit.append({
+        action: 'incident_log.created',
+        actor: session.user.id,
+        subject: {
+          incidentLogId: id,
+          title: body.title,
+          eventSeqs: events.map((e) => e.seq),
+          sha256: row.sha256,
+          advocateIds: body.advocateIds,
+        },
+      });
+      return { log: await view(row) };
+    },
+  });
+
+  http.route({
+    method: 'PUT',
+    url: '/api/incident-logs/:id/shares',
+    access: { roles: ['owner'] },
+    params: z.strictObject({ id: z.string().uuid() }),
+    body: z.strictObject({ advocateIds: z.array(z.string().min(1).max(64)).max(20) }),
+    handler: async ({ params, body, session }) => {
+      const row = await db.get<LogRow>('SELECT * FROM incident_logs WHERE id = ?', [params.id]);
+      if (!row) throw new NotFoundError(`incident log ${params.id}`);
+      await checkAdvocates(body.advocateIds);
+      await db.transaction(async () => {
+        await db.run('DELETE FROM incident_log_shares WHERE log_id = ?', [params.id]);
+        for (const a of new Set(body.advocateIds))
+          await db.run('INSERT INTO incident_log_shares (log_id, advocate_id) VALUES (?, ?)', [params.id, a]);
+      });
+      await audit.append({
+        action: 'incident_log.shared',
+        actor: session.user.id,
+        subject: { incidentLogId: params.id, advocateIds: body.advocateIds },
+      });
+      return { log: await view(row) };
+    },
+  });
+
+  const visible = async (id: string, user: { id: string; role: string }): Promise<LogRow> => {
+    const row =
+      user.role === 'owner'
+        ? await db.get<LogRow>('SELECT * FROM incident_logs WHERE id = ?', [id])
+        : await db.get<LogRow>(
+            'SELECT l.* FROM incident_logs l JOIN incident_log_shares s ON s.log_id = l.id WHERE l.id = ? AND s.advocate_id = ?',
+            [id, user.id],
+          );
+    if (!row) throw new NotFoundError(`incident log ${id}`);
+    return row;
+  };
+
+  http.route({
+    method: 'GET',
+    url: '/api/incident-logs',
+    access: { roles: ['owner', 'advocate'] },
+    handler: async ({ session }) => {
+      const rows =
+        session.user.role === 'owner'
+          ? await db.all<LogRow>('SELECT * FROM incident_logs ORDER BY created_at DESC')
+          : await db.all<LogRow>(
+              'SELECT l.* FROM incident_logs l JOIN incident_log_shares s ON s.log_id = l.id WHERE s.advocate_id = ? ORDER BY l.created_at DESC',
+              [session.user.id],
+            );
+      const logs = [];
+      for (const r of rows) {
+        const v = await view(r);
+        // An advocate is not told who else the owner shares with.
+        logs.push(session.user.role === 'owner' ? v : { ...v, advocateIds: undefined });
+      }
+      return { logs };
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/incident-logs/:id/html',
+    access: { roles: ['owner', 'advocate'] },
+    params: z.strictObject({ id: z.string().uuid() }),
+    handler: async ({ params, session, reply }) => {
+      const row = await visible(params.id, session.user);
+      const html = await readFile(resolve(core.dataDir, row.path), 'utf8');
+      await audit.append({
+        action: 'incident_log.read',
+        actor: session.user.id,
+        subject: { incidentLogId: row.id, sha256: sha256Hex(html), intact: sha256Hex(html) === row.sha256 },
+      });
+      reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-content-sha256', row.sha256);
+      // No scripts and no outside resources: the document is data, not an app.
+      reply.header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'");
+      return reply.send(html);
+    },
+  });
+}

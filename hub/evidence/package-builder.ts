@@ -1,0 +1,185 @@
+/**
+ * Writes an evidence package (zip). Clips go in stored, not deflated, and are hashed again as
+ * they stream into the zip: if a byte changed between the pre-export check and packing, the
+ * package is thrown away rather than shipped with a manifest that does not match it.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yazl from 'yazl';
+import { HubError } from '../api/errors.js';
+import type { HubIdentity } from '../identity/hub-identity.js';
+import type { ClipRecord } from '../storage/footage.js';
+import type { CustodyDocument } from './custody.js';
+import { FILES, iso, type Manifest, type ManifestFile, readmeText, sha256Sums } from './package-format.js';
+
+export interface PackageClip {
+  clip: ClipRecord;
+  absPath: string;
+  absSnapshot: string | null;
+  cameraName: string;
+}
+
+export interface BuildInput {
+  outPath: string;
+  identity: HubIdentity;
+  base: Omit<Manifest, 'files' | 'custody' | 'hub'> & { software: string };
+  clips: PackageClip[];
+  custody: CustodyDocument;
+  onFile?: (path: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuiltPackage {
+  path: string;
+  size: number;
+  sha256: string;
+  manifestSha256: string;
+  files: ManifestFile[];
+}
+
+export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    h.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** A pass-through that hashes what flows through it. */
+function hashingStream(): Transform & { result(): { sha256: string; size: number } } {
+  const h = createHash('sha256');
+  let size = 0;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return Object.assign(t, { result: () => ({ sha256: h.digest('hex'), size }) });
+}
+
+export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
+  const files: ManifestFile[] = [];
+  const streamed: Array<{ path: string; abs: string; expected: string }> = [];
+  for (const { clip, absPath, absSnapshot, cameraName } of input.clips) {
+    const path = `clips/${clip.id}${extname(clip.path) || '.mp4'}`;
+    files.push({
+      path,
+      kind: 'clip',
+      sha256: clip.sha256,
+      size: clip.size,
+      clipId: clip.id,
+      cameraId: clip.cameraId,
+      cameraName,
+      trigger: clip.trigger,
+      startTs: clip.startTs,
+      endTs: clip.endTs,
+      start: iso(clip.startTs),
+      end: iso(clip.endTs),
+      masterCopy: true,
+    });
+    streamed.push({ path, abs: absPath, expected: clip.sha256 });
+    if (absSnapshot && clip.snapshotSha256 && clip.snapshotPath) {
+      const snapPath = `snapshots/${clip.id}${extname(clip.snapshotPath) || '.jpg'}`;
+      files.push({
+        path: snapPath,
+        kind: 'snapshot',
+        sha256: clip.snapshotSha256,
+        size: (await stat(absSnapshot)).size,
+        clipId: clip.id,
+        cameraId: clip.cameraId,
+        cameraName,
+        startTs: clip.startTs,
+        start: iso(clip.startTs),
+      });
+      streamed.push({ path: snapPath, abs: absSnapshot, expected: clip.snapshotSha256 });
+    }
+  }
+  const custodyBuf = Buffer.from(`${JSON.stringify(input.custody, null, 2)}\n`);
+  files.push({ path: FILES.custody, kind: 'custody', sha256: sha(custodyBuf), size: custodyBuf.length });
+
+  const { software, ...base } = input.base;
+  const info = input.identity.info;
+  const manifest: Manifest = {
+    ...base,
+    hub: { id: info.hubId, software, algorithm: info.algorithm, publicKeyPem: info.publicKeyPem, fingerprint: info.fingerprint },
+    files,
+    custody: { path: FILES.custody, fromSeq: input.custody.fromSeq, toSeq: input.custody.toSeq },
+  };
+  const manifestBuf = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const signature = input.identity.sign(manifestBuf);
+  const small: Array<[string, Buffer]> = [
+    [FILES.manifest, manifestBuf],
+    [FILES.signature, Buffer.from(`${signature.toString('base64')}\n`)],
+    [FILES.signatureBin, signature],
+    [FILES.publicKey, Buffer.from(info.publicKeyPem)],
+    [FILES.custody, custodyBuf],
+    [FILES.readme, Buffer.from(readmeText(manifest))],
+  ];
+  const sums = sha256Sums([
+    ...small.map(([path, buf]) => ({ path, sha256: sha(buf) })),
+    ...files.filter((f) => f.kind !== 'custody').map((f) => ({ path: f.path, sha256: f.sha256 })),
+  ]);
+
+  const zip = new yazl.ZipFile();
+  const partial = `${input.outPath}.partial`;
+  const mtime = new Date(Date.parse(manifest.createdAt));
+  const hashers: Array<{ path: string; expected: string; hasher: ReturnType<typeof hashingStream> }> = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // The first failure wins; later ones (the streams torn down after it) add nothing.
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err === undefined) resolve();
+        else {
+          zip.outputStream.unpipe();
+          (zip.outputStream as unknown as { destroy(e: unknown): void }).destroy(err);
+          reject(err);
+        }
+      };
+      zip.on('error', finish);
+      if (input.signal?.aborted) finish(new HubError('HUB_ERR_EVIDENCE', 'the export was stopped'));
+      input.signal?.addEventListener('abort', () => finish(new HubError('HUB_ERR_EVIDENCE', 'the export was stopped')), { once: true });
+      pipeline(zip.outputStream, createWriteStream(partial, { mode: 0o600 })).then(() => finish(), finish);
+      for (const [path, buf] of small) zip.addBuffer(buf, path, { mtime, compress: true });
+      zip.addBuffer(Buffer.from(sums), FILES.sums, { mtime, compress: true });
+      for (const s of streamed) {
+        const hasher = hashingStream();
+        // Lazy: each file is opened only when yazl reaches it, so a big package holds one fd at a time.
+        zip.addReadStreamLazy(s.path, { mtime, compress: false }, (cb) => {
+          input.onFile?.(s.path);
+          const rs = createReadStream(s.abs, { highWaterMark: 1 << 20 });
+          rs.on('error', (err) => finish(new HubError('HUB_ERR_EVIDENCE', `cannot read ${s.path} for the package`, { cause: err })));
+          cb(null, rs.pipe(hasher));
+        });
+        hashers.push({ path: s.path, expected: s.expected, hasher });
+      }
+      zip.end();
+    });
+    for (const h of hashers) {
+      const got = h.hasher.result().sha256;
+      if (got !== h.expected) {
+        throw new HubError('HUB_ERR_EVIDENCE', `${h.path} changed while it was being packed (SHA-256 ${got}, expected ${h.expected})`, {
+          details: { path: h.path, expected: h.expected, actual: got },
+        });
+      }
+    }
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  await rename(partial, input.outPath);
+  const { sha256, size } = await hashFile(input.outPath);
+  return { path: input.outPath, size, sha256, manifestSha256: sha(manifestBuf), files };
+}
