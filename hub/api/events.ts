@@ -50,11 +50,21 @@ export interface EventMap {
   'sensor.battery_low': EventBase & SensorRef & { battery: number | null };
   'sensor.offline': EventBase & SensorRef & { reason: 'silent' | 'unavailable' };
   'sensor.online': EventBase & SensorRef;
-  'sensor.seen': EventBase & SensorRef & { linkquality: number | null; battery: number | null };
+  'sensor.seen': EventBase &
+    SensorRef & {
+      linkquality: number | null;
+      battery: number | null;
+      /** The sensor's known state after this report (null: not known yet). */
+      open?: boolean | null;
+      tamper?: boolean | null;
+      batteryLow?: boolean | null;
+    };
   'button.pressed': EventBase & {
     sensorId: string;
     name: string;
     action: string;
+    /** The action is one of the button's `panicActions` (the alarm turns it into a `panic`). */
+    panic?: boolean;
   };
 
   // cameras (plugins/onvif-camera, hub/recorder)

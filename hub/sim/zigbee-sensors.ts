@@ -54,6 +54,43 @@ export class ZigbeeSim {
     return () => this.sirenListeners.delete(fn);
   }
 
+  /** The next siren command matching `predicate` (e.g. a warning with mode "stop"). */
+  nextSiren(predicate: (payload: unknown) => boolean = () => true, timeoutMs = 10_000): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no siren command within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onSiren((p) => {
+        if (!predicate(p)) return;
+        clearTimeout(timer);
+        off();
+        resolve(p);
+      });
+    });
+  }
+
+  /** The retained message on `topic` (what a home automation sees when it connects), or null. */
+  async readRetained(topic: string, waitMs = 500): Promise<string | null> {
+    const c = await mqtt.connectAsync(this.url, { clientId: `zigbee-sim-reader-${Math.random().toString(16).slice(2, 8)}` });
+    try {
+      return await new Promise<string | null>((resolve, reject) => {
+        const timer = setTimeout(() => resolve(null), waitMs);
+        c.on('message', (t, payload, packet) => {
+          if (t !== topic || !packet.retain) return;
+          clearTimeout(timer);
+          resolve(payload.toString());
+        });
+        c.subscribeAsync(topic, { qos: 1 }).then(undefined, (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      });
+    } finally {
+      await c.endAsync(true);
+    }
+  }
+
   addContactSensor(friendlyName: string): SimContactSensor {
     const s = { friendlyName, contact: true, battery: 97, tamper: false };
     this.sensors.set(friendlyName, s);

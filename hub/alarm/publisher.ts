@@ -1,0 +1,51 @@
+/**
+ * Retained MQTT state topics, Home Assistant style, for local automations and Homebridge:
+ * `<base>/alarm/state` (disarmed|arming|armed_home|armed_away|pending|triggered) and
+ * `<base>/sensor/<id>/state` (JSON). They show what an onlooker may see: never a duress or a covert panic.
+ */
+import { describeError } from '../api/errors.js';
+import type { AlarmState } from '../api/events.js';
+import type { Logger, MqttLink } from '../api/plugin.js';
+import type { SensorStatus } from './sensor-view.js';
+
+/** Home Assistant's alarm_control_panel states. */
+export function haState(state: AlarmState): string {
+  return state === 'entry_delay' ? 'pending' : state;
+}
+
+export class StatePublisher {
+  constructor(
+    private readonly mqtt: MqttLink,
+    private readonly baseTopic: string,
+    private readonly log: Logger,
+  ) {}
+
+  alarm(state: AlarmState): void {
+    this.send(`${this.baseTopic}/alarm/state`, haState(state));
+  }
+
+  sensor(s: SensorStatus): void {
+    this.send(
+      `${this.baseTopic}/sensor/${s.id}/state`,
+      JSON.stringify({
+        id: s.id,
+        name: s.name,
+        location: s.location,
+        kind: s.kind,
+        open: s.open,
+        tamper: s.tamper,
+        batteryLow: s.batteryLow,
+        battery: s.battery,
+        online: s.online,
+        lastChange: s.lastChange,
+      }),
+    );
+  }
+
+  private send(topic: string, payload: string): void {
+    // While the broker is away the MQTT client queues the message and sends it on reconnect.
+    this.mqtt.publish(topic, payload, { retain: true, qos: 1 }).then(undefined, (err: unknown) => {
+      this.log.warn({ topic, err: describeError(err) }, 'could not publish alarm state on MQTT');
+    });
+  }
+}

@@ -1,0 +1,12 @@
+/** MQTT topic filter matching (`+` one level, `#` the rest), for deciding which topics need their own subscription. */
+export function filterMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const part = f[i];
+    if (part === '#') return true;
+    if (i >= t.length) return false;
+    if (part !== '+' && part !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
