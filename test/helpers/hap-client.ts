@@ -2,7 +2,8 @@
  * A small HomeKit controller for tests: plain HAP over HTTP/1.1 on one kept-alive TCP socket, for a
  * Homebridge started with `-I` (insecure mode answers unpaired, unencrypted requests). Node's HTTP
  * client cannot be used: HAP pushes notifications on the same socket as `EVENT/1.0 200 OK`
- * messages between responses, so this client parses the stream itself.
+ * messages between responses, so this client parses the stream itself. Insecure mode still wants
+ * the setup code in an `Authorization` header on writes (`PUT /characteristics`).
  */
 import { connect, type Socket } from 'node:net';
 
@@ -74,20 +75,22 @@ export class HapClient {
   private constructor(
     private readonly socket: Socket,
     private readonly host: string,
+    private readonly pin: string | null,
   ) {
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('HAP connection closed')));
   }
 
-  static connect(host: string, port: number): Promise<HapClient> {
+  /** `pin` is the bridge's setup code (123-45-678), needed for writes and subscriptions. */
+  static connect(host: string, port: number, pin: string | null = null): Promise<HapClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       socket.setNoDelay(true);
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
-        resolve(new HapClient(socket, `${host}:${port}`));
+        resolve(new HapClient(socket, `${host}:${port}`, pin));
       });
     });
   }
@@ -102,6 +105,7 @@ export class HapClient {
         }
         const payload = body === undefined ? '' : JSON.stringify(body);
         const head = [`${method} ${path} HTTP/1.1`, `Host: ${this.host}`];
+        if (this.pin) head.push(`Authorization: ${this.pin}`);
         if (body !== undefined) head.push('Content-Type: application/hap+json', `Content-Length: ${Buffer.byteLength(payload)}`);
         this.pending.push({ resolve, reject });
         this.socket.write(`${head.join('\r\n')}\r\n\r\n${payload}`);

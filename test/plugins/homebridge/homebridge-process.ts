@@ -23,6 +23,8 @@ export interface HomebridgeOptions {
 
 export interface RunningHomebridge {
   port: number;
+  /** The bridge's setup code: insecure mode wants it in the Authorization header of writes. */
+  pin: string;
   storageDir: string;
   process: ChildProcess;
   /** stdout + stderr so far. */
@@ -60,11 +62,12 @@ export async function startHomebridge(opts: HomebridgeOptions): Promise<RunningH
   const storageDir = opts.storageDir ?? (await tempDir('sanctuary-homebridge-'));
   await mkdir(storageDir, { recursive: true });
   const port = await freePort();
+  const pin = randomPin();
   const config = {
     bridge: {
       name: 'Sanctuary Test Bridge',
       username: randomMac(),
-      pin: randomPin(),
+      pin,
       port,
       advertiser: 'ciao',
       bind: ['127.0.0.1'],
@@ -128,6 +131,7 @@ export async function startHomebridge(opts: HomebridgeOptions): Promise<RunningH
 
   const running: RunningHomebridge = {
     port,
+    pin,
     storageDir,
     process: child,
     output: () => out,
