@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.js';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
 import { runHub } from './start.js';
+import { runVerify } from './verify.js';
 
 export interface Composition {
   /** Fresh plugin instances for one hub. */
@@ -27,6 +28,7 @@ Commands:
   start            run the hub (config: ./sanctuary.yaml, else <data dir>/sanctuary.yaml, else embedded defaults)
   demo             run a simulated home on this machine: doorbell camera, door sensors, siren
   check            preflight: config, ffmpeg, disk, clock, broker
+  verify           check an evidence package (zip) or, with --audit, the hub audit chain
   help             this text
 
 Options:
@@ -47,6 +49,7 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   }
   const ext = extra[command];
   if (ext) return ext.run(rest);
+  if (command === 'verify') return runVerify(rest);
   if (!['start', 'demo', 'check'].includes(command)) {
     process.stderr.write(`sanctuary: unknown command "${command}". Try: sanctuary --help\n`);
     return 2;
