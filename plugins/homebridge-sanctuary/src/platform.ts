@@ -30,6 +30,7 @@ const HANDLED_EVENTS = new Set([
   'sensor.battery_low',
   'sensor.offline',
   'sensor.online',
+  'sensor.seen',
   'camera.doorbell',
   'person.detected',
   'person.updated',
@@ -46,6 +47,9 @@ export class SanctuaryPlatform implements DynamicPlatformPlugin {
   private readonly accessories = new Map<string, SanctuaryAccessory>();
   private readonly wrappers = new Map<string, Wrapper>();
   private pollTimer: NodeJS.Timeout | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  /** Devices an event named that we did not show: each prompts one early refresh, not one per event. */
+  private readonly unknownDevices = new Set<string>();
   private hubDown = true;
   private camerasForbiddenLogged = false;
 
@@ -88,13 +92,26 @@ export class SanctuaryPlatform implements DynamicPlatformPlugin {
       this.log,
     );
     this.feed.start();
-    this.pollTimer = setInterval(() => {
-      if (!this.feed?.connected) return;
-      this.sync().then(
-        () => undefined,
-        (err: unknown) => this.log.warn(`periodic refresh from the hub failed: ${describeError(err)}`),
-      );
-    }, config.pollSeconds * 1000);
+    this.pollTimer = setInterval(() => this.refresh('periodic refresh'), config.pollSeconds * 1000);
+  }
+
+  private refresh(why: string): void {
+    if (!this.feed?.connected) return;
+    this.sync().then(
+      () => undefined,
+      (err: unknown) => this.log.warn(`${why} from the hub failed: ${describeError(err)}`),
+    );
+  }
+
+  /** An event named a device we do not show yet (the installer just added it): re-read soon, once. */
+  private resyncSoon(deviceKey: string): void {
+    if (this.unknownDevices.has(deviceKey)) return;
+    this.unknownDevices.add(deviceKey);
+    if (this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null;
+      this.refresh('refresh after a new device');
+    }, 500);
   }
 
   private stop(): void {
@@ -102,6 +119,8 @@ export class SanctuaryPlatform implements DynamicPlatformPlugin {
     this.feed = null;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.resyncTimer = null;
     for (const w of this.wrappers.values()) if (w instanceof CameraAccessory) w.dispose();
   }
 
@@ -235,18 +254,26 @@ export class SanctuaryPlatform implements DynamicPlatformPlugin {
     if (name.startsWith('sensor.')) {
       if (typeof event.sensorId !== 'string') return;
       const sensor = this.wrapper({ type: 'sensor', id: event.sensorId }, ContactSensorAccessory);
-      if (!sensor) return;
+      if (!sensor) {
+        if (this.config!.contactSensors && CONTACT_KINDS.includes(event.kind as HubSensorKind)) this.resyncSoon(`sensor:${event.sensorId}`);
+        return;
+      }
       if (name === 'sensor.opened') sensor.setOpen(true);
       else if (name === 'sensor.closed') sensor.setOpen(false);
       else if (name === 'sensor.tamper') sensor.setTamper(event.active === true);
       else if (name === 'sensor.battery_low') sensor.setBatteryLow(true);
       else if (name === 'sensor.offline') sensor.setOnline(false);
       else if (name === 'sensor.online') sensor.setOnline(true);
+      // A report with a good battery clears "low battery" (the hub raises no event for that).
+      else if (name === 'sensor.seen' && event.batteryLow === false) sensor.setBatteryLow(false);
       return;
     }
     if (typeof event.cameraId !== 'string') return;
     const camera = this.wrapper({ type: 'camera', id: event.cameraId }, CameraAccessory);
-    if (!camera) return;
+    if (!camera) {
+      this.resyncSoon(`camera:${event.cameraId}`);
+      return;
+    }
     if (name === 'camera.doorbell') {
       this.log.info(`doorbell pressed (${camera.accessory.displayName})`);
       camera.ring();

@@ -77,7 +77,7 @@ export function parseConfig(raw: Raw): SanctuaryConfig {
     contactSensors: bool(raw, 'contactSensors', true),
     doorbell: bool(raw, 'doorbell', true),
     personSensor: bool(raw, 'personSensor', true),
-    personTimeoutSeconds: int(raw, 'personTimeoutSeconds', 120, 5, 3600),
+    personTimeoutSeconds: int(raw, 'personTimeoutSeconds', 120, 1, 3600),
     pollSeconds: int(raw, 'pollSeconds', 60, 5, 3600),
     reconnectInitialMs,
     reconnectMaxMs: Math.max(reconnectInitialMs, int(raw, 'reconnectMaxMs', 30_000, 100, 600_000)),

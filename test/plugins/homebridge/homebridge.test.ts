@@ -97,7 +97,7 @@ describe('homebridge-sanctuary in Homebridge', () => {
         token: issued.body.token,
         reconnectInitialMs: 100,
         reconnectMaxMs: 500,
-        personTimeoutSeconds: 30,
+        personTimeoutSeconds: 2,
       },
     });
     await homebridge.waitForOutput(/connected to the hub/);
@@ -141,6 +141,26 @@ describe('homebridge-sanctuary in Homebridge', () => {
     expect(await hap!.read(contact.aid, contact.iid)).toBe(1);
     await sim!.close('front_door');
     await hap!.waitForEvent(on(contact, 0), 10_000, since);
+  });
+
+  it('tamper, low battery and a sensor going offline show on its ContactSensor', async () => {
+    const tamper = char(accessories, HapType.ContactSensor, HapType.StatusTampered, 'Kitchen window');
+    const low = char(accessories, HapType.ContactSensor, HapType.StatusLowBattery, 'Kitchen window');
+    const fault = char(accessories, HapType.ContactSensor, HapType.StatusFault, 'Kitchen window');
+    await hap!.subscribe([tamper, low, fault]);
+    let since = hap!.events.length;
+    await sim!.report('kitchen_window', { tamper: true });
+    await hap!.waitForEvent(on(tamper, 1), 10_000, since);
+    await sim!.report('kitchen_window', { tamper: false, battery: 5 });
+    await hap!.waitForEvent(on(tamper, 0), 10_000, since);
+    await hap!.waitForEvent(on(low, 1), 10_000, since);
+    since = hap!.events.length;
+    await sim!.report('kitchen_window', { battery: 90 });
+    await hap!.waitForEvent(on(low, 0), 10_000, since);
+    await sim!.availability('kitchen_window', false);
+    await hap!.waitForEvent(on(fault, 1), 10_000, since);
+    await sim!.availability('kitchen_window', true);
+    await hap!.waitForEvent(on(fault, 0), 10_000, since);
   });
 
   it('a covert panic changes nothing in Apple Home', async () => {
@@ -207,6 +227,27 @@ describe('homebridge-sanctuary in Homebridge', () => {
     await hap!.waitForEvent(on(person, 1), 10_000, since);
     t!.hub.bus.emit('person.left', { source: 'test', cameraId: 'doorbell', trackId: 't1', durationMs: 4000 });
     await hap!.waitForEvent(on(person, 0), 10_000, since);
+
+    // No `person.left` (an event lost in a hub restart): it clears after personTimeoutSeconds.
+    const again = hap!.events.length;
+    t!.hub.bus.emit('person.detected', { source: 'test', cameraId: 'doorbell', trackId: 't2', score: 0.8, box, zones: [], snapshot: null });
+    await hap!.waitForEvent(on(person, 1), 10_000, again);
+    await hap!.waitForEvent(on(person, 0), 10_000, again);
+  });
+
+  it('a sensor the installer adds appears in Apple Home when it first reports', async () => {
+    const saved = await owner.put('/api/devices/sensors/back-door', {
+      name: 'Back door',
+      kind: 'door',
+      entryRoute: true,
+      source: { type: 'zigbee2mqtt', friendlyName: 'back_door' },
+    });
+    expect(saved.status).toBe(200);
+    await sim!.close('back_door');
+    await homebridge!.waitForOutput(/added "Back door" \(sensor:back-door\)/);
+    accessories = await hap!.accessories();
+    const contact = char(accessories, HapType.ContactSensor, HapType.ContactSensorState, 'Back door');
+    expect(contact.value).toBe(0);
   });
 
   it('marks accessories faulted while the hub is unreachable and recovers when it is back', async () => {
