@@ -63,6 +63,7 @@ export interface ClipView {
   size: number;
   sha256: string;
   hasSnapshot?: boolean;
+  cameraName?: string;
 }
 
 export interface HubEventRow {
@@ -91,6 +92,10 @@ export interface PoliceRequestView {
   decisionNote: string | null;
   decidedAt: number | null;
   createdAt: number;
+  /** The evidence package made on approval (police see state and progress only). */
+  export?: ExportView | null;
+  /** Police only: how many clips a part approval released. */
+  clipCount?: number | null;
 }
 
 export interface ExportView {
@@ -99,6 +104,7 @@ export interface ExportView {
   done: number;
   total: number;
   error?: string | null;
+  sha256?: string | null;
 }
 
 export interface IncidentLogView {
@@ -106,5 +112,6 @@ export interface IncidentLogView {
   title: string;
   createdAt: number;
   eventCount: number;
-  sharedWith?: Array<{ id: string; displayName?: string }> | string[];
+  sha256?: string;
+  advocateIds?: string[];
 }

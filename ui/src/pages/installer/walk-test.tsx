@@ -45,8 +45,11 @@ export function WalkTest() {
   }, []);
   useLiveEvents(['sensor.', 'button.pressed'], (name, event) => {
     const id = (event as { sensorId?: string }).sensorId;
+    if (!id) return;
     const what = WHAT[name];
-    if (id && what) setTrips((t) => ({ ...t, [id]: { ts: event.ts, what } }));
+    if (what) setTrips((t) => ({ ...t, [id]: { ts: event.ts, what } }));
+    // A report with no change (the first one, or a check-in) still proves the sensor is heard.
+    else if (name === 'sensor.seen') setTrips((t) => (t[id] && t[id].what !== 'heard' ? t : { ...t, [id]: { ts: event.ts, what: 'heard' } }));
   });
   const fresh = (t: Trip | undefined) => t !== undefined && Date.now() - t.ts < 60_000;
   return (

@@ -56,6 +56,12 @@ function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
           {STATUS_WORDS[req.status]}
           {req.decidedAt ? ` · ${formatTime(req.decidedAt)}` : ''}
         </dd>
+        {req.export && (
+          <>
+            <dt>Package</dt>
+            <dd>{req.export.state === 'ready' ? 'Ready for the officer' : req.export.state === 'failed' ? 'Could not be made' : 'Being prepared…'}</dd>
+          </>
+        )}
       </dl>
       {pending && (
         <>
@@ -67,7 +73,7 @@ function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
               {clips.map((c) => (
                 <Check
                   key={c.id}
-                  label={`${c.cameraId} · ${formatTime(c.startTs)} (${Math.round((c.endTs - c.startTs) / 1000)} s, ${c.trigger})`}
+                  label={`${c.cameraName ?? c.cameraId} · ${formatTime(c.startTs)} (${Math.round((c.endTs - c.startTs) / 1000)} s, ${c.trigger})`}
                   checked={chosen.has(c.id)}
                   onValue={(v) => {
                     const next = new Set(chosen);

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
 import { ErrorText, formatTime, useAction } from '../../components/form.js';
-import type { ExportView, PoliceRequestView } from '../../view-types.js';
+import type { PoliceRequestView } from '../../view-types.js';
 
 const WORDS: Record<PoliceRequestView['status'], string> = {
   pending: 'Waiting for the occupant',
@@ -12,34 +12,17 @@ const WORDS: Record<PoliceRequestView['status'], string> = {
 };
 
 function Download({ req }: { req: PoliceRequestView }) {
-  const [progress, setProgress] = useState<ExportView | null>(null);
   const [href, setHref] = useState<string | null>(null);
   const { busy, error, run } = useAction();
-  useEffect(() => {
-    let stop = false;
-    const poll = () => {
-      get<{ export: ExportView | null }>(`/api/requests/${encodeURIComponent(req.id)}/export`).then(
-        (r) => {
-          if (stop) return;
-          setProgress(r.export);
-          if (!r.export || r.export.state === 'running') setTimeout(poll, 1000);
-        },
-        (err: unknown) => console.warn('export progress', messageOf(err)),
-      );
-    };
-    poll();
-    return () => {
-      stop = true;
-    };
-  }, [req.id]);
-  if (progress?.state === 'running')
-    return <p role="status">Preparing the package… {progress.total ? `${progress.done} of ${progress.total}` : progress.phase}</p>;
-  if (progress?.state === 'failed') return <p class="error">The package could not be made: {progress.error ?? progress.phase}</p>;
+  const ex = req.export;
+  if (!ex || ex.state === 'running')
+    return <p role="status">Preparing the evidence package… {ex?.total ? `${ex.done} of ${ex.total}` : (ex?.phase ?? '')}</p>;
+  if (ex.state === 'failed') return <p class="error">The package could not be made. Ask the occupant to try again.</p>;
   return (
     <div class="actions">
       {href ? (
         <a class="button primary" href={href} download data-testid="download-link">
-          Download the evidence package
+          Download the evidence package (one use)
         </a>
       ) : (
         <button
@@ -71,6 +54,13 @@ export function PoliceRequests() {
     );
   }, []);
   useEffect(load, [load]);
+  // While a package is being made, check again every 2 s (police get no live feed).
+  const running = (requests ?? []).some((r) => (r.status === 'approved' || r.status === 'partial') && r.export?.state !== 'ready' && r.export?.state !== 'failed');
+  useEffect(() => {
+    if (!running) return undefined;
+    const t = setInterval(load, 2000);
+    return () => clearInterval(t);
+  }, [running, load]);
   return (
     <>
       <h1 tabIndex={-1}>My requests</h1>
@@ -91,6 +81,7 @@ export function PoliceRequests() {
             <p class={`status status-${r.status}`}>
               {WORDS[r.status]}
               {r.decisionNote ? `: "${r.decisionNote}"` : ''}
+              {r.status === 'partial' && r.clipCount ? ` (${r.clipCount} clips)` : ''}
             </p>
             {(r.status === 'approved' || r.status === 'partial') && <Download req={r} />}
           </li>

@@ -1,0 +1,186 @@
+/**
+ * The installer sets the home up in a real browser (sensors, walk test on the real broker,
+ * handover), then the victim makes her account from the handover code, arms, a window opens on
+ * the simulated Zigbee network and the alarm shows; quick exit leaves nothing of the app.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinPlugins } from '../../app/plugins.js';
+import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
+import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+
+const INSTALLER = { username: 'ivy.installer', password: 'installer pass 123' };
+const OWNER = { username: 'sam', password: 'a long quiet password' };
+const PIN = '2468';
+
+describe('e2e: installer setup, handover, owner alarm', () => {
+  let hub: TestHub;
+  let sim: ZigbeeSim;
+  let browser: Browser;
+  let ownerCode = '';
+
+  beforeAll(async () => {
+    const uiDir = await ensureUiBuilt();
+    hub = await startTestHub({ uiDir, plugins: builtinPlugins(), config: { alarm: { exitDelaySeconds: 1, entryDelaySeconds: 3 } } });
+    sim = new ZigbeeSim(hub.mqttUrl);
+    await sim.start();
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await sim?.stop();
+    await hub?.close();
+  });
+
+  it('the installer makes an account with the setup code, adds two sensors, walk-tests them and hands over', async () => {
+    const { context, page } = await newDevice(browser);
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${hub.url}/`);
+    await page.getByRole('link', { name: 'Set up this hub' }).click();
+    await page.getByLabel('Setup code').fill(hub.setupCode ?? '');
+    await page.getByLabel('Who are you?').selectOption('installer');
+    await page.getByLabel('Your name (shown only on this hub)').fill('Ivy');
+    await page.getByLabel('Username').fill(INSTALLER.username);
+    await page.getByLabel('Password').fill(INSTALLER.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Go to sign in' }).click();
+    await signIn(page, hub.url, INSTALLER.username, INSTALLER.password);
+    expect(new URL(page.url()).pathname).toBe('/install/cameras');
+
+    await page.getByRole('link', { name: 'Sensors' }).click();
+    await addSensor(page, { friendly: 'front_door', name: 'Front door', where: 'Hallway', kind: 'door', entry: true, kit: 'SW-E2E-0001' });
+    await addSensor(page, { friendly: 'kitchen_window', name: 'Kitchen window', where: 'Kitchen', kind: 'window', entry: false, kit: 'SW-E2E-0001' });
+    const list = page.getByTestId('sensor-list');
+    await expect.poll(() => list.locator('li').count()).toBe(2);
+    await expect.poll(() => list.textContent()).toContain('SmartWater SW-E2E-0001');
+    await screenshots(page, 'installer-sensors');
+
+    // Walk test: each sensor's last trip shows live as the simulated devices report.
+    await page.getByRole('link', { name: 'Walk test' }).click();
+    await expect.poll(() => page.getByTestId('trip-front-door').textContent()).toBe('not heard yet');
+    await sim.open('front_door');
+    await expect.poll(() => page.getByTestId('trip-front-door').textContent()).toMatch(/^opened · /);
+    await sim.close('front_door');
+    await expect.poll(() => page.getByTestId('trip-front-door').textContent()).toMatch(/^closed · /);
+    await sim.open('kitchen_window');
+    await expect.poll(() => page.getByTestId('trip-kitchen-window').textContent()).toMatch(/^opened · /);
+    await sim.close('kitchen_window');
+    await expect.poll(() => page.getByTestId('trip-kitchen-window').textContent()).toMatch(/^closed · /);
+    await screenshots(page, 'installer-walk-test');
+
+    await page.getByRole('link', { name: 'Handover' }).click();
+    await page.getByLabel('Everything is set up and tested').check();
+    await page.getByRole('button', { name: 'Hand over and sign out' }).click();
+    ownerCode = (await page.getByTestId('owner-code').textContent()) ?? '';
+    expect(ownerCode.length).toBeGreaterThan(5);
+    await screenshots(page, 'installer-handover');
+    await context.close();
+
+    // After handover the installer can no longer sign in.
+    const again = await newDevice(browser);
+    await again.page.goto(`${hub.url}/login`);
+    await again.page.getByLabel('Username').fill(INSTALLER.username);
+    await again.page.getByLabel('Password').fill(INSTALLER.password);
+    await again.page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => again.page.getByRole('alert').textContent()).toBe('username or password is not right');
+    await again.context.close();
+  });
+
+  it('the owner claims the hub, sets PINs, arms; a window opens on the broker and the alarm shows', async () => {
+    const { context, page } = await newDevice(browser);
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${hub.url}/login`);
+    await screenshots(page, 'sign-in');
+    await page.getByRole('link', { name: 'I have the code from my installer' }).click();
+    await page.getByLabel('Code from your installer').fill(ownerCode);
+    await page.getByLabel('Your name (shown only on this hub)').fill('Sam');
+    await page.getByLabel('Username').fill(OWNER.username);
+    await page.getByLabel('Password').fill(OWNER.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Go to sign in' }).click();
+    await signIn(page, hub.url, OWNER.username, OWNER.password);
+    expect(new URL(page.url()).pathname).toBe('/home');
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('PIN', { exact: true }).fill(PIN);
+    await page.getByLabel('Second (safety) PIN').fill('1357');
+    await page.getByRole('button', { name: 'Save PINs' }).click();
+    await page.getByText('PINs saved.').waitFor();
+    await screenshots(page, 'owner-settings');
+
+    await page.getByRole('link', { name: 'Home' }).click();
+    const state = page.getByTestId('alarm-state');
+    await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+    await expect.poll(() => page.getByTestId('sensors').textContent()).toContain('Kitchen window');
+    await screenshots(page, 'owner-home-disarmed');
+
+    // The keypad keys type the PIN; arming with it works like a physical keypad.
+    for (const d of PIN) await page.getByRole('button', { name: d, exact: true }).click();
+    await page.getByRole('button', { name: 'Arm: going out' }).click();
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('armed_away');
+
+    await sim.open('kitchen_window');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('triggered');
+    await expect.poll(() => state.textContent()).toContain('Set off by Kitchen window');
+    await expect.poll(() => page.getByTestId('last-event').textContent()).toMatch(/Alarm went off|Kitchen window opened/);
+    await screenshots(page, 'owner-home-alarm');
+
+    await page.getByLabel('PIN', { exact: true }).fill(PIN);
+    await page.getByRole('button', { name: 'Disarm' }).click();
+    await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+    await sim.close('kitchen_window');
+    await context.close();
+  });
+
+  it('quick exit (Escape) replaces the page with a recipe, signs out, and Back does not return to the app', async () => {
+    const { context, page } = await newDevice(browser);
+    page.setDefaultTimeout(10_000);
+    await page.goto('about:blank');
+    await signIn(page, hub.url, OWNER.username, OWNER.password);
+    await page.getByRole('link', { name: 'Timeline' }).click();
+    await page.getByTestId('timeline').waitFor();
+    await page.keyboard.press('Escape');
+    await page.waitForURL(`${hub.url}/recipes.html`);
+    expect(await page.title()).toBe('Easy lentil soup');
+    const text = (await page.textContent('body')) ?? '';
+    for (const word of ['Sanctuary', 'Alarm', 'Timeline', 'Sign out', 'police', 'Exit']) expect(text).not.toContain(word);
+    expect(await page.locator('#app').count()).toBe(0);
+    await screenshots(page, 'quick-exit');
+
+    // One history entry for the whole app: Back leaves it entirely.
+    await page.goBack();
+    expect(page.url()).not.toContain('/timeline');
+    expect(page.url()).not.toContain('/home');
+    // And the session was ended: opening the hub again asks to sign in.
+    await page.goto(`${hub.url}/home`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await context.close();
+  });
+
+  it('the visible Exit button does the same at once', async () => {
+    const { context, page } = await newDevice(browser);
+    await signIn(page, hub.url, OWNER.username, OWNER.password);
+    await page.getByRole('button', { name: /Quick exit/ }).click();
+    await page.waitForURL(`${hub.url}/recipes.html`);
+    expect((await page.textContent('body')) ?? '').not.toContain('Alarm');
+    await context.close();
+  });
+});
+
+async function addSensor(
+  page: Page,
+  s: { friendly: string; name: string; where: string; kind: string; entry: boolean; kit: string },
+): Promise<void> {
+  const form = page.getByRole('form', { name: 'Add a sensor' });
+  await form.getByLabel('Zigbee2MQTT friendly name').fill(s.friendly);
+  await form.getByLabel('Name', { exact: true }).fill(s.name);
+  await form.getByLabel('Where').fill(s.where);
+  await form.getByLabel('Kind').selectOption(s.kind);
+  await form.getByLabel(/Entry route/).setChecked(s.entry);
+  await form.getByLabel('Marked with SmartWater').check();
+  await form.getByLabel('SmartWater kit code').fill(s.kit);
+  await form.getByRole('button', { name: 'Save sensor' }).click();
+  await form.getByText(`Saved "${s.name}".`).waitFor();
+}

@@ -1,0 +1,108 @@
+/**
+ * Real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) for the UI tests,
+ * the built UI (built once, only when its sources changed, serialised across test files), and
+ * screenshots at phone and desktop sizes saved under test-artifacts/screenshots/.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const run = promisify(execFile);
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const UI_SRC = join(ROOT, 'ui');
+export const UI_DIST = join(ROOT, 'dist', 'ui');
+export const SCREENSHOT_DIR = join(ROOT, 'test-artifacts', 'screenshots');
+const LOCK = join(ROOT, 'dist', '.ui-build.lock');
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, await newestMtime(p));
+    else newest = Math.max(newest, (await stat(p)).mtimeMs);
+  }
+  return newest;
+}
+
+async function builtAt(): Promise<number> {
+  try {
+    return (await stat(join(UI_DIST, 'index.html'))).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Build the UI into dist/ui unless it is newer than every file under ui/. Returns the dist dir. */
+export async function ensureUiBuilt(): Promise<string> {
+  await mkdir(join(ROOT, 'dist'), { recursive: true });
+  // A directory is created atomically: whoever makes it builds; the others wait for it to go.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await mkdir(LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(LOCK).then((s) => s.mtimeMs, () => Date.now()));
+      if (age > 120_000) await rm(LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another UI build');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if ((await builtAt()) < (await newestMtime(UI_SRC))) {
+      await run('npx', ['vite', 'build', '--config', 'ui/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, timeout: 120_000 });
+    }
+  } finally {
+    await rm(LOCK, { recursive: true, force: true });
+  }
+  return UI_DIST;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A fresh context (its own cookies and storage, like a separate device) at phone size. */
+export async function newDevice(browser: Browser, viewport = PHONE): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  // Anything the app logs as an error is worth seeing in the test output.
+  page.on('pageerror', (err) => process.stderr.write(`[browser pageerror] ${err.message}\n`));
+  return { context, page };
+}
+
+/** Save the page at phone and desktop sizes as `<name>-phone.png` and `<name>-desktop.png`. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const original = page.viewportSize() ?? PHONE;
+  for (const [label, size] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ] as const) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${label}.png`), fullPage: true, animations: 'disabled' });
+  }
+  await page.setViewportSize(original);
+}
+
+export async function signIn(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
