@@ -88,6 +88,8 @@ export interface AlarmHubOptions {
   plugin?: Record<string, unknown>;
   /** Reuse an owner made by an earlier hub on the same data dir. */
   existingOwner?: boolean;
+  /** Leave the owner without alarm PINs. */
+  noPins?: boolean;
 }
 
 export async function startAlarmHub(opts: AlarmHubOptions = {}): Promise<AlarmHub> {
@@ -120,6 +122,8 @@ export async function startAlarmHub(opts: AlarmHubOptions = {}): Promise<AlarmHu
       owner = new ApiClient(t.url);
       const r = await owner.login(OWNER.username, OWNER.password);
       if (r.status !== 200) throw new Error(`login failed: ${r.status}`);
+    } else if (opts.noPins) {
+      owner = await ownerClient(t.url, t.setupCode);
     } else {
       owner = await ownerClient(t.url, t.setupCode);
       const r = await owner.put('/api/alarm/pins', { pin: OWNER_PIN, duressPin: DURESS_PIN });

@@ -175,6 +175,6 @@ describe('mqtt-sensors plugin: Zigbee2MQTT and generic sensors', () => {
     await h.sim.open('front_door');
     await b;
     expect(names(seen)).toEqual(['sensor.opened']);
-    expect((seen.find((x) => x.name === 'sensor.opened')?.event as EventMap['sensor.opened']).sensorId).toBe('front-door');
+    expect((seen.find((x) => x.name === 'sensor.opened')?.event as EventMap['sensor.opened'] | undefined)?.sensorId).toBe('front-door');
   });
 });
