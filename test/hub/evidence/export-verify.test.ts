@@ -122,7 +122,7 @@ describe('evidence package: request, approval, export, download, verify', () => 
   it('puts the audit entries about this evidence, linked, in custody.json', async () => {
     const files = new Map(await readZip(pkg));
     const custody = JSON.parse((files.get('custody.json') as Buffer).toString()) as CustodyDocument;
-    const actions = custody.entries.flatMap((e) => ('action' in e && e.redacted !== true ? [e.action] : []));
+    const actions = custody.entries.flatMap((e) => (e.redacted === true ? [] : [e.action]));
     expect(actions).toEqual(
       expect.arrayContaining(['clip.saved', 'request.created', 'hold.added', 'request.approved', 'export.started', 'export.verified']),
     );
