@@ -1,7 +1,10 @@
 /** The plugins a standard hub runs, in start order. */
 import type { HubPlugin } from '../hub/api/index.js';
+import { MqttAlertsPlugin } from '../plugins/mqtt-alerts/index.js';
 import { MqttSensorsPlugin } from '../plugins/mqtt-sensors/index.js';
+import { SiaDc09Plugin } from '../plugins/sia-dc09/plugin.js';
+import { WebhookPlugin } from '../plugins/webhook/index.js';
 
 export function builtinPlugins(): HubPlugin<unknown>[] {
-  return [new MqttSensorsPlugin()];
+  return [new MqttSensorsPlugin(), new SiaDc09Plugin(), new WebhookPlugin(), new MqttAlertsPlugin()];
 }

@@ -2,11 +2,14 @@
  * The hub's own modules, in start order (stopped in reverse). Each concern adds itself here.
  */
 import { AlarmModule } from './alarm/module.js';
+import { AlertsModule } from './alerts/alerts-module.js';
 import { auditModule } from './audit/audit-module.js';
+import { ConfirmationModule } from './confirmation/confirmation-module.js';
+import { ConsentModule } from './consent/consent-module.js';
 import type { HubModule } from './core.js';
 import { evidenceModule } from './evidence/evidence-module.js';
 import { identityModule } from './identity/identity-module.js';
 
 export function coreModules(): HubModule[] {
-  return [identityModule(), auditModule(), new AlarmModule(), evidenceModule()];
+  return [identityModule(), auditModule(), new AlarmModule(), new ConsentModule(), new ConfirmationModule(), new AlertsModule(), evidenceModule()];
 }

@@ -5,9 +5,21 @@ export const alertsConfigSchema = z
     /** Two independent detectors within this window confirm an intrusion (BS 8243: 30-60 min). */
     confirmationWindowMinutes: z.number().min(1).max(120).default(30),
     /** A sensor trip followed by a person on camera within this confirms it (video confirmation). */
-    videoConfirmationSeconds: z.number().min(5).max(600).default(60),
+    videoConfirmationSeconds: z.number().min(1).max(600).default(60),
     /** An `ask` alert the victim has not answered in this time is dropped (consent never assumed). */
-    askTimeoutSeconds: z.number().min(10).max(3600).default(300),
+    askTimeoutSeconds: z.number().min(1).max(3600).default(300),
+    /** First resend delay after a failed delivery; doubles each time up to `retryMaxSeconds`. */
+    retryInitialMs: z.number().int().min(50).max(60_000).default(1_000),
+    retryMaxSeconds: z.number().min(1).max(3600).default(60),
+    /** One delivery attempt is abandoned (and retried) after this long. */
+    attemptTimeoutSeconds: z.number().min(1).max(300).default(30),
+    /**
+     * The address police can reach the hub's evidence links at (a reverse proxy). Without it no
+     * snapshot or clip link can be attached, whatever the consent says.
+     */
+    publicBaseUrl: z.string().url().nullable().default(null),
+    /** Health components whose failure is a "hub power or link loss" alert. */
+    linkLossComponents: z.array(z.string().min(1)).default(['power']),
   })
   .prefault({});
 

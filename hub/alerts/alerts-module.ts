@@ -1,0 +1,121 @@
+/**
+ * The alerts module: the consent-gated outbox, the triggers that feed it, and the API the victim
+ * uses to see what police were told ("police notified 02:13:05, acknowledged"), to answer `ask`
+ * alerts, and the installer's test signal.
+ */
+import { z } from 'zod';
+import { HubError, NotFoundError, ValidationError } from '../api/errors.js';
+import type { Disposer } from '../api/events.js';
+import type { ConsentModule } from '../consent/consent-module.js';
+import type { HubCore, HubModule } from '../core.js';
+import { alertView } from './alert-view.js';
+import { Outbox } from './outbox.js';
+import { wireTriggers } from './triggers.js';
+
+export class AlertsModule implements HubModule {
+  readonly name = 'alerts';
+  outbox: Outbox | null = null;
+  private offs: Disposer[] = [];
+
+  async start(core: HubCore): Promise<void> {
+    const consent = core.module<ConsentModule>('consent');
+    if (!consent) throw new HubError('HUB_ERR_INTERNAL', 'the alerts module needs the consent module to start first');
+    const config = core.config.alerts;
+    const outbox = new Outbox(core, consent, config);
+    this.outbox = outbox;
+    const view = async (id: string) => {
+      const a = await outbox.store.alert(id);
+      if (!a) throw new NotFoundError('alert');
+      return alertView(a, await outbox.store.deliveries(id));
+    };
+
+    core.http.route({
+      method: 'GET',
+      url: '/api/alerts',
+      access: { roles: ['owner'] },
+      query: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        /** Duress alerts are left out unless asked for: the list may be open in front of the abuser. */
+        includeSilent: z.enum(['true', 'false']).default('false'),
+      }),
+      handler: async ({ query }) => {
+        const rows = await outbox.store.list({ includeSilent: query.includeSilent === 'true', limit: query.limit });
+        const deliveries = await outbox.store.deliveriesFor(rows.map((r) => r.id));
+        return {
+          alerts: rows.map((r) =>
+            alertView(
+              r,
+              deliveries.filter((d) => d.alert_id === r.id),
+            ),
+          ),
+        };
+      },
+    });
+    const idParams = z.strictObject({ id: z.string().uuid() });
+    core.http.route({
+      method: 'GET',
+      url: '/api/alerts/:id',
+      access: { roles: ['owner'] },
+      params: idParams,
+      handler: ({ params }) => view(params.id),
+    });
+    core.http.route({
+      method: 'POST',
+      url: '/api/alerts/:id/send',
+      access: { roles: ['owner'] },
+      params: idParams,
+      handler: async ({ params, session }) => {
+        await outbox.send(params.id, session.user.id);
+        return view(params.id);
+      },
+    });
+    core.http.route({
+      method: 'POST',
+      url: '/api/alerts/:id/dismiss',
+      access: { roles: ['owner'] },
+      params: idParams,
+      handler: async ({ params, session }) => {
+        await outbox.dismiss(params.id, session.user.id);
+        return view(params.id);
+      },
+    });
+    core.http.route({
+      method: 'POST',
+      url: '/api/alerts/test',
+      access: { roles: ['installer', 'owner'] },
+      body: z.strictObject({ channel: z.string().min(1).optional() }).optional(),
+      handler: async ({ body, session }) => {
+        const channels = core.alertChannels.list();
+        const id = body?.channel ?? channels.find((c) => c.police)?.id ?? channels[0]?.id;
+        const channel = id ? core.alertChannels.get(id) : undefined;
+        if (!channel) throw new NotFoundError(id ? `alert channel "${id}"` : 'an alert channel (none is set up)');
+        if (!channel.test) throw new ValidationError(`channel "${channel.id}" has no test signal`, { channel: channel.id });
+        const test = channel.test.bind(channel);
+        const result = await outbox.worker.attempt(channel.id, null, (signal) => test(signal));
+        await core.audit.append({
+          action: 'alert.test',
+          actor: session.user.id,
+          subject: { channel: channel.id, ok: result.ok, detail: result.detail },
+        });
+        core.log.info({ channel: channel.id, ok: result.ok, detail: result.detail }, 'test signal sent');
+        return { channel: channel.id, police: channel.police, ...result };
+      },
+    });
+
+    this.offs = wireTriggers(core, outbox, config);
+    // Plugins start after modules: each channel that registers picks up what waited for it.
+    this.offs.push(
+      core.alertChannels.onRegister(
+        () =>
+          void outbox.worker.kickAll().catch((err: unknown) => core.log.error({ err: String(err) }, 'could not resume alert deliveries')),
+      ),
+    );
+    await outbox.resume();
+    core.health.set('alerts', 'ok', 'alert outbox ready');
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    await this.outbox?.stop();
+  }
+}

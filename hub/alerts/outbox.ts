@@ -1,0 +1,263 @@
+/**
+ * The alert outbox: the consent gate and the durable queue in one place. `raise` asks consent,
+ * writes the alert (with the decision and what was attached) before anything is sent, then hands
+ * deliveries to the worker. `automatic` queues police channels at once; `ask` waits for the
+ * victim's one tap, and expires (nothing sent) when unanswered; `never` keeps it at home.
+ * Local channels (home automation) are not police and need no consent, but never hear of duress.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../api/errors.js';
+import type { AlertKind, AlertStatus } from '../api/events.js';
+import type { OutboundAlert } from '../api/plugin.js';
+import type { ConsentModule } from '../consent/consent-module.js';
+import type { HubCore } from '../core.js';
+import { policeExtras, RecentClips } from './attachments.js';
+import type { AlertsConfig } from './config.js';
+import { DeliveryWorker } from './delivery-worker.js';
+import { type AlertRow, type DeliveryRow, OutboxStore } from './outbox-store.js';
+
+export interface RaiseInput {
+  kind: AlertKind;
+  phase: 'alarm' | 'restore';
+  zone: string | null;
+  text: string;
+  correlationId: string;
+}
+
+const SENT_ONWARD: ReadonlySet<AlertStatus> = new Set(['queued', 'sending', 'sent', 'acknowledged', 'failed']);
+/** Conditions that stay open until restored: a second alarm while open is not a new alert. */
+const CONDITIONS: ReadonlySet<AlertKind> = new Set(['tamper', 'link_loss']);
+
+export class Outbox {
+  readonly store: OutboxStore;
+  readonly worker: DeliveryWorker;
+  readonly clips = new RecentClips();
+  private readonly askTimers = new Map<string, NodeJS.Timeout>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly core: HubCore,
+    private readonly consent: ConsentModule,
+    private readonly config: AlertsConfig,
+  ) {
+    this.store = new OutboxStore(core.db);
+    const log = core.log.child({ module: 'alerts' });
+    this.worker = new DeliveryWorker(this.store, core.alertChannels, config, () => core.clock.now(), log, {
+      changed: (alertId, channel, status, detail) => this.deliveryChanged(alertId, channel, status, detail),
+    });
+  }
+
+  /** Resume after a restart: expire unanswered asks that ran out, re-arm the others, resend pending. */
+  async resume(): Promise<void> {
+    for (const a of await this.store.awaitingConsent()) this.armAskTimer(a.id, a.ask_expires_at ?? 0);
+    await this.worker.kickAll();
+  }
+
+  private now(): number {
+    return this.core.clock.now();
+  }
+
+  /** Raise an alert. Serialised so restores always see the alarm they close. */
+  raise(input: RaiseInput): Promise<AlertRow | null> {
+    const run = this.tail.then(() => this.doRaise(input));
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async doRaise(input: RaiseInput): Promise<AlertRow | null> {
+    if (this.stopped) return null;
+    const now = this.now();
+    const silent = input.kind === 'duress';
+    const previous = await this.store.latestFor(input.kind, input.zone);
+    let mode: string;
+    let version: number;
+    let share = { location: false, snapshot: false, clipLink: false };
+    if (input.phase === 'restore') {
+      // A restore follows its alarm: sent where the alarm went, kept home where it was kept home.
+      if (previous?.phase !== 'alarm') return null;
+      mode = SENT_ONWARD.has(previous.status) ? 'automatic' : 'never';
+      version = previous.consent_version;
+    } else {
+      if (CONDITIONS.has(input.kind) && previous?.phase === 'alarm') return null;
+      const d = await this.consent.decision(input.kind);
+      mode = d.mode;
+      version = d.version;
+      share = d.share;
+    }
+    const extras = policeExtras(share, this.core.config.home, this.config.publicBaseUrl, this.clips.near(now));
+    const id = randomUUID();
+    const base: OutboundAlert = {
+      alertId: id,
+      kind: input.kind,
+      phase: input.phase,
+      createdAt: now,
+      zone: input.zone,
+      location: null,
+      coordinates: null,
+      snapshotUrl: null,
+      clipUrl: null,
+      text: input.text,
+    };
+    const police: OutboundAlert = {
+      ...base,
+      location: extras.location,
+      coordinates: extras.coordinates,
+      snapshotUrl: extras.snapshotUrl,
+      clipUrl: extras.clipUrl,
+    };
+    const registered = this.core.alertChannels.list();
+    const policeChannels = registered.filter((c) => c.police).map((c) => c.id);
+    const localChannels = silent ? [] : registered.filter((c) => !c.police).map((c) => c.id);
+    let status: AlertStatus;
+    let detail: string;
+    let askExpiresAt: number | null = null;
+    const deliveries = localChannels.map((channel) => ({ channel, police: false }));
+    if (mode === 'automatic' && policeChannels.length > 0) {
+      status = 'queued';
+      detail = 'sending to police';
+      deliveries.push(...policeChannels.map((channel) => ({ channel, police: true })));
+    } else if (mode === 'automatic') {
+      status = 'failed';
+      detail = 'consent allows it, but no police channel (alarm receiving centre) is set up';
+    } else if (mode === 'ask') {
+      status = 'awaiting_consent';
+      askExpiresAt = now + this.config.askTimeoutSeconds * 1000;
+      detail = `waiting for you: tap send within ${this.config.askTimeoutSeconds} s, or nothing is sent`;
+    } else {
+      status = 'refused';
+      detail =
+        input.phase === 'restore'
+          ? 'the alarm was not sent to police, so its end is not either'
+          : `your setting for ${input.kind} is "never": police were not told`;
+    }
+    await this.store.insert(
+      {
+        id,
+        kind: input.kind,
+        phase: input.phase,
+        zone: input.zone,
+        text: input.text,
+        correlationId: input.correlationId,
+        createdAt: now,
+        consentMode: mode,
+        consentVersion: version,
+        silent,
+        attached: mode === 'never' ? { location: false, coordinates: false, snapshot: false, clipLink: false, notes: [] } : extras.attached,
+        policePayload: police,
+        localPayload: base,
+        status,
+        detail,
+        askExpiresAt,
+      },
+      deliveries,
+    );
+    this.core.log.info(
+      { alertId: id, kind: input.kind, phase: input.phase, consent: mode, status, channels: deliveries.map((d) => d.channel) },
+      'alert raised',
+    );
+    if (!silent)
+      this.core.bus.emit('alert.raised', { source: 'alerts', correlationId: input.correlationId, alertId: id, kind: input.kind, status });
+    if (askExpiresAt !== null) this.armAskTimer(id, askExpiresAt);
+    for (const d of deliveries) this.worker.kick(d.channel);
+    return (await this.store.alert(id)) ?? null;
+  }
+
+  private armAskTimer(alertId: string, at: number): void {
+    const t = setTimeout(
+      () => {
+        this.askTimers.delete(alertId);
+        this.expire(alertId).catch((err: unknown) =>
+          this.core.log.error({ alertId, err: String(err) }, 'could not expire an unanswered alert'),
+        );
+      },
+      Math.max(0, at - this.now()),
+    );
+    this.askTimers.set(alertId, t);
+  }
+
+  private async expire(alertId: string): Promise<void> {
+    const a = await this.store.alert(alertId);
+    if (a?.status !== 'awaiting_consent') return;
+    const detail = 'you did not answer in time: nothing was sent';
+    await this.store.setStatus(alertId, 'expired', detail, this.now());
+    this.statusEvent(a, null, 'expired', detail);
+  }
+
+  /** The victim's one tap: send an `ask` alert to police now. */
+  async send(alertId: string, userId: string): Promise<AlertRow> {
+    const a = await this.store.alert(alertId);
+    if (!a) throw new NotFoundError('alert');
+    if (a.status !== 'awaiting_consent')
+      throw new ConflictError(`this alert is ${a.status}; it can no longer be sent`, { status: a.status });
+    if ((a.ask_expires_at ?? 0) <= this.now()) {
+      await this.expire(alertId);
+      throw new ConflictError('this alert expired before you answered; nothing was sent', { status: 'expired' });
+    }
+    clearTimeout(this.askTimers.get(alertId));
+    this.askTimers.delete(alertId);
+    const police = this.core.alertChannels
+      .list()
+      .filter((c) => c.police)
+      .map((c) => c.id);
+    const [status, detail]: [AlertStatus, string] =
+      police.length > 0 ? ['queued', 'you said send: sending to police'] : ['failed', 'you said send, but no police channel is set up'];
+    await this.store.addDeliveries(alertId, police, this.now(), status, detail, userId);
+    await this.core.audit.append({ action: 'alert.consented', actor: userId, subject: { alertId, kind: a.kind } });
+    this.statusEvent(a, null, status, detail);
+    for (const c of police) this.worker.kick(c);
+    return (await this.store.alert(alertId)) as AlertRow;
+  }
+
+  async dismiss(alertId: string, userId: string): Promise<AlertRow> {
+    const a = await this.store.alert(alertId);
+    if (!a) throw new NotFoundError('alert');
+    if (a.status !== 'awaiting_consent')
+      throw new ConflictError(`this alert is ${a.status}; there is nothing to dismiss`, { status: a.status });
+    clearTimeout(this.askTimers.get(alertId));
+    this.askTimers.delete(alertId);
+    const detail = 'you chose not to tell the police';
+    await this.store.setStatus(alertId, 'refused', detail, this.now(), userId);
+    await this.core.audit.append({ action: 'alert.dismissed', actor: userId, subject: { alertId, kind: a.kind } });
+    this.statusEvent(a, null, 'refused', detail);
+    return (await this.store.alert(alertId)) as AlertRow;
+  }
+
+  /** The alert's status follows its police deliveries (the victim's question is "were police told?"). */
+  private async deliveryChanged(alertId: string, channel: string, delivery: DeliveryRow['status'], detail: string): Promise<void> {
+    const a = await this.store.alert(alertId);
+    if (!a) return;
+    const police = (await this.store.deliveries(alertId)).filter((d) => d.police === 1);
+    let status: AlertStatus = a.status;
+    if (police.length > 0) {
+      const order: DeliveryRow['status'][] = ['acknowledged', 'sent', 'sending', 'failed', 'queued'];
+      status = order.find((s) => police.some((d) => d.status === s)) ?? a.status;
+    }
+    if (status !== a.status) await this.store.setStatus(alertId, status, `${channel}: ${detail}`, this.now());
+    this.statusEvent(a, channel, status, `${channel} ${delivery}: ${detail}`);
+  }
+
+  private statusEvent(a: AlertRow, channel: string | null, status: AlertStatus, detail: string): void {
+    if (a.silent === 1) return; // duress: nothing anyone in the room could see
+    this.core.bus.emit('alert.status_changed', {
+      source: 'alerts',
+      correlationId: a.correlation_id,
+      alertId: a.id,
+      kind: a.kind,
+      channel,
+      status,
+      detail,
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.askTimers.values()) clearTimeout(t);
+    this.askTimers.clear();
+    await this.tail;
+    await this.worker.stop();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Which hub events become alerts. Panic and duress need no confirmation; an intrusion becomes an
+ * alert only once confirmed (hub/confirmation); tamper covers sensor and camera tamper and a
+ * camera going offline; power or link loss comes from health components. Restores close them.
+ */
+import { describeError } from '../api/errors.js';
+import type { Disposer } from '../api/events.js';
+import type { HubCore } from '../core.js';
+import type { AlertsConfig } from './config.js';
+import type { Outbox, RaiseInput } from './outbox.js';
+
+export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig): Disposer[] {
+  const { bus, log } = core;
+  const raise = (input: RaiseInput) => {
+    outbox.raise(input).then(undefined, (err: unknown) => {
+      // The alert could not even be written: this is the worst failure the module can have.
+      log.error({ kind: input.kind, phase: input.phase, zone: input.zone, err: describeError(err) }, 'could not raise alert');
+      core.health.set('alerts', 'failed', `could not record a ${input.kind} alert: ${describeError(err)}`);
+    });
+  };
+  const offs: Disposer[] = [];
+  offs.push(
+    bus.on('panic', 'alerts', (e) =>
+      raise({ kind: 'panic', phase: 'alarm', zone: null, text: `Panic alarm (${e.origin})`, correlationId: e.correlationId }),
+    ),
+  );
+  offs.push(
+    bus.on('duress', 'alerts', (e) =>
+      raise({ kind: 'duress', phase: 'alarm', zone: null, text: 'Duress: alarm disarmed under threat', correlationId: e.correlationId }),
+    ),
+  );
+  offs.push(
+    bus.on('intrusion.confirmed', 'alerts', (e) =>
+      raise({
+        kind: 'intrusion',
+        phase: 'alarm',
+        zone: e.triggers.find((t) => !t.startsWith('camera:')) ?? e.triggers[0] ?? null,
+        text: `Confirmed intrusion (${e.how === 'video' ? 'video confirmed' : 'two detectors'}): ${e.triggers.join(', ')}`,
+        correlationId: e.correlationId,
+      }),
+    ),
+  );
+  offs.push(
+    bus.on('sensor.tamper', 'alerts', (e) =>
+      raise({
+        kind: 'tamper',
+        phase: e.active ? 'alarm' : 'restore',
+        zone: e.sensorId,
+        text: `${e.name} (${e.location}) ${e.active ? 'tampered with' : 'tamper cleared'}`,
+        correlationId: e.correlationId,
+      }),
+    ),
+  );
+  offs.push(
+    bus.on('camera.tamper', 'alerts', (e) =>
+      raise({
+        kind: 'tamper',
+        phase: e.active ? 'alarm' : 'restore',
+        zone: e.cameraId,
+        text: `Camera ${e.cameraId} ${e.active ? 'tampered with' : 'tamper cleared'}`,
+        correlationId: e.correlationId,
+      }),
+    ),
+  );
+  offs.push(
+    bus.on('camera.offline', 'alerts', (e) =>
+      raise({
+        kind: 'tamper',
+        phase: 'alarm',
+        zone: e.cameraId,
+        text: `Camera ${e.cameraId} offline: ${e.reason}`,
+        correlationId: e.correlationId,
+      }),
+    ),
+  );
+  offs.push(
+    bus.on('camera.online', 'alerts', (e) =>
+      raise({
+        kind: 'tamper',
+        phase: 'restore',
+        zone: e.cameraId,
+        text: `Camera ${e.cameraId} back online`,
+        correlationId: e.correlationId,
+      }),
+    ),
+  );
+  const watched = new Set(config.linkLossComponents);
+  offs.push(
+    bus.on('health.changed', 'alerts', (e) => {
+      if (!watched.has(e.component)) return;
+      if (e.status === 'failed' || e.status === 'degraded') {
+        raise({
+          kind: 'link_loss',
+          phase: 'alarm',
+          zone: e.component,
+          text: `Hub ${e.component} lost: ${e.message}`,
+          correlationId: e.correlationId,
+        });
+      } else if (e.status === 'ok') {
+        raise({
+          kind: 'link_loss',
+          phase: 'restore',
+          zone: e.component,
+          text: `Hub ${e.component} back: ${e.message}`,
+          correlationId: e.correlationId,
+        });
+      }
+    }),
+  );
+  offs.push(bus.on('clip.saved', 'alerts', (e) => outbox.clips.add(e)));
+  return offs;
+}

@@ -1,0 +1,98 @@
+/**
+ * What the victim has agreed police may be told, and in plain words what that means. Defaults:
+ * nothing leaves the home. Duress cannot be `ask`: a prompt on screen would show the abuser
+ * standing next to the victim that an alert is being considered.
+ */
+import { z } from 'zod';
+import type { AlertKind } from '../api/events.js';
+
+export const CONSENT_MODES = ['automatic', 'ask', 'never'] as const;
+export type ConsentMode = (typeof CONSENT_MODES)[number];
+export const ALERT_KINDS: readonly AlertKind[] = ['panic', 'duress', 'intrusion', 'tamper', 'link_loss'];
+
+export interface ConsentSettings {
+  kinds: Record<AlertKind, ConsentMode>;
+  share: { location: boolean; snapshot: boolean; clipLink: boolean };
+}
+
+export const DEFAULT_CONSENT: ConsentSettings = Object.freeze({
+  kinds: Object.freeze({ panic: 'never', duress: 'never', intrusion: 'never', tamper: 'never', link_loss: 'never' }),
+  share: Object.freeze({ location: false, snapshot: false, clipLink: false }),
+}) as ConsentSettings;
+
+const mode = z.enum(CONSENT_MODES);
+
+/** A change: any subset of kinds and share flags; the rest stays as it was. */
+export const consentChangeSchema = z
+  .strictObject({
+    kinds: z
+      .strictObject({
+        panic: mode.optional(),
+        duress: z.enum(['automatic', 'never'], { message: 'duress alerts are silent: choose automatic or never' }).optional(),
+        intrusion: mode.optional(),
+        tamper: mode.optional(),
+        link_loss: mode.optional(),
+      })
+      .optional(),
+    share: z
+      .strictObject({
+        location: z.boolean().optional(),
+        snapshot: z.boolean().optional(),
+        clipLink: z.boolean().optional(),
+      })
+      .optional(),
+  })
+  .refine((c) => c.kinds !== undefined || c.share !== undefined, { message: 'say what to change: kinds and/or share' });
+
+export type ConsentChange = z.infer<typeof consentChangeSchema>;
+
+export function applyChange(current: ConsentSettings, change: ConsentChange): ConsentSettings {
+  const kinds = { ...current.kinds };
+  for (const k of ALERT_KINDS) {
+    const v = change.kinds?.[k];
+    if (v !== undefined) kinds[k] = v;
+  }
+  const share = { ...current.share };
+  for (const k of ['location', 'snapshot', 'clipLink'] as const) {
+    const v = change.share?.[k];
+    if (v !== undefined) share[k] = v;
+  }
+  return { kinds, share };
+}
+
+const EVENT_WORDS: Record<AlertKind, string> = {
+  panic: 'If you press panic',
+  duress: 'If you disarm with your duress PIN',
+  intrusion: 'If a break-in is confirmed (two detectors, or a door and a person on camera)',
+  tamper: 'If a camera goes offline or a sensor is tampered with',
+  link_loss: 'If the hub loses power or its connection',
+};
+
+function attachments(share: ConsentSettings['share']): string {
+  const parts: string[] = [];
+  if (share.location) parts.push('your address');
+  if (share.snapshot) parts.push('a photo from the camera');
+  if (share.clipLink) parts.push('a link to the video');
+  if (parts.length === 0) return 'but not your address, photos or video';
+  if (parts.length === 1) return `and send ${parts[0]}`;
+  return `and send ${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/** One sentence per setting for the UI, e.g. "If you press panic, we will tell the police at once and send your address." */
+export function describeConsent(s: ConsentSettings): { kinds: Record<AlertKind, string>; share: string } {
+  const kinds = {} as Record<AlertKind, string>;
+  for (const k of ALERT_KINDS) {
+    const m = s.kinds[k];
+    const what = EVENT_WORDS[k];
+    if (m === 'never') kinds[k] = `${what}, we will not tell the police. Nothing leaves your home.`;
+    else if (m === 'ask')
+      kinds[k] = `${what}, we will ask you first; one tap tells the police ${attachments(s.share)}. If you do not answer, nothing is sent.`;
+    else kinds[k] = `${what}, we will tell the police at once ${attachments(s.share)}.`;
+  }
+  if (s.kinds.duress === 'automatic') kinds.duress += ' Nothing changes on screen.';
+  const any = s.share.location || s.share.snapshot || s.share.clipLink;
+  const share = any
+    ? `When police are told, we ${attachments(s.share).replace(/^and /, '')}.`
+    : 'When police are told, they get the alarm type only: not your address, photos or video.';
+  return { kinds, share };
+}

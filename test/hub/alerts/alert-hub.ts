@@ -1,0 +1,149 @@
+/**
+ * Shared set-up for the police alert tests: a real hub (all core modules, SQLite in a temp dir,
+ * embedded broker, HTTP) with the sia-dc09 plugin pointed at the test suite's own DC-09 receiver,
+ * short delays so the tests run in seconds, and helpers to sign in and set consent.
+ */
+import type { EventMap, SensorRef } from '../../../hub/api/events.js';
+import type { HubPlugin } from '../../../hub/api/plugin.js';
+import type { HubConfigInput } from '../../../hub/config/schema.js';
+import { MqttAlertsPlugin } from '../../../plugins/mqtt-alerts/index.js';
+import { SiaDc09Plugin } from '../../../plugins/sia-dc09/plugin.js';
+import { type ApiClient, ownerClient } from '../../helpers/api-client.js';
+import type { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
+import { startTestHub, type TestHub } from '../../helpers/hub.js';
+
+export const ACCOUNT = '1234AB';
+
+export interface AlertHubOptions {
+  receiver: Dc09TestReceiver;
+  dataDir?: string;
+  sia?: Record<string, unknown>;
+  alerts?: Record<string, unknown>;
+  extraPlugins?: HubPlugin<unknown>[];
+  pluginConfig?: Record<string, unknown>;
+  keepDataDir?: boolean;
+}
+
+export const FRONT_DOOR = {
+  id: 'front-door',
+  name: 'Front door',
+  location: 'Hallway',
+  kind: 'door' as const,
+  entryRoute: false,
+  source: { type: 'zigbee2mqtt' as const, friendlyName: 'front_door' },
+};
+
+export const BACK_WINDOW = {
+  id: 'back-window',
+  name: 'Back window',
+  location: 'Kitchen',
+  kind: 'window' as const,
+  entryRoute: false,
+  source: { type: 'zigbee2mqtt' as const, friendlyName: 'back_window' },
+};
+
+export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
+  const config: Partial<HubConfigInput> = {
+    home: { name: 'Test home', address: '1 Example Street, Exampletown', coordinates: '51.5007,-0.1246' },
+    alarm: { exitDelaySeconds: 0, entryDelaySeconds: 0 },
+    alerts: {
+      askTimeoutSeconds: 2,
+      retryInitialMs: 100,
+      retryMaxSeconds: 1,
+      videoConfirmationSeconds: 2,
+      attemptTimeoutSeconds: 3,
+      ...o.alerts,
+    },
+    sensors: [FRONT_DOOR, BACK_WINDOW],
+    plugins: {
+      'sia-dc09': {
+        enabled: true,
+        host: '127.0.0.1',
+        port: o.receiver.port,
+        account: ACCOUNT,
+        receiver: '12',
+        line: '3',
+        ackTimeoutMs: 400,
+        linkTestSeconds: 0,
+        ...o.sia,
+      },
+      ...o.pluginConfig,
+    },
+  };
+  return startTestHub({
+    config,
+    plugins: [new SiaDc09Plugin(), ...(o.extraPlugins ?? [])],
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    ...(o.keepDataDir ? { keepDataDir: true } : {}),
+  });
+}
+
+export async function setConsent(owner: ApiClient, change: Record<string, unknown>): Promise<void> {
+  const r = await owner.put('/api/consent', change);
+  if (r.status !== 200) throw new Error(`consent change failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+export async function signIn(t: TestHub): Promise<ApiClient> {
+  return ownerClient(t.url, t.setupCode);
+}
+
+export function sensorRef(s: typeof FRONT_DOOR): SensorRef {
+  return {
+    sensorId: s.id,
+    name: s.name,
+    location: s.location,
+    kind: s.kind,
+    entryRoute: s.entryRoute,
+    perimeter: true,
+    smartwaterKitCode: null,
+  };
+}
+
+/** What the mqtt-sensors plugin emits when a Zigbee contact sensor opens. */
+export function opened(t: TestHub, s: typeof FRONT_DOOR): EventMap['sensor.opened'] {
+  return t.hub.bus.emit('sensor.opened', { source: 'mqtt-sensors', ...sensorRef(s) });
+}
+
+export function personAtDoor(t: TestHub): EventMap['person.detected'] {
+  return t.hub.bus.emit('person.detected', {
+    source: 'detector',
+    cameraId: 'doorbell',
+    trackId: 'track-1',
+    score: 0.91,
+    box: { x1: 0.3, y1: 0.2, x2: 0.6, y2: 0.9 },
+    zones: ['porch'],
+    snapshot: null,
+  });
+}
+
+export interface AlertListItem {
+  id: string;
+  kind: string;
+  phase: string;
+  status: string;
+  summary: string;
+  silent: boolean;
+  consent: { mode: string; version: number };
+  attached: { location: boolean; coordinates: boolean; snapshot: boolean; clipLink: boolean; notes: string[] };
+  deliveries: Array<{ channel: string; police: boolean; status: string; attempts: number; acknowledgedAt: number | null; detail: string }>;
+}
+
+export async function alerts(owner: ApiClient, includeSilent = false): Promise<AlertListItem[]> {
+  const r = await owner.get<{ alerts: AlertListItem[] }>(`/api/alerts${includeSilent ? '?includeSilent=true' : ''}`);
+  if (r.status !== 200) throw new Error(`GET /api/alerts: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.alerts;
+}
+
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 800)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export { MqttAlertsPlugin };
