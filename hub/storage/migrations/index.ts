@@ -8,5 +8,6 @@ import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
 import { evidenceMigrations } from './evidence.js';
+import { recorderMigrations } from './recorder.js';
 
-export const MIGRATIONS: readonly Migration[] = [...coreMigrations, ...evidenceMigrations, ...alertsMigrations, ...alarmMigrations];
+export const MIGRATIONS: readonly Migration[] = [...coreMigrations, ...evidenceMigrations, ...alertsMigrations, ...alarmMigrations, ...recorderMigrations];
