@@ -6,6 +6,7 @@
 import type { Logger } from '../api/plugin.js';
 import type { Hub } from '../app.js';
 import type { HubConfigInput } from '../config/schema.js';
+import { AlarmScene } from './alarm-scene.js';
 import { ZigbeeSim } from './zigbee-sensors.js';
 
 export interface DemoContext {
@@ -50,6 +51,15 @@ export const zigbeeDemoPart: DemoPart = {
         source: { type: 'zigbee2mqtt', friendlyName: 'kitchen_window' },
         checkInSeconds: 600,
       },
+      {
+        id: 'bedside-button',
+        name: 'Bedside button',
+        location: 'Bedroom',
+        kind: 'button',
+        source: { type: 'zigbee2mqtt', friendlyName: 'bedside_button' },
+        panicActions: ['hold'],
+        checkInSeconds: 24 * 3600,
+      },
     ];
     config.alarm = { ...(config.alarm ?? {}), exitDelaySeconds: 5, entryDelaySeconds: 8, siren: { zigbee2mqttDevice: DEMO_SIREN } };
   },
@@ -59,20 +69,16 @@ export const zigbeeDemoPart: DemoPart = {
     sim.onSiren((p) => ctx.say(`[siren] received ${JSON.stringify(p)}`));
     await sim.report('front_door');
     await sim.report('kitchen_window');
-    const timers: NodeJS.Timeout[] = [];
-    let open = false;
-    // The front door opens and closes every 10 s so sensor events keep arriving.
-    timers.push(
-      setInterval(() => {
-        open = !open;
-        ctx.say(`[sim] front door ${open ? 'opens' : 'closes'}`);
-        (open ? sim.open('front_door') : sim.close('front_door')).then(undefined, (err: unknown) =>
-          ctx.log.warn({ err: String(err) }, 'demo sensor publish failed'),
-        );
-      }, 10_000),
-    );
+    await sim.press('bedside_button', 'single');
+    // Sensors check in well inside their interval so none goes offline during a long demo.
+    const heartbeat = setInterval(() => {
+      sim.report('kitchen_window').then(undefined, (err: unknown) => ctx.log.warn({ err: String(err) }, 'demo sensor publish failed'));
+    }, 120_000);
+    const scene = new AlarmScene({ hub: ctx.hub, sim, say: ctx.say, log: ctx.log, everySeconds: 120, sirenSeconds: 10 });
+    await scene.start();
     return async () => {
-      for (const t of timers) clearInterval(t);
+      clearInterval(heartbeat);
+      await scene.stop();
       await sim.stop();
     };
   },
