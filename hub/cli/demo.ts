@@ -30,6 +30,7 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
     config,
     composition: opts.composition,
     dataDir,
+    quietSetupCode: true,
     afterStart: async (hub) => {
       const accounts = hub.core.accounts;
       const password = randomToken(9);

@@ -17,6 +17,8 @@ export interface RunHubOptions {
   config: Readonly<HubConfig>;
   composition: Composition;
   dataDir?: string | undefined;
+  /** The demo makes its own owner account, so the setup code would only confuse. */
+  quietSetupCode?: boolean;
   /** Extra work after start (the demo's simulators), undone before the hub stops. */
   afterStart?: (hub: Hub) => Promise<() => Promise<void>>;
 }
@@ -24,7 +26,7 @@ export interface RunHubOptions {
 export async function runHub(opts: RunHubOptions): Promise<number> {
   const hubOpts: HubOptions = { config: opts.config, plugins: opts.composition.plugins(), uiDir: UI_DIR };
   if (opts.dataDir) hubOpts.dataDir = opts.dataDir;
-  hubOpts.onSetupCode = (code, url) => printSetupCode(code, url);
+  if (!opts.quietSetupCode) hubOpts.onSetupCode = (code, url) => printSetupCode(code, url);
   const hub = new Hub(hubOpts);
   let undoExtra: (() => Promise<void>) | null = null;
   const done = new Promise<number>((resolve) => {

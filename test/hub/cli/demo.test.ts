@@ -66,7 +66,7 @@ describe('sanctuary demo', () => {
     });
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
-    const url = await waitFor(() => /Open (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], `demo URL in output:\n${out}`, 60_000);
+    const url = await waitFor(() => /Open (http:\/\/127\.0\.0\.1:\d+) in a browser/.exec(out)?.[1], `demo URL in output:\n${out}`, 60_000);
     const creds = /demo-owner \/ (\S+)/.exec(out);
     expect(creds?.[1]).toBeTruthy();
     // The simulated front door opens every 10 s: the event shows in the printed log...
