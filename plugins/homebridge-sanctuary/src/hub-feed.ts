@@ -87,10 +87,7 @@ export class HubFeed {
           this.up = true;
           this.backoff.reset();
         },
-        (err: unknown) => {
-          this.log.warn(`reading the hub's state failed: ${describeError(err)}`);
-          if (this.socket === ws) ws.terminate();
-        },
+        (err: unknown) => this.lost(ws, `reading the hub's state failed: ${describeError(err)}`),
       );
     });
     ws.on('pong', () => {

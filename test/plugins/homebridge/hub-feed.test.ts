@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AlarmModule } from '../../../hub/alarm/module.js';
 import { HubClient } from '../../../plugins/homebridge-sanctuary/src/hub-client.js';
 import { type FeedLog, HubFeed } from '../../../plugins/homebridge-sanctuary/src/hub-feed.js';
 import { ownerClient } from '../../helpers/api-client.js';
@@ -121,6 +122,37 @@ describe('hub feed', () => {
     expect(log.lines[0]).toMatch(/^warn cannot reach the hub at .*HTTP 401 \(the hub refused the token: issue a new one\)/);
     await until('retry', () => log.lines.some((l) => l.startsWith('debug hub still unreachable')));
     expect(log.lines.join('\n')).not.toContain('sat_not-a-real-token');
+  });
+
+  it('names the missing scope when the state cannot be read, and keeps retrying', async () => {
+    hub = await startTestHub({ modules: [new AlarmModule()] });
+    const owner = await ownerClient(hub.url, hub.setupCode);
+    const issued = await owner.post<{ token: string }>('/api/tokens', { name: 'Homebridge', scopes: ['events:read'] });
+    const client = new HubClient(hub.url, issued.body.token, 2000);
+    const log = new RecordingLog();
+    let downs = 0;
+    let attempts = 0;
+    feed = new HubFeed(
+      { hubUrl: hub.url, headers: client.authHeaders(), initialDelayMs: 50, maxDelayMs: 100 },
+      {
+        onOpen: async () => {
+          attempts += 1;
+          await client.alarm();
+        },
+        onEvent: () => undefined,
+        onDown: () => {
+          downs += 1;
+        },
+      },
+      log,
+    );
+    feed.start();
+    await until('retries', () => attempts >= 3);
+    expect(downs).toBe(1);
+    expect(log.lines[0]).toMatch(
+      /^warn cannot reach the hub at .*: reading the hub's state failed: SANCTUARY_HB_FORBIDDEN: GET \/api\/alarm: .*alarm:read/,
+    );
+    expect(feed.connected).toBe(false);
   });
 
   it('turns HTTP failures into coded errors', async () => {
