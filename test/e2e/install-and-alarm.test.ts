@@ -51,7 +51,14 @@ describe('e2e: installer setup, handover, owner alarm', () => {
 
     await page.getByRole('link', { name: 'Sensors' }).click();
     await addSensor(page, { friendly: 'front_door', name: 'Front door', where: 'Hallway', kind: 'door', entry: true, kit: 'SW-E2E-0001' });
-    await addSensor(page, { friendly: 'kitchen_window', name: 'Kitchen window', where: 'Kitchen', kind: 'window', entry: false, kit: 'SW-E2E-0001' });
+    await addSensor(page, {
+      friendly: 'kitchen_window',
+      name: 'Kitchen window',
+      where: 'Kitchen',
+      kind: 'window',
+      entry: false,
+      kit: 'SW-E2E-0001',
+    });
     const list = page.getByTestId('sensor-list');
     await expect.poll(() => list.locator('li').count()).toBe(2);
     await expect.poll(() => list.textContent()).toContain('SmartWater SW-E2E-0001');

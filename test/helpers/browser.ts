@@ -48,7 +48,12 @@ export async function ensureUiBuilt(): Promise<string> {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (await stat(LOCK).then((s) => s.mtimeMs, () => Date.now()));
+      // The lock may vanish between mkdir and stat (its builder just finished): then it is not stale.
+      const lockTime = await stat(LOCK).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      );
+      const age = Date.now() - lockTime;
       if (age > 120_000) await rm(LOCK, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error('timed out waiting for another UI build');
       await new Promise((r) => setTimeout(r, 250));
@@ -67,7 +72,15 @@ export async function ensureUiBuilt(): Promise<string> {
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

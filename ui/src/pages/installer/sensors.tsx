@@ -152,8 +152,9 @@ export function SensorSetup() {
                 {s.name} <span class="muted">{s.location}</span>
               </span>
               <span class="muted">
-                {s.entryRoute ? 'entry route' : ''}
-                {s.smartwater.marked ? ` · SmartWater ${s.smartwater.kitCode ?? ''}` : ''}
+                {[s.entryRoute ? 'entry route' : null, s.smartwater.marked ? `SmartWater ${s.smartwater.kitCode ?? ''}` : null]
+                  .filter(Boolean)
+                  .join(' · ')}
               </span>
               <span class="actions">
                 <button type="button" onClick={() => setEditing(s.id)} aria-label={`Edit ${s.name}`}>

@@ -49,7 +49,8 @@ export function WalkTest() {
     const what = WHAT[name];
     if (what) setTrips((t) => ({ ...t, [id]: { ts: event.ts, what } }));
     // A report with no change (the first one, or a check-in) still proves the sensor is heard.
-    else if (name === 'sensor.seen') setTrips((t) => (t[id] && t[id].what !== 'heard' ? t : { ...t, [id]: { ts: event.ts, what: 'heard' } }));
+    else if (name === 'sensor.seen')
+      setTrips((t) => (t[id] && t[id].what !== 'heard' ? t : { ...t, [id]: { ts: event.ts, what: 'heard' } }));
   });
   const fresh = (t: Trip | undefined) => t !== undefined && Date.now() - t.ts < 60_000;
   return (

@@ -7,6 +7,7 @@ import { ErrorText, formatTime } from '../../components/form.js';
 import { Keypad } from '../../components/keypad.js';
 import { PanicButton } from '../../components/panic-button.js';
 import { useLiveEvents } from '../../live.js';
+import { navigate } from '../../router.js';
 import type { AlarmSensor, AlarmStatus, CameraView, HubEventRow } from '../../view-types.js';
 
 function useNow(active: boolean): number {
@@ -67,10 +68,15 @@ export function HomePage() {
     );
   }, []);
 
+  const [pinSet, setPinSet] = useState(true);
   useEffect(() => {
     loadAlarm();
     loadCameras();
     loadLast();
+    get<{ pinSet: boolean }>('/api/alarm/settings').then(
+      (r) => setPinSet(r.pinSet),
+      (err: unknown) => console.warn('alarm settings', err),
+    );
   }, [loadAlarm, loadCameras, loadLast]);
   useLiveEvents(['alarm.', 'sensor.', 'siren.'], loadAlarm);
   useLiveEvents(['camera.'], loadCameras);
@@ -115,6 +121,24 @@ export function HomePage() {
           <h2 id="state-h">{words.title}</h2>
           <p aria-live="polite">{words.detail}</p>
           {alarm.sirenOn && <p>The siren is sounding.</p>}
+        </section>
+      )}
+      {!pinSet && (
+        <section class="card" aria-labelledby="pin-first-h">
+          <h2 id="pin-first-h">Choose your alarm PIN</h2>
+          <p>
+            The alarm needs a PIN before it can be turned on. Choose one in{' '}
+            <a
+              href="/settings"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate('/settings');
+              }}
+            >
+              Settings
+            </a>
+            .
+          </p>
         </section>
       )}
       {alarm && (

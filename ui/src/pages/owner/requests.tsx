@@ -59,7 +59,13 @@ function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
         {req.export && (
           <>
             <dt>Package</dt>
-            <dd>{req.export.state === 'ready' ? 'Ready for the officer' : req.export.state === 'failed' ? 'Could not be made' : 'Being prepared…'}</dd>
+            <dd>
+              {req.export.state === 'ready'
+                ? 'Ready for the officer'
+                : req.export.state === 'failed'
+                  ? 'Could not be made'
+                  : 'Being prepared…'}
+            </dd>
           </>
         )}
       </dl>

@@ -55,7 +55,9 @@ export function PoliceRequests() {
   }, []);
   useEffect(load, [load]);
   // While a package is being made, check again every 2 s (police get no live feed).
-  const running = (requests ?? []).some((r) => (r.status === 'approved' || r.status === 'partial') && r.export?.state !== 'ready' && r.export?.state !== 'failed');
+  const running = (requests ?? []).some(
+    (r) => (r.status === 'approved' || r.status === 'partial') && r.export?.state !== 'ready' && r.export?.state !== 'failed',
+  );
   useEffect(() => {
     if (!running) return undefined;
     const t = setInterval(load, 2000);
