@@ -46,7 +46,11 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
     };
   }
   broker.on('clientError', (client, err) => opts.log.warn({ client: client?.id, err: err.message }, 'MQTT client error'));
-  const server: Server = createServer(broker.handle);
+  // No Nagle: an alarm message must not wait ~40 ms for the peer's delayed ACK behind a small earlier write.
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
       reject(
