@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { tempDir } from '../../helpers/hub.js';
 
 export const PLUGIN_DIR = resolve(import.meta.dirname, '../../../plugins/homebridge-sanctuary');
-const HOMEBRIDGE_BIN = resolve(import.meta.dirname, '../../../node_modules/.bin/homebridge');
+/** The root devDependency (1.11.4); SANCTUARY_HOMEBRIDGE_BIN runs the same tests against another install (a 2.x). */
+const HOMEBRIDGE_BIN = process.env.SANCTUARY_HOMEBRIDGE_BIN ?? resolve(import.meta.dirname, '../../../node_modules/.bin/homebridge');
 
 export interface HomebridgeOptions {
   /** The platform block (platform: 'SanctuaryHub' is added). */
