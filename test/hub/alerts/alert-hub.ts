@@ -24,22 +24,31 @@ export interface AlertHubOptions {
   keepDataDir?: boolean;
 }
 
-export const FRONT_DOOR = {
+interface TestSensor {
+  id: string;
+  name: string;
+  location: string;
+  kind: 'door' | 'window';
+  entryRoute: boolean;
+  source: { type: 'zigbee2mqtt'; friendlyName: string };
+}
+
+export const FRONT_DOOR: TestSensor = {
   id: 'front-door',
   name: 'Front door',
   location: 'Hallway',
-  kind: 'door' as const,
+  kind: 'door',
   entryRoute: false,
-  source: { type: 'zigbee2mqtt' as const, friendlyName: 'front_door' },
+  source: { type: 'zigbee2mqtt', friendlyName: 'front_door' },
 };
 
-export const BACK_WINDOW = {
+export const BACK_WINDOW: TestSensor = {
   id: 'back-window',
   name: 'Back window',
   location: 'Kitchen',
-  kind: 'window' as const,
+  kind: 'window',
   entryRoute: false,
-  source: { type: 'zigbee2mqtt' as const, friendlyName: 'back_window' },
+  source: { type: 'zigbee2mqtt', friendlyName: 'back_window' },
 };
 
 export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
@@ -87,7 +96,7 @@ export async function signIn(t: TestHub): Promise<ApiClient> {
   return ownerClient(t.url, t.setupCode);
 }
 
-export function sensorRef(s: typeof FRONT_DOOR): SensorRef {
+export function sensorRef(s: TestSensor): SensorRef {
   return {
     sensorId: s.id,
     name: s.name,
@@ -100,7 +109,7 @@ export function sensorRef(s: typeof FRONT_DOOR): SensorRef {
 }
 
 /** What the mqtt-sensors plugin emits when a Zigbee contact sensor opens. */
-export function opened(t: TestHub, s: typeof FRONT_DOOR): EventMap['sensor.opened'] {
+export function opened(t: TestHub, s: TestSensor): EventMap['sensor.opened'] {
   return t.hub.bus.emit('sensor.opened', { source: 'mqtt-sensors', ...sensorRef(s) });
 }
 
