@@ -1,42 +1,139 @@
+/**
+ * The audit log as the owner and an attacker meet it: readable by the owner only, never
+ * editable through the API or SQL while the triggers stand, and an edit made with the
+ * triggers dropped (someone with the SD card) is found by `sanctuary verify --audit`.
+ */
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog, verifyChain } from '../../../hub/audit/audit-log.js';
+import { AuditModule } from '../../../hub/audit/audit-module.js';
+import { verifyAuditDatabase } from '../../../hub/audit/audit-readonly.js';
 import { Database } from '../../../hub/storage/database.js';
-import { migrate } from '../../../hub/storage/migrate.js';
+import { invitedClient, ownerClient } from '../../helpers/api-client.js';
+import { startTestHub, type TestHub, tempDir } from '../../helpers/hub.js';
+
+const run = promisify(execFile);
+const cli = (args: string[]) =>
+  run('node', ['--import', 'tsx', 'app/main.ts', 'verify', ...args], { cwd: process.cwd() }).then(
+    (r) => ({ code: 0, out: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+  );
 
 describe('audit log', () => {
-  let db: Database | null = null;
+  let t: TestHub | null = null;
+  const dirs: string[] = [];
   afterEach(async () => {
-    await db?.close();
-    db = null;
+    await t?.close();
+    t = null;
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
-  it('chains entries and refuses updates and deletes at the database', async () => {
-    db = await Database.open(':memory:');
-    await migrate(db);
-    const audit = new AuditLog(db);
-    await Promise.all([1, 2, 3, 4, 5].map((i) => audit.append({ action: 'test', actor: 'u1', subject: { i } })));
-    const entries = await audit.entries();
-    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(entries[1]?.prevHash).toBe(entries[0]?.hash);
-    expect(await audit.verify()).toEqual({ ok: true, count: 5 });
-    await expect(db.run("UPDATE audit_log SET action = 'x' WHERE seq = 2")).rejects.toThrow(/append-only/);
-    await expect(db.run('DELETE FROM audit_log WHERE seq = 2')).rejects.toThrow(/append-only/);
+  it('lets the owner read and verify it; nobody else, and no route edits or deletes', async () => {
+    const audit = new AuditModule();
+    t = await startTestHub({ modules: [audit] });
+    const owner = await ownerClient(t.url, t.setupCode);
+    const police = await invitedClient(t.url, owner, 'police', 'pc-jones');
+    const advocate = await invitedClient(t.url, owner, 'advocate', 'adv-kim');
+    const list = await owner.get<{ count: number; entries: Array<{ seq: number; action: string; hash: string; prevHash: string }> }>(
+      '/api/audit',
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['owner.created', 'login', 'invite.created', 'invite.accepted']),
+    );
+    for (const [i, e] of list.body.entries.entries()) if (i > 0) expect(e.prevHash).toBe(list.body.entries[i - 1]?.hash);
+    const logins = await owner.get<{ entries: Array<{ action: string }> }>('/api/audit?action=login');
+    expect(logins.body.entries.every((e) => e.action === 'login')).toBe(true);
+    for (const c of [police, advocate]) {
+      expect((await c.get('/api/audit')).status).toBe(403);
+      expect((await c.get('/api/audit/verify')).status).toBe(403);
+    }
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      expect((await owner.request(method, '/api/audit/1', {})).status).toBe(404);
+      expect((await owner.request(method, '/api/audit', {})).status).toBe(404);
+    }
+    const v = await owner.get<{ ok: boolean; count: number }>('/api/audit/verify');
+    expect(v.body).toEqual({ ok: true, count: list.body.count });
+    // Even with SQL access inside the hub, the triggers refuse edits and deletions.
+    await expect(t.hub.core.db.run("UPDATE audit_log SET action = 'x' WHERE seq = 1")).rejects.toThrow(/append-only/);
+    await expect(t.hub.core.db.run('DELETE FROM audit_log WHERE seq = 1')).rejects.toThrow(/append-only/);
   });
 
-  it('names the first broken link when an entry is edited, removed or reordered', async () => {
-    db = await Database.open(':memory:');
-    await migrate(db);
-    const audit = new AuditLog(db);
-    for (let i = 0; i < 4; i++) await audit.append({ action: 'test', actor: null, subject: { i } });
-    const entries = await audit.entries();
-    const edited = entries.map((e) => (e.seq === 3 ? { ...e, subject: { i: 99 } } : e));
-    expect(verifyChain(edited)).toMatchObject({ seq: 3 });
-    const removed = entries.filter((e) => e.seq !== 2);
-    expect(verifyChain(removed)).toMatchObject({ seq: 3 });
-    const a = entries[1];
-    const b = entries[2];
-    if (!a || !b) throw new Error('fixture');
-    const reordered = [entries[0], b, a, entries[3]].filter((e) => e !== undefined);
-    expect(verifyChain(reordered)).toMatchObject({ seq: 3 });
+  it('writes entries for clips (with their hash) and alerts from the bus', async () => {
+    const audit = new AuditModule();
+    t = await startTestHub({ modules: [audit] });
+    const sha = 'ab'.repeat(32);
+    t.hub.bus.emit('clip.saved', {
+      source: 'recorder',
+      clipId: 'c1',
+      cameraId: 'cam',
+      trigger: 'person',
+      startTs: 1,
+      endTs: 2,
+      size: 3,
+      sha256: sha,
+      snapshotSha256: null,
+    });
+    t.hub.bus.emit('alert.raised', { source: 'alerts', alertId: 'a1', kind: 'intrusion', status: 'awaiting_consent' });
+    t.hub.bus.emit('alert.status_changed', {
+      source: 'alerts',
+      alertId: 'a1',
+      kind: 'intrusion',
+      channel: 'arc',
+      status: 'sent',
+      detail: 'ACK',
+    });
+    await audit.settled();
+    const entries = (await t.hub.core.audit.entries()).filter((e) => e.action.startsWith('clip.') || e.action.startsWith('alert.'));
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([
+      ['clip.saved', 'recorder'],
+      ['alert.raised', 'alerts'],
+      ['alert.status_changed', 'alerts'],
+    ]);
+    expect(entries[0]?.subject).toMatchObject({ clipId: 'c1', sha256: sha, size: 3 });
+    expect(entries[2]?.subject).toMatchObject({ status: 'sent', channel: 'arc' });
   });
+
+  it('sanctuary verify --audit names the entry an attacker edited or removed with the triggers dropped', async () => {
+    const dataDir = await tempDir('sanctuary-audit-');
+    dirs.push(dataDir);
+    t = await startTestHub({ modules: [], dataDir, keepDataDir: true });
+    const owner = await ownerClient(t.url, t.setupCode);
+    await invitedClient(t.url, owner, 'police', 'pc-jones');
+    const count = (await t.hub.core.audit.entries()).length;
+    await t.close();
+    t = null;
+
+    const clean = await cli(['--audit', '--data-dir', dataDir]);
+    expect(clean.out).toContain(`ok    audit log: ${count} entries`);
+    expect(clean.code).toBe(0);
+
+    // The attacker has the SD card: drops the triggers and rewrites who invited the police officer.
+    const db = await Database.open(join(dataDir, 'sanctuary.db'));
+    try {
+      await db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
+      const target = await db.get<{ seq: number }>("SELECT seq FROM audit_log WHERE action = 'invite.created'");
+      await db.run('UPDATE audit_log SET subject = ? WHERE seq = ?', ['{"displayName":"someone else","role":"police"}', target?.seq ?? 0]);
+      const edited = await cli(['--audit', '--data-dir', dataDir]);
+      expect(edited.code).toBe(1);
+      expect(edited.out).toContain(`FAIL  audit log: entry ${target?.seq} was altered (its hash does not match its content)`);
+
+      // Put it back, then delete an entry instead (the "logs deleted" abuse pattern).
+      await db.run("UPDATE audit_log SET subject = '{}' WHERE seq = ?", [target?.seq ?? 0]);
+      const login = await db.get<{ seq: number }>("SELECT seq FROM audit_log WHERE action = 'login' ORDER BY seq LIMIT 1");
+      await db.run('DELETE FROM audit_log WHERE seq = ?', [login?.seq ?? 0]);
+      const v = await verifyAuditDatabase(join(dataDir, 'sanctuary.db'));
+      expect(v).toMatchObject({
+        ok: false,
+        seq: (login?.seq ?? 0) + 1,
+        problem: `sequence gap: expected entry ${login?.seq}, found ${(login?.seq ?? 0) + 1}`,
+      });
+    } finally {
+      await db.close();
+    }
+    const missing = await cli(['--audit', '--data-dir', join(dataDir, 'nope')]);
+    expect(missing.code).toBe(2);
+  }, 60_000);
 });
