@@ -1,0 +1,85 @@
+/** The advocate's incident log: printable, self-contained, and visible only to whom it is shared with. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { invitedClient } from '../../helpers/api-client.js';
+import { type EvidenceHub, makeClip, people, startEvidenceHub } from './fixtures.js';
+
+describe('incident logs for advocates', () => {
+  let h: EvidenceHub | null = null;
+  afterEach(async () => {
+    await h?.t.close();
+    h = null;
+  });
+
+  it('renders chosen events with inlined snapshots, shared with one advocate and no one else', async () => {
+    h = await startEvidenceHub();
+    const { owner, police } = await people(h.t);
+    const kim = await invitedClient(h.t.url, owner, 'advocate', 'adv-kim');
+    const lee = await invitedClient(h.t.url, owner, 'advocate', 'adv-lee');
+    const kimId = (await kim.get<{ user: { id: string } }>('/api/session')).body.user.id;
+    const now = h.clock.now();
+    const clip = await makeClip(h.t, { startTs: now - 60_000, seconds: 1 });
+    h.t.hub.bus.emit('smartwater.used', { source: 'api', userId: null, note: 'sprayed at <the man> at the door' });
+    await h.t.hub.core.eventLog.flush();
+    const events = await h.t.hub.core.eventLog.query({ names: ['clip.saved', 'smartwater.used'] });
+    expect(events).toHaveLength(2);
+
+    const made = await owner.post<{ log: { id: string; eventCount: number; sha256: string; advocateIds: string[] } }>(
+      '/api/incident-logs',
+      {
+        title: 'Breaches of the order, March',
+        eventSeqs: events.map((e) => e.seq),
+        includeSnapshots: true,
+        advocateIds: [kimId],
+      },
+    );
+    expect(made.status).toBe(200);
+    expect(made.body.log).toMatchObject({ eventCount: 2, advocateIds: [kimId] });
+    const id = made.body.log.id;
+
+    const html = await kim.get<string>(`/api/incident-logs/${id}/html`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toContain('text/html');
+    expect(html.body).toContain('Breaches of the order, March');
+    expect(html.body).toContain('@media print');
+    expect(html.body).toMatch(/<img src="data:image\/jpeg;base64,[A-Za-z0-9+/=]{100,}"/);
+    expect(html.body).toContain(clip.sha256);
+    // Text from events is escaped, and nothing is fetched from elsewhere.
+    expect(html.body).toContain('sprayed at &lt;the man&gt; at the door');
+    expect(html.body).not.toMatch(/<script|src="http/);
+
+    expect((await kim.get<{ logs: Array<{ id: string }> }>('/api/incident-logs')).body.logs.map((l) => l.id)).toEqual([id]);
+    expect((await lee.get<{ logs: unknown[] }>('/api/incident-logs')).body.logs).toEqual([]);
+    expect((await lee.get(`/api/incident-logs/${id}/html`)).status).toBe(404);
+    expect((await police.get(`/api/incident-logs/${id}/html`)).status).toBe(403);
+    for (const path of ['/api/events', '/api/devices', '/api/requests', '/api/audit']) {
+      expect((await kim.get(path)).status, path).toBe(403);
+    }
+    expect((await kim.post('/api/incident-logs', { title: 'x', eventSeqs: [1] })).status).toBe(403);
+
+    // The owner shares it with the second advocate too; both reads are audited.
+    const lid = (await lee.get<{ user: { id: string } }>('/api/session')).body.user.id;
+    expect((await owner.put(`/api/incident-logs/${id}/shares`, { advocateIds: [kimId, lid] })).status).toBe(200);
+    expect((await lee.get(`/api/incident-logs/${id}/html`)).status).toBe(200);
+    const reads = (await h.t.hub.core.audit.entries()).filter((e) => e.action === 'incident_log.read');
+    expect(reads.map((e) => e.actor)).toEqual([kimId, lid]);
+    expect(reads.every((e) => e.subject.intact === true)).toBe(true);
+  }, 30_000);
+
+  it('names a bad selection', async () => {
+    h = await startEvidenceHub();
+    const { owner, police } = await people(h.t);
+    const policeId = (await police.get<{ user: { id: string } }>('/api/session')).body.user.id;
+    const none = await owner.post<{ error: { message: string } }>('/api/incident-logs', { title: 'x' });
+    expect(none.status).toBe(400);
+    expect(none.body.error.message).toMatch(/eventSeqs/);
+    const missing = await owner.post<{ error: { message: string } }>('/api/incident-logs', { title: 'x', eventSeqs: [999999] });
+    expect(missing.body.error.message).toBe('eventSeqs: no event #999999 on this hub');
+    const notAdvocate = await owner.post<{ error: { message: string } }>('/api/incident-logs', {
+      title: 'x',
+      fromTs: 0,
+      toTs: 1,
+      advocateIds: [policeId],
+    });
+    expect(notAdvocate.body.error.message).toBe(`advocateIds: "${policeId}" is not an advocate account`);
+  });
+});
