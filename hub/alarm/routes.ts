@@ -1,6 +1,8 @@
 /**
  * The alarm API (the UI and the Homebridge plugin build on exactly this):
  *   GET  /api/alarm            owner, installer; token scope alarm:read  -> AlarmSnapshot
+ *        ({state, mode, delayEndsAt, triggeredBy, sirenOn, sensors}; during an entry delay `triggeredBy`
+ *        is the entry sensor that started it; nothing in it ever shows a duress or a covert panic)
  *   POST /api/alarm/arm        owner; scope alarm:arm    {mode, pin?, force?} -> AlarmSnapshot (409 lists open sensors)
  *   POST /api/alarm/disarm     owner; scope alarm:disarm {pin?} -> AlarmSnapshot (a browser session must give a PIN)
  *   PUT  /api/alarm/pins       owner (no tokens)         {pin, duressPin}

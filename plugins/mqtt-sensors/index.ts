@@ -67,7 +67,6 @@ export class MqttSensorsPlugin implements HubPlugin<MqttSensorsConfig> {
       this.tracker?.checkSilent();
       this.throttle?.flush();
     }, config.offlineCheckMs);
-    ctx.health.report('ok', `watching ${this.sensorCount()} sensors`);
   }
 
   async stop(): Promise<void> {
@@ -114,6 +113,7 @@ export class MqttSensorsPlugin implements HubPlugin<MqttSensorsConfig> {
     }
     this.routes = routes;
     this.tracker?.sync(enabled, stored);
+    ctx.health.report('ok', `watching ${this.sensorCount()} sensors`);
   }
 
   /** Topics outside `<base>/+` (generic sensors, friendly names containing `/`) get their own subscription. */
