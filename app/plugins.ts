@@ -1,4 +1,5 @@
 /** The plugins a standard hub runs, in start order. */
+import { personDetectorPlugin } from '../detectors/index.js';
 import type { HubPlugin } from '../hub/api/index.js';
 import { MqttAlertsPlugin } from '../plugins/mqtt-alerts/index.js';
 import { MqttSensorsPlugin } from '../plugins/mqtt-sensors/index.js';
@@ -6,5 +7,5 @@ import { SiaDc09Plugin } from '../plugins/sia-dc09/plugin.js';
 import { WebhookPlugin } from '../plugins/webhook/index.js';
 
 export function builtinPlugins(): HubPlugin<unknown>[] {
-  return [new MqttSensorsPlugin(), new SiaDc09Plugin(), new WebhookPlugin(), new MqttAlertsPlugin()];
+  return [new MqttSensorsPlugin(), new SiaDc09Plugin(), new WebhookPlugin(), new MqttAlertsPlugin(), personDetectorPlugin()];
 }

@@ -1,0 +1,216 @@
+/**
+ * One camera's path from raw frames to events: motion gate -> person detector (worker) ->
+ * filters -> tracker -> `person.*` / `motion.*` events with a snapshot. At most one frame per
+ * camera is at the detector; while it is busy only the newest frame waits (older ones are
+ * dropped), so a slow model lowers the detection rate instead of building a backlog.
+ */
+import type { CameraDevice } from '../hub/api/devices.js';
+import { describeError, HubError } from '../hub/api/errors.js';
+import type { EventBus } from '../hub/api/events.js';
+import type { Frame, Logger } from '../hub/api/plugin.js';
+import type { DetectorConfig } from './config.js';
+import type { DetectorClient } from './detector-client.js';
+import { validateFrame } from './frame-format.js';
+import { MotionGate, type MotionSettings } from './motion-gate.js';
+import type { SnapshotWriter } from './snapshot-writer.js';
+import { PersonTracker, type TrackerEvent, type TrackerSettings } from './tracker.js';
+import { filterPersons } from './zones.js';
+
+export interface PipelineDeps {
+  source: string;
+  bus: EventBus;
+  log: Logger;
+  detector: DetectorClient;
+  snapshots: SnapshotWriter | null;
+  config: DetectorConfig;
+}
+
+export interface PipelineStats {
+  frames: number;
+  badFrames: number;
+  motionFrames: number;
+  lightingChanges: number;
+  detectRuns: number;
+  /** Frames that wanted the detector but were replaced by a newer one while it was busy. */
+  dropped: number;
+  /** Frames that wanted the detector while it was not ready (starting / restarting). */
+  notReady: number;
+  detectorErrors: number;
+  inferMs: number[];
+  roundTripMs: number[];
+}
+
+const STAT_WINDOW = 500;
+
+export class CameraPipeline {
+  private readonly gate: MotionGate;
+  private readonly tracker: PersonTracker;
+  private busy = false;
+  private pending: Frame | null = null;
+  private lastDetectTs = Number.NEGATIVE_INFINITY;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  readonly stats: PipelineStats = {
+    frames: 0,
+    badFrames: 0,
+    motionFrames: 0,
+    lightingChanges: 0,
+    detectRuns: 0,
+    dropped: 0,
+    notReady: 0,
+    detectorErrors: 0,
+    inferMs: [],
+    roundTripMs: [],
+  };
+
+  constructor(
+    private camera: CameraDevice,
+    private readonly deps: PipelineDeps,
+  ) {
+    this.gate = new MotionGate(motionSettings(deps.config));
+    this.tracker = new PersonTracker(trackerSettings(camera, deps.config));
+  }
+
+  get cameraId(): string {
+    return this.camera.id;
+  }
+
+  reconfigure(camera: CameraDevice): void {
+    this.camera = camera;
+    this.tracker.configure(trackerSettings(camera, this.deps.config));
+  }
+
+  /** FrameSource listener: synchronous and cheap (the gate), the model runs in the worker. */
+  onFrame(frame: Frame): void {
+    if (this.closed) return;
+    this.stats.frames++;
+    try {
+      validateFrame(frame);
+    } catch (err) {
+      this.stats.badFrames++;
+      // Log the first few and then every 100th: a broken stream must not flood the log.
+      if (this.stats.badFrames <= 5 || this.stats.badFrames % 100 === 0) {
+        const e = err instanceof HubError ? err : null;
+        this.deps.log.error(
+          { camera: this.camera.id, code: e?.code ?? 'HUB_ERR_BAD_FRAME', badFrames: this.stats.badFrames, ...(e?.details ?? {}) },
+          `bad frame dropped: ${describeError(err)}`,
+        );
+      }
+      return;
+    }
+    const m = this.gate.update(frame, frame.ts);
+    if (m.lightingChange) this.stats.lightingChanges++;
+    if (m.motion) this.stats.motionFrames++;
+    if (m.started) this.deps.bus.emit('motion.started', { source: this.deps.source, cameraId: this.camera.id, area: m.area, ts: frame.ts });
+    if (m.stopped) this.deps.bus.emit('motion.stopped', { source: this.deps.source, cameraId: this.camera.id, ts: frame.ts });
+    for (const e of this.tracker.expire(frame.ts)) void this.emit(e, frame);
+    const recheck = this.tracker.active().length > 0 && frame.ts - this.lastDetectTs >= this.deps.config.tracking.recheckSeconds * 1000;
+    if (!m.active && !recheck) return;
+    if (!this.deps.detector.isReady) {
+      this.stats.notReady++;
+      return;
+    }
+    if (this.busy) {
+      if (this.pending) this.stats.dropped++;
+      // A copy: the frame source may reuse its buffer for the next frame.
+      this.pending = { ...frame, data: Uint8Array.from(frame.data) };
+      return;
+    }
+    void this.run(frame);
+  }
+
+  /** Resolves once no frame is at the detector or waiting for it. */
+  idle(): Promise<void> {
+    if (!this.busy && !this.pending) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stop taking frames; with `endTracks`, confirmed people get `person.left`. */
+  close(endTracks: boolean): void {
+    this.closed = true;
+    this.pending = null;
+    const ended = this.tracker.clear();
+    if (endTracks) for (const e of ended) void this.emit(e, null);
+  }
+
+  private async run(frame: Frame): Promise<void> {
+    this.busy = true;
+    this.lastDetectTs = frame.ts;
+    this.stats.detectRuns++;
+    try {
+      const r = await this.deps.detector.detect(frame);
+      pushStat(this.stats.inferMs, r.inferMs);
+      pushStat(this.stats.roundTripMs, r.roundTripMs);
+      if (!this.closed) {
+        const persons = filterPersons(r.detections, this.deps.config.model.personClass, this.camera.detect);
+        const events = this.tracker.update(persons, frame.ts);
+        await Promise.all(events.map((e) => this.emit(e, frame)));
+      }
+    } catch (err) {
+      this.stats.detectorErrors++;
+      this.deps.log.error({ camera: this.camera.id, err: describeError(err) }, 'person detection failed for a frame');
+    } finally {
+      const next = this.pending;
+      this.pending = null;
+      this.busy = false;
+      if (next && !this.closed) void this.run(next);
+      else {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private async emit(e: TrackerEvent, frame: Frame | null): Promise<void> {
+    const base = { source: this.deps.source, cameraId: this.camera.id, trackId: e.track.id, correlationId: e.track.id };
+    const ts = frame?.ts ?? e.track.lastSeen;
+    if (e.type === 'left') {
+      this.deps.bus.emit('person.left', { ...base, ts, durationMs: e.durationMs });
+      return;
+    }
+    if (e.type === 'updated') {
+      this.deps.bus.emit('person.updated', {
+        ...base,
+        ts,
+        score: e.score,
+        box: e.track.box,
+        zones: e.track.zones,
+        entered: e.entered,
+        left: e.left,
+      });
+      return;
+    }
+    let snapshot: string | null = null;
+    const snaps = this.deps.snapshots;
+    if (snaps && frame && this.deps.config.snapshots.enabled) {
+      try {
+        snapshot = await snaps.save(this.camera.id, e.track.id, frame.ts, frame, [e.track.box], this.deps.config.snapshots.quality);
+      } catch (err) {
+        // The event matters more than its picture: send it without one.
+        this.deps.log.error({ camera: this.camera.id, track: e.track.id, err: describeError(err) }, 'person snapshot failed');
+      }
+    }
+    this.deps.bus.emit('person.detected', { ...base, ts, score: e.score, box: e.track.box, zones: e.track.zones, snapshot });
+  }
+}
+
+function pushStat(list: number[], v: number): void {
+  list.push(v);
+  if (list.length > STAT_WINDOW) list.shift();
+}
+
+export function motionSettings(c: DetectorConfig): MotionSettings {
+  return { ...c.motion, cooldownMs: c.motion.cooldownSeconds * 1000 };
+}
+
+export function trackerSettings(camera: CameraDevice, c: DetectorConfig): TrackerSettings {
+  return {
+    threshold: camera.detect.threshold,
+    zones: camera.detect.zones,
+    iouMatch: c.tracking.iouMatch,
+    historySize: c.tracking.historySize,
+    minHistory: c.tracking.minHistory,
+    leftAfterMs: c.tracking.leftAfterSeconds * 1000,
+  };
+}
