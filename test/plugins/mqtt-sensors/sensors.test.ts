@@ -177,4 +177,37 @@ describe('mqtt-sensors plugin: Zigbee2MQTT and generic sensors', () => {
     expect(names(seen)).toEqual(['sensor.opened']);
     expect((seen.find((x) => x.name === 'sensor.opened')?.event as EventMap['sensor.opened'] | undefined)?.sensorId).toBe('front-door');
   });
+  it('follows the device registry: a sensor added by the installer is watched at once, a removed one ignored', async () => {
+    h = await startAlarmHub();
+    const put = await h.owner.put('/api/devices/sensors/porch-door', {
+      name: 'Porch door',
+      kind: 'door',
+      source: { type: 'generic', topic: 'home/porch/door', jsonPath: null, openValues: ['OPEN'], closedValues: ['SHUT'] },
+    });
+    expect(put.status).toBe(200);
+    const opened = h.t.hub.bus.next('sensor.opened', (e) => e.sensorId === 'porch-door');
+    // The new topic's subscription is made asynchronously: publish until the hub has it
+    // (`opened` is awaited below, so its outcome, success or timeout, is what the test reports).
+    let got = false;
+    opened.then(
+      () => {
+        got = true;
+      },
+      () => {
+        got = true;
+      },
+    );
+    for (let i = 0; i < 100 && !got; i++) {
+      await h.sim.publishRaw('home/porch/door', 'OPEN');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await opened).name).toBe('Porch door');
+    expect((await h.owner.delete('/api/devices/porch-door')).status).toBe(204);
+    const before = h.plugin.handled;
+    await h.sim.publishRaw('home/porch/door', 'SHUT');
+    await h.sim.publishRaw('zigbee2mqtt/front_door', '{"contact":true}');
+    await new Promise((r) => setTimeout(r, 200));
+    // The porch topic is unsubscribed: only the front door message arrives.
+    expect(h.plugin.handled - before).toBe(1);
+  });
 });
