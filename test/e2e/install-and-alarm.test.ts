@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../app/plugins.js';
 import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
 import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { Dc09TestReceiver } from '../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 const INSTALLER = { username: 'ivy.installer', password: 'installer pass 123' };
@@ -18,11 +19,32 @@ describe('e2e: installer setup, handover, owner alarm', () => {
   let hub: TestHub;
   let sim: ZigbeeSim;
   let browser: Browser;
+  let arc: Dc09TestReceiver;
   let ownerCode = '';
 
   beforeAll(async () => {
     const uiDir = await ensureUiBuilt();
-    hub = await startTestHub({ uiDir, plugins: builtinPlugins(), config: { alarm: { exitDelaySeconds: 1, entryDelaySeconds: 3 } } });
+    arc = new Dc09TestReceiver();
+    await arc.start();
+    hub = await startTestHub({
+      uiDir,
+      plugins: builtinPlugins(),
+      config: {
+        home: { name: 'Test home', address: '1 Example Street, Exampletown' },
+        alarm: { exitDelaySeconds: 1, entryDelaySeconds: 3 },
+        plugins: {
+          'sia-dc09': {
+            enabled: true,
+            host: '127.0.0.1',
+            port: arc.port,
+            account: '1234AB',
+            receiver: '12',
+            line: '3',
+            linkTestSeconds: 0,
+          },
+        },
+      },
+    });
     sim = new ZigbeeSim(hub.mqttUrl);
     await sim.start();
     browser = await launchBrowser();
@@ -32,6 +54,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await browser?.close();
     await sim?.stop();
     await hub?.close();
+    await arc?.stop();
   });
 
   it('the installer makes an account with the setup code, adds two sensors, walk-tests them and hands over', async () => {
@@ -49,7 +72,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await signIn(page, hub.url, INSTALLER.username, INSTALLER.password);
     expect(new URL(page.url()).pathname).toBe('/install/cameras');
 
-    await page.getByRole('link', { name: 'Sensors' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Sensors' }).click();
     await addSensor(page, { friendly: 'front_door', name: 'Front door', where: 'Hallway', kind: 'door', entry: true, kit: 'SW-E2E-0001' });
     await addSensor(page, {
       friendly: 'kitchen_window',
@@ -65,7 +88,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await screenshots(page, 'installer-sensors');
 
     // Walk test: each sensor's last trip shows live as the simulated devices report.
-    await page.getByRole('link', { name: 'Walk test' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Walk test' }).click();
     await expect.poll(() => page.getByTestId('trip-front-door').textContent()).toBe('not heard yet');
     await sim.open('front_door');
     await expect.poll(() => page.getByTestId('trip-front-door').textContent()).toMatch(/^opened · /);
@@ -77,7 +100,14 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await expect.poll(() => page.getByTestId('trip-kitchen-window').textContent()).toMatch(/^closed · /);
     await screenshots(page, 'installer-walk-test');
 
-    await page.getByRole('link', { name: 'Handover' }).click();
+    // The alarm receiving centre answers the test signal.
+    await page.getByRole('navigation').getByRole('link', { name: 'Alarm centre' }).click();
+    await page.getByRole('button', { name: 'Send test signal' }).click();
+    await expect.poll(() => page.getByTestId('arc-test-result').textContent()).toContain('received and acknowledged');
+    expect(arc.frames.length).toBeGreaterThan(0);
+    await screenshots(page, 'installer-arc');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Handover' }).click();
     await page.getByLabel('Everything is set up and tested').check();
     await page.getByRole('button', { name: 'Hand over and sign out' }).click();
     ownerCode = (await page.getByTestId('owner-code').textContent()) ?? '';
@@ -110,14 +140,14 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     expect(new URL(page.url()).pathname).toBe('/home');
 
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('PIN', { exact: true }).fill(PIN);
     await page.getByLabel('Second (safety) PIN').fill('1357');
     await page.getByRole('button', { name: 'Save PINs' }).click();
     await page.getByText('PINs saved.').waitFor();
     await screenshots(page, 'owner-settings');
 
-    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Home' }).click();
     const state = page.getByTestId('alarm-state');
     await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
     await expect.poll(() => page.getByTestId('sensors').textContent()).toContain('Kitchen window');
@@ -141,12 +171,75 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await context.close();
   });
 
+  it('the owner allows police alerts in plain words; a held panic (Space held 2 s) shows "Police notified ..., acknowledged"', async () => {
+    const { context, page } = await newDevice(browser);
+    page.setDefaultTimeout(10_000);
+    await signIn(page, hub.url, OWNER.username, OWNER.password);
+    await page.getByRole('navigation').getByRole('link', { name: 'What police are told' }).click();
+    const panicWords = page.getByTestId('consent-words-panic');
+    await expect.poll(() => panicWords.textContent()).toBe('If you press panic, we will not tell the police. Nothing leaves your home.');
+    await page.getByRole('group', { name: 'When you press panic' }).getByLabel('Tell the police at once').check();
+    await page.getByRole('group', { name: 'When you use your second (safety) PIN' }).getByLabel('Tell the police at once').check();
+    await page.getByLabel('My address').check();
+    await page.getByRole('button', { name: 'Save my choices' }).click();
+    await expect.poll(() => panicWords.textContent()).toBe('If you press panic, we will tell the police at once and send your address.');
+    await expect.poll(() => page.getByTestId('consent-history').locator('li').count()).toBeGreaterThanOrEqual(2);
+    await screenshots(page, 'owner-consent');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Home' }).click();
+    const panic = page.getByTestId('panic');
+    await expect.poll(() => panic.textContent()).toContain('Hold for help');
+    const before = arc.alarms().length;
+    // A quick tap does nothing.
+    await panic.click();
+    await page.waitForTimeout(300);
+    expect(arc.alarms().length).toBe(before);
+    // Held with the keyboard for longer than 2 s, it asks for help.
+    await panic.focus();
+    await page.keyboard.down('Space');
+    await page.waitForTimeout(2300);
+    await page.keyboard.up('Space');
+    await expect.poll(() => panic.getAttribute('data-phase')).toBe('sent');
+    expect(await panic.textContent()).toContain('Sent');
+    const alerts = page.getByTestId('alerts');
+    await expect
+      .poll(() => alerts.textContent(), { timeout: 10_000 })
+      .toMatch(/Police notified \d\d:\d\d:\d\d, acknowledged \d\d:\d\d:\d\d/);
+    expect(arc.alarms().length).toBe(before + 1);
+    expect(arc.alarms().at(-1)?.data).toMatch(/PA/);
+    await screenshots(page, 'owner-home-panic');
+    await context.close();
+  });
+
+  it('the duress PIN disarms exactly like the normal one on screen, while the ARC is told silently', async () => {
+    const { context, page } = await newDevice(browser);
+    page.setDefaultTimeout(10_000);
+    await signIn(page, hub.url, OWNER.username, OWNER.password);
+    const state = page.getByTestId('alarm-state');
+    const cycle = async (pin: string) => {
+      await page.getByLabel('PIN', { exact: true }).fill(PIN);
+      await page.getByRole('button', { name: 'Arm: staying in' }).click();
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('armed_home');
+      await page.getByLabel('PIN', { exact: true }).fill(pin);
+      await page.getByRole('button', { name: 'Disarm' }).click();
+      await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+      await page.waitForTimeout(500);
+      return (await page.locator('main').textContent())?.replace(/\d\d:\d\d:\d\d/g, 'hh:mm:ss') ?? '';
+    };
+    const before = arc.alarms().length;
+    const normal = await cycle(PIN);
+    const duress = await cycle('1357');
+    expect(duress).toBe(normal);
+    await expect.poll(() => arc.alarms().length, { timeout: 10_000 }).toBe(before + 1);
+    await context.close();
+  });
+
   it('quick exit (Escape) replaces the page with a recipe, signs out, and Back does not return to the app', async () => {
     const { context, page } = await newDevice(browser);
     page.setDefaultTimeout(10_000);
     await page.goto('about:blank');
     await signIn(page, hub.url, OWNER.username, OWNER.password);
-    await page.getByRole('link', { name: 'Timeline' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Timeline' }).click();
     await page.getByTestId('timeline').waitFor();
     await page.keyboard.press('Escape');
     await page.waitForURL(`${hub.url}/recipes.html`);

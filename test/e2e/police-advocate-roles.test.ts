@@ -118,7 +118,7 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
   it('the owner invites a police officer and an advocate from Settings; they join with the codes', async () => {
     const o = page('owner');
     await signIn(o, hub.url, OWNER.username, OWNER.password);
-    await o.getByRole('link', { name: 'Settings' }).click();
+    await o.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
     const codes: Record<string, string> = {};
     for (const [role, name] of [
       ['police', 'PC Jones'],
@@ -138,7 +138,7 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
 
   it('police ask for footage; the owner approves; police download the package and sanctuary verify passes', async () => {
     const p = page('police');
-    await p.getByRole('link', { name: 'New request' }).click();
+    await p.getByRole('navigation').getByRole('link', { name: 'New request' }).click();
     await p.getByLabel('Police force').fill('Thames Valley Police');
     await p.getByLabel('Officer name').fill('PC Jones');
     await p.getByLabel('Collar / warrant number').fill('TV4471');
@@ -152,7 +152,7 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
     await screenshots(p, 'police-requests');
 
     const o = page('owner');
-    await o.getByRole('link', { name: 'Police requests' }).click();
+    await o.getByRole('navigation').getByRole('link', { name: 'Police requests' }).click();
     const inbox = o.getByTestId('requests');
     await expect.poll(() => inbox.textContent()).toContain('43/12345/26');
     await screenshots(o, 'owner-requests');
@@ -174,7 +174,7 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
 
   it('the owner makes an incident log from chosen events and shares it; the advocate sees only that', async () => {
     const o = page('owner');
-    await o.getByRole('link', { name: 'Incident logs' }).click();
+    await o.getByRole('navigation').getByRole('link', { name: 'Incident logs' }).click();
     await o.getByLabel('Title').fill('Front door, this week');
     const picks = o.locator('.pick-list input[type="checkbox"]');
     await expect.poll(() => picks.count()).toBeGreaterThan(1);

@@ -29,21 +29,15 @@ export interface AlarmStatus {
   sensors: AlarmSensor[];
 }
 
-export interface AlertDelivery {
-  channel: string | null;
-  status: AlertStatus;
-  detail: string;
-  ts: number;
-}
-
 export interface AlertView {
   id: string;
   kind: AlertKind;
   status: AlertStatus;
   createdAt: number;
-  sentAt?: number | null;
-  acknowledgedAt?: number | null;
-  deliveries?: AlertDelivery[];
+  /** One line from the hub: "police notified 02:13:05, acknowledged 02:13:05". */
+  summary?: string;
+  silent?: boolean;
+  askExpiresAt?: number | null;
 }
 
 export interface CameraView {

@@ -17,32 +17,10 @@ const KIND: Record<AlertKind, string> = {
   link_loss: 'Hub offline',
 };
 
-function sentAt(a: AlertView): number | null {
-  if (a.sentAt) return a.sentAt;
-  const d = a.deliveries?.find((x) => x.status === 'sent' || x.status === 'acknowledged');
-  return d?.ts ?? null;
-}
-
+/** The hub's own one-line summary ("police notified 02:13:05, acknowledged 02:13:05"), capitalised. */
 export function describeAlert(a: AlertView): string {
-  switch (a.status) {
-    case 'awaiting_consent':
-      return 'Waiting for your answer';
-    case 'queued':
-    case 'sending':
-      return 'Telling the police…';
-    case 'sent':
-      return `Police notified ${formatTime(sentAt(a))}`;
-    case 'acknowledged':
-      return `Police notified ${formatTime(sentAt(a))}, acknowledged`;
-    case 'failed':
-      return 'Could not reach the police yet';
-    case 'refused':
-      return 'Not sent to police (your choice)';
-    case 'expired':
-      return 'Not sent to police (no answer)';
-    default:
-      return a.status;
-  }
+  const line = a.summary ?? a.status;
+  return line.charAt(0).toUpperCase() + line.slice(1);
 }
 
 export function AlertsPanel(props: { refreshKey?: number; limit?: number }) {
@@ -65,7 +43,7 @@ export function AlertsPanel(props: { refreshKey?: number; limit?: number }) {
   };
 
   // A duress alert is never shown: whoever forced the disarm may be looking at this screen.
-  const shown = (alerts ?? []).filter((a) => a.kind !== 'duress').slice(0, props.limit ?? 5);
+  const shown = (alerts ?? []).filter((a) => a.kind !== 'duress' && !a.silent).slice(0, props.limit ?? 5);
   return (
     <section aria-labelledby="alerts-h" class="card">
       <h2 id="alerts-h">Alerts</h2>

@@ -69,6 +69,8 @@ export function PanicButton(props: { onSent?: () => void }) {
       <button
         type="button"
         class={`panic-button ${phase}`}
+        data-testid="panic"
+        data-phase={phase}
         aria-describedby="panic-hint"
         style={{ '--progress': String(progress) }}
         onPointerDown={(e) => {

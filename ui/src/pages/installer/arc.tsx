@@ -1,12 +1,17 @@
-/** The alarm receiving centre (ARC) link: its settings as the hub holds them, and "send test signal". */
+/**
+ * The alarm receiving centre (ARC) link and "send test signal". The account, receiver and address
+ * live in the hub's configuration file (plugins: sia-dc09), which the hub validates at start.
+ */
 import { useState } from 'preact/hooks';
 import { post } from '../../api.js';
 import { ErrorText, Notice, useAction } from '../../components/form.js';
 
 interface TestResult {
-  results?: Array<{ channel: string; ok: boolean; detail: string; acknowledged?: boolean }>;
-  ok?: boolean;
-  detail?: string;
+  channel: string;
+  police: boolean;
+  ok: boolean;
+  acknowledged?: boolean;
+  detail: string;
 }
 
 export function ArcSettings() {
@@ -18,6 +23,7 @@ export function ArcSettings() {
       <section class="card" aria-labelledby="arc-test-h">
         <h2 id="arc-test-h">Test the link</h2>
         <p>Sends a test signal to the alarm receiving centre. It is marked as a test: nobody is sent out.</p>
+        <p class="hint">The ARC account number, receiver and address are set in the hub's configuration file (plugins → sia-dc09).</p>
         <button
           type="button"
           class="primary"
@@ -34,20 +40,11 @@ export function ArcSettings() {
         <ErrorText error={error} />
         {result && (
           <div data-testid="arc-test-result">
-            {result.results ? (
-              <ul class="rows">
-                {result.results.map((r) => (
-                  <li key={r.channel}>
-                    <span class="row-title">{r.channel}</span>
-                    <span class={`status ${r.ok ? 'ok' : 'warn'}`}>
-                      {r.ok ? (r.acknowledged ? 'received and acknowledged' : 'sent') : 'failed'}: {r.detail}
-                    </span>
-                  </li>
-                ))}
-              </ul>
-            ) : (
-              <Notice>{result.ok ? `Test signal sent: ${result.detail ?? ''}` : `Test failed: ${result.detail ?? ''}`}</Notice>
-            )}
+            <Notice>
+              {result.ok
+                ? `Test signal ${result.acknowledged ? 'received and acknowledged' : 'sent'} by ${result.channel}: ${result.detail}`
+                : `Test signal to ${result.channel} failed: ${result.detail}`}
+            </Notice>
           </div>
         )}
       </section>

@@ -1,105 +1,116 @@
 /**
- * What police are told, in plain words. Each choice comes from the hub with its own description
- * ("If you press panic, we will tell the police at once and send your address"), and every
- * change is kept in a history the victim can read.
+ * What police are told, in plain words. For each kind of alert the victim chooses: tell the
+ * police at once, ask me first, or never; and what goes with it (address, photo, video link).
+ * The sentences under each choice come from the hub ("If you press panic, we will tell the police
+ * at once and send your address"), and every saved change is kept in a history she can read.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { AlertKind } from '../../../../hub/api/events.js';
 import { get, messageOf, put } from '../../api.js';
-import { ErrorText, formatTime, Notice, useAction } from '../../components/form.js';
+import { Check, ErrorText, formatTime, Notice, useAction } from '../../components/form.js';
 
-export interface ConsentItem {
-  key: string;
-  title: string;
-  description: string;
-  value: string | boolean;
-  options?: Array<{ value: string; label: string; description?: string }>;
-}
+type Mode = 'automatic' | 'ask' | 'never';
+type Share = { location: boolean; snapshot: boolean; clipLink: boolean };
 
-interface ConsentAnswer {
+interface ConsentView {
   version: number;
-  items: ConsentItem[];
-}
-
-interface HistoryRow {
-  version: number;
+  settings: { kinds: Record<AlertKind, Mode>; share: Share };
   changedAt: number;
-  changedBy?: string;
-  summary?: string;
-  changes?: string[];
+  kinds: AlertKind[];
+  descriptions: { kinds: Record<AlertKind, string>; share: string };
+}
+
+const KIND_TITLES: Record<AlertKind, string> = {
+  panic: 'When you press panic',
+  duress: 'When you use your second (safety) PIN',
+  intrusion: 'When a break-in is confirmed',
+  tamper: 'When a camera or sensor is tampered with',
+  link_loss: 'When the hub loses power or its connection',
+};
+
+const MODES: Array<[Mode, string]> = [
+  ['automatic', 'Tell the police at once'],
+  ['ask', 'Ask me first'],
+  ['never', 'Do not tell the police'],
+];
+
+const MODE_SHORT: Record<Mode, string> = { automatic: 'at once', ask: 'ask first', never: 'never' };
+
+function summary(v: ConsentView): string {
+  const kinds = v.kinds.map((k) => `${KIND_TITLES[k].replace(/^When (you )?/, '')}: ${MODE_SHORT[v.settings.kinds[k]]}`);
+  const share = (['location', 'snapshot', 'clipLink'] as const).filter((k) => v.settings.share[k]);
+  return `${kinds.join('; ')}. Shared: ${share.length ? share.map((s) => ({ location: 'address', snapshot: 'photo', clipLink: 'video link' })[s]).join(', ') : 'nothing'}.`;
 }
 
 export function ConsentPage() {
-  const [consent, setConsent] = useState<ConsentAnswer | null>(null);
-  const [draft, setDraft] = useState<Record<string, string | boolean>>({});
-  const [history, setHistory] = useState<HistoryRow[]>([]);
+  const [current, setCurrent] = useState<ConsentView | null>(null);
+  const [kinds, setKinds] = useState<Record<AlertKind, Mode> | null>(null);
+  const [share, setShare] = useState<Share | null>(null);
+  const [history, setHistory] = useState<ConsentView[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const { busy, error, run } = useAction();
-  const load = useCallback(() => {
-    get<ConsentAnswer>('/api/consent').then(
-      (c) => {
-        setConsent(c);
-        setDraft(Object.fromEntries(c.items.map((i) => [i.key, i.value])));
-      },
-      (err: unknown) => setLoadError(messageOf(err)),
-    );
-    get<{ history: HistoryRow[] }>('/api/consent/history').then(
-      (h) => setHistory(h.history),
+  const show = (c: ConsentView) => {
+    setCurrent(c);
+    setKinds({ ...c.settings.kinds });
+    setShare({ ...c.settings.share });
+  };
+  const loadHistory = useCallback(() => {
+    get<{ versions: ConsentView[] }>('/api/consent/history').then(
+      (h) => setHistory([...h.versions].sort((a, b) => b.version - a.version)),
       (err: unknown) => setLoadError(messageOf(err)),
     );
   }, []);
-  useEffect(load, [load]);
+  useEffect(() => {
+    get<ConsentView>('/api/consent').then(show, (err: unknown) => setLoadError(messageOf(err)));
+    loadHistory();
+  }, [loadHistory]);
+
   return (
     <>
       <h1 tabIndex={-1}>What police are told</h1>
       <p>Nothing leaves your home unless you allow it here. You can change your mind at any time.</p>
       <ErrorText error={loadError} />
-      {consent && (
+      {current && kinds && share && (
         <form
           onSubmit={(e) => {
             e.preventDefault();
             void run(async () => {
-              await put('/api/consent', draft);
+              show(await put<ConsentView>('/api/consent', { kinds, share }));
               setSaved(true);
-              load();
+              loadHistory();
             });
           }}
         >
-          {consent.items.map((item) => (
-            <fieldset key={item.key} class="card consent">
-              <legend>{item.title}</legend>
-              {item.options ? (
-                item.options.map((o) => (
-                  <div class="check" key={o.value}>
-                    <input
-                      type="radio"
-                      id={`c-${item.key}-${o.value}`}
-                      name={item.key}
-                      checked={draft[item.key] === o.value}
-                      onChange={() => setDraft({ ...draft, [item.key]: o.value })}
-                    />
-                    <label for={`c-${item.key}-${o.value}`}>
-                      {o.label}
-                      {o.description && <span class="hint"> {o.description}</span>}
-                    </label>
-                  </div>
-                ))
-              ) : (
-                <div class="check">
+          {current.kinds.map((k) => (
+            <fieldset key={k} class="card consent" data-kind={k}>
+              <legend>{KIND_TITLES[k]}</legend>
+              {MODES.filter(([m]) => !(k === 'duress' && m === 'ask')).map(([m, label]) => (
+                <div class="check" key={m}>
                   <input
-                    type="checkbox"
-                    id={`c-${item.key}`}
-                    checked={draft[item.key] === true}
-                    onChange={(e) => setDraft({ ...draft, [item.key]: e.currentTarget.checked })}
+                    type="radio"
+                    id={`c-${k}-${m}`}
+                    name={`consent-${k}`}
+                    checked={kinds[k] === m}
+                    onChange={() => setKinds({ ...kinds, [k]: m })}
                   />
-                  <label for={`c-${item.key}`}>Yes</label>
+                  <label for={`c-${k}-${m}`}>{label}</label>
                 </div>
-              )}
-              <p class="plain-words">{item.description}</p>
+              ))}
+              <p class="plain-words" data-testid={`consent-words-${k}`}>
+                {current.descriptions.kinds[k]}
+              </p>
             </fieldset>
           ))}
+          <fieldset class="card consent">
+            <legend>What goes with an alert</legend>
+            <Check label="My address" checked={share.location} onValue={(v) => setShare({ ...share, location: v })} />
+            <Check label="A photo from the doorbell" checked={share.snapshot} onValue={(v) => setShare({ ...share, snapshot: v })} />
+            <Check label="A link to the video" checked={share.clipLink} onValue={(v) => setShare({ ...share, clipLink: v })} />
+            <p class="plain-words">{current.descriptions.share}</p>
+          </fieldset>
           <ErrorText error={error} />
-          {saved && <Notice>Saved. This change is in the history below.</Notice>}
+          {saved && <Notice>Saved. The words above now describe your choices, and the change is in the history below.</Notice>}
           <button type="submit" class="primary" disabled={busy}>
             Save my choices
           </button>
@@ -107,14 +118,13 @@ export function ConsentPage() {
       )}
       <section class="card" aria-labelledby="hist-h">
         <h2 id="hist-h">History of your choices</h2>
-        {history.length === 0 && <p class="muted">No changes yet.</p>}
         <ol class="rows" data-testid="consent-history">
           {history.map((h) => (
             <li key={h.version}>
               <span class="row-title">
-                Version {h.version} · {formatTime(h.changedAt)}
+                Version {h.version} · {h.version === 0 || !h.changedAt ? 'the start' : formatTime(h.changedAt)}
               </span>
-              <span>{h.summary ?? h.changes?.join('; ') ?? ''}</span>
+              <span>{summary(h)}</span>
             </li>
           ))}
         </ol>
