@@ -1,8 +1,9 @@
 /**
  * The audit log's routes (owner reads and verifies; nobody edits or deletes) and the bridge that
- * writes an audit entry for the bus facts no other module audits itself: alerts leaving (or not
- * leaving) the home, and clips written with their hash. Arming/disarming, consent, logins and
- * evidence requests are audited by the modules that perform them, with the acting user.
+ * writes an audit entry for the bus facts no other module audits itself: alerts raised and each
+ * step of their delivery (or refusal). Clips (with their hash, by the recorder), arming and
+ * disarming, consent, logins and evidence requests are audited by the modules that perform
+ * them, with the acting user.
  */
 import { z } from 'zod';
 import { describeError } from '../api/errors.js';
@@ -11,17 +12,6 @@ import type { HubCore, HubModule } from '../core.js';
 
 /** Bus events that become audit entries here, and the subject each keeps. */
 const BRIDGED = {
-  'clip.saved': (e: EventMap['clip.saved']) => ({
-    clipId: e.clipId,
-    cameraId: e.cameraId,
-    trigger: e.trigger,
-    startTs: e.startTs,
-    endTs: e.endTs,
-    size: e.size,
-    sha256: e.sha256,
-    snapshotSha256: e.snapshotSha256,
-    correlationId: e.correlationId,
-  }),
   'alert.raised': (e: EventMap['alert.raised']) => ({ alertId: e.alertId, kind: e.kind, status: e.status, correlationId: e.correlationId }),
   'alert.status_changed': (e: EventMap['alert.status_changed']) => ({
     alertId: e.alertId,

@@ -124,6 +124,21 @@ export async function makeClip(
     correlationId: null,
   });
   if (o.emitSaved !== false) {
+    // As the recorder does: the audit entry with the hash, then the event.
+    await t.hub.core.audit.append({
+      action: 'clip.saved',
+      actor: 'recorder',
+      subject: {
+        clipId: clip.id,
+        cameraId: clip.cameraId,
+        trigger: clip.trigger,
+        path: clip.path,
+        sha256: clip.sha256,
+        size: clip.size,
+        startTs: clip.startTs,
+        endTs: clip.endTs,
+      },
+    });
     t.hub.bus.emit('clip.saved', {
       source: 'recorder',
       clipId: clip.id,
