@@ -7,7 +7,7 @@
 import type { AlertKind } from '../api/events.js';
 import type { HubCore, HubModule } from '../core.js';
 import { ConsentStore, type ConsentVersion } from './consent-store.js';
-import { ALERT_KINDS, applyChange, type ConsentMode, consentChangeSchema, describeConsent } from './settings.js';
+import { ALERT_KINDS, applyChange, type ConsentChange, type ConsentMode, consentChangeSchema, describeConsent } from './settings.js';
 
 /** Panic or duress within this long counts as "an alarm is active" for the consent record. */
 const RECENT_ALARM_MS = 15 * 60_000;
@@ -56,20 +56,7 @@ export class ConsentModule implements HubModule {
       url: '/api/consent',
       access: { roles: ['owner'] },
       body: consentChangeSchema,
-      handler: async ({ body, session }) => {
-        const cur = await store.current();
-        const next = applyChange(cur.settings, body);
-        const alarmActive = this.alarmActive();
-        const v = await store.append(next, { userId: session.user.id, sessionId: session.sessionId, alarmActive, now: core.clock.now() });
-        await core.audit.append({
-          action: 'consent.changed',
-          actor: session.user.id,
-          subject: { version: v.version, previousVersion: cur.version, sessionId: session.sessionId, alarmActive, settings: next },
-        });
-        core.log.info({ version: v.version, userId: session.user.id, alarmActive }, 'consent changed');
-        core.bus.emit('consent.changed', { source: 'consent', version: v.version, userId: session.user.id });
-        return this.view(v);
-      },
+      handler: async ({ body, session }) => this.view(await this.change(body, session.user.id, session.sessionId)),
     });
     core.http.route({
       method: 'GET',
@@ -77,6 +64,28 @@ export class ConsentModule implements HubModule {
       access: { roles: ['owner'] },
       handler: async () => ({ versions: (await store.history()).map((v) => this.view(v)) }),
     });
+  }
+
+  /**
+   * Store a new version, audit it and announce it. The API passes the signed-in owner's session;
+   * the demo passes `demo` so its stand-in consent is marked as such in the history.
+   */
+  async change(body: ConsentChange, userId: string, sessionId: string): Promise<ConsentVersion> {
+    const core = this.core;
+    const store = this.store;
+    if (!core || !store) throw new Error('consent module not started');
+    const cur = await store.current();
+    const next = applyChange(cur.settings, body);
+    const alarmActive = this.alarmActive();
+    const v = await store.append(next, { userId, sessionId, alarmActive, now: core.clock.now() });
+    await core.audit.append({
+      action: 'consent.changed',
+      actor: userId,
+      subject: { version: v.version, previousVersion: cur.version, sessionId, alarmActive, settings: next },
+    });
+    core.log.info({ version: v.version, userId, alarmActive }, 'consent changed');
+    core.bus.emit('consent.changed', { source: 'consent', version: v.version, userId });
+    return v;
   }
 
   /** The decision for an alert kind right now, with the version it came from. */

@@ -7,6 +7,7 @@ import type { Logger } from '../api/plugin.js';
 import type { Hub } from '../app.js';
 import type { HubConfigInput } from '../config/schema.js';
 import { AlarmScene } from './alarm-scene.js';
+import { arcDemoPart } from './arc-demo-part.js';
 import { ZigbeeSim } from './zigbee-sensors.js';
 
 export interface DemoContext {
@@ -85,5 +86,5 @@ export const zigbeeDemoPart: DemoPart = {
 };
 
 export function demoParts(): DemoPart[] {
-  return [zigbeeDemoPart];
+  return [zigbeeDemoPart, arcDemoPart];
 }
