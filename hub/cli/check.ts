@@ -30,7 +30,7 @@ export async function runCheck(config: Readonly<HubConfig>, dataDirArg: string |
     line(false, 'disk', describeError(err));
   }
   const now = Date.now();
-  line(now > Date.UTC(2024, 0, 1) ? true : false, 'clock', new Date(now).toISOString());
+  line(now > Date.UTC(2024, 0, 1), 'clock', new Date(now).toISOString());
   if (config.mqtt.url) {
     const url = config.mqtt.url;
     const ok = await new Promise<boolean>((resolve) => {
