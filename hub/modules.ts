@@ -9,7 +9,8 @@ import { ConsentModule } from './consent/consent-module.js';
 import type { HubModule } from './core.js';
 import { evidenceModule } from './evidence/evidence-module.js';
 import { identityModule } from './identity/identity-module.js';
+import { RecorderModule } from './recorder/recorder-module.js';
 
 export function coreModules(): HubModule[] {
-  return [identityModule(), auditModule(), new AlarmModule(), new ConsentModule(), new ConfirmationModule(), new AlertsModule(), evidenceModule()];
+  return [identityModule(), auditModule(), new AlarmModule(), new ConsentModule(), new ConfirmationModule(), new AlertsModule(), new RecorderModule(), evidenceModule()];
 }

@@ -4,7 +4,7 @@
  * everything the plugin may use; `stop` releases every timer, socket, listener and child process.
  */
 import type { ZodType } from 'zod';
-import type { CameraDevice, SensorDevice } from './devices.js';
+import type { CameraDevice, OnvifCameraSource, SensorDevice } from './devices.js';
 import type { AlertKind, Disposer, EventBus, HealthStatus } from './events.js';
 
 export interface Logger {
@@ -67,7 +67,15 @@ export interface CameraRegistry {
   attach(streams: CameraStreams): Disposer;
   /** A camera plugin offers discovery to the installer (ONVIF WS-Discovery). */
   provideDiscovery(owner: string, discover: (timeoutMs: number) => Promise<DiscoveredCamera[]>): Disposer;
+  /**
+   * A camera plugin resolves sources the hub cannot read itself (ONVIF) into stream URLs, so the
+   * installer's "test camera" works before the camera is saved. Reject with a HubError
+   * (HUB_ERR_CAMERA_AUTH / _UNREACHABLE / _NOT_VIDEO) the installer can act on.
+   */
+  provideResolver(type: OnvifCameraSource['type'], owner: string, resolve: CameraSourceResolver): Disposer;
 }
+
+export type CameraSourceResolver = (source: OnvifCameraSource, timeoutMs: number) => Promise<Omit<CameraStreams, 'cameraId'>>;
 
 export interface Frame {
   cameraId: string;

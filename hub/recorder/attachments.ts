@@ -2,14 +2,16 @@
  * Where camera plugins hand resolved streams to the recorder, and where frames flow from the
  * recorder's ffmpeg to detectors. Both are plain in-process registries.
  */
-import { describeError } from '../api/errors.js';
+import type { OnvifCameraSource } from '../api/devices.js';
+import { describeError, HubError } from '../api/errors.js';
 import type { Disposer } from '../api/events.js';
-import type { CameraRegistry, CameraStreams, DiscoveredCamera, Frame, FrameSource, Logger } from '../api/plugin.js';
+import type { CameraRegistry, CameraSourceResolver, CameraStreams, DiscoveredCamera, Frame, FrameSource, Logger } from '../api/plugin.js';
 
 export class CameraAttachments implements CameraRegistry {
   private readonly attached = new Map<string, CameraStreams>();
   private readonly watchers = new Set<(event: 'attached' | 'detached', streams: CameraStreams) => void>();
   private readonly discoverers = new Map<string, (timeoutMs: number) => Promise<DiscoveredCamera[]>>();
+  private readonly resolvers = new Map<string, { owner: string; resolve: CameraSourceResolver }>();
 
   constructor(private readonly log: Logger) {}
 
@@ -31,6 +33,21 @@ export class CameraAttachments implements CameraRegistry {
     return () => {
       this.discoverers.delete(owner);
     };
+  }
+
+  provideResolver(type: OnvifCameraSource['type'], owner: string, resolve: CameraSourceResolver): Disposer {
+    const entry = { owner, resolve };
+    this.resolvers.set(type, entry);
+    return () => {
+      if (this.resolvers.get(type) === entry) this.resolvers.delete(type);
+    };
+  }
+
+  /** Resolve an ONVIF source through the plugin that offers it (throws when none does). */
+  async resolve(source: OnvifCameraSource, timeoutMs: number): Promise<Omit<CameraStreams, 'cameraId'>> {
+    const r = this.resolvers.get(source.type);
+    if (!r) throw new HubError('HUB_ERR_CAMERA', `no camera plugin handles ${source.type} sources (is the onvif-camera plugin enabled?)`);
+    return r.resolve(source, timeoutMs);
   }
 
   async discover(timeoutMs: number): Promise<DiscoveredCamera[]> {

@@ -18,6 +18,16 @@ export const recorderConfigSchema = z
     /** A camera unreachable for longer than this raises `camera.offline`. */
     offlineAfterSeconds: z.number().min(1).max(3600).default(20),
     rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+    /** How often retention runs (it also runs after each segment when a disk budget is set). */
+    retentionIntervalSeconds: z.number().min(1).max(3600).default(60),
+    /** Live view size and rate (MPEG-1 accepts only 24, 25 or 30 fps). */
+    live: z
+      .strictObject({
+        width: z.number().int().min(160).max(1920).multipleOf(2).default(640),
+        height: z.number().int().min(120).max(1080).multipleOf(2).default(480),
+        fps: z.union([z.literal(24), z.literal(25), z.literal(30)]).default(25),
+      })
+      .prefault({}),
   })
   .prefault({});
 

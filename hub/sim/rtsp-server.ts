@@ -7,10 +7,16 @@
  *   what exercises the recorder's UDP fallback.
  * `stop()` then `start()` again serves on the same port: that is how tests cut a camera off.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { rename, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { stopProcess } from '../recorder/child-process.js';
 
 const GST_SCRIPT = fileURLToPath(new URL('./gst_rtsp_server.py', import.meta.url));
@@ -30,6 +36,36 @@ export interface SimRtspOptions {
   /** Encoder arguments when `inputArgs` is used (the file path copies without re-encoding). */
   encodeArgs?: string[];
   ffmpegPath?: string;
+}
+
+/**
+ * The fixture remuxed (no re-encode) to MPEG-TS once per machine: a TS input carries SPS/PPS
+ * in-band at every keyframe, which RTP needs, and loops cleanly with -stream_loop (an MP4 with
+ * the h264_mp4toannexb filter does not: ffmpeg 5.1 stops after the first loop).
+ */
+export async function loopableCopy(file: string, ffmpegPath = 'ffmpeg'): Promise<string> {
+  const st = await stat(file);
+  const key = createHash('sha256').update(`${file}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 16);
+  const out = join(tmpdir(), `sanctuary-sim-${key}.ts`);
+  if (existsSync(out)) return out;
+  const part = `${out}.${process.pid}.part`;
+  await promisify(execFile)(ffmpegPath, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    file,
+    '-map',
+    '0:v',
+    '-c',
+    'copy',
+    '-f',
+    'mpegts',
+    part,
+  ]);
+  await rename(part, out);
+  return out;
 }
 
 export async function freeTcpPort(): Promise<number> {
@@ -90,6 +126,8 @@ export class SimRtspServer {
   private rtpStart = 0;
   /** Last lines ffmpeg (the feeder) printed, for test failure messages. */
   feederLog = '';
+  /** Last lines the server printed (its pipes are always drained so it never blocks on them). */
+  serverLog = '';
 
   constructor(private readonly opts: SimRtspOptions) {}
 
@@ -126,39 +164,49 @@ export class SimRtspServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.server = server;
+    this.drain(server);
     await waitForLine(server, 'READY', 10_000, 'GStreamer RTSP server');
-    this.startFeeder(`rtp://127.0.0.1:${this.udpPort}?pkt_size=1200`, 'rtp');
+    await this.startFeeder(`rtp://127.0.0.1:${this.udpPort}?pkt_size=1200`, 'rtp');
   }
 
   private async startJs(): Promise<void> {
     if (this.publishPort === 0) this.publishPort = await freeTcpPort();
     if (this.rtpStart === 0) this.rtpStart = 20_000 + 2 * Math.floor(Math.random() * 15_000);
     const auth = this.opts.username !== undefined ? [this.opts.username, this.opts.password ?? ''] : [];
-    const server = spawn(
-      process.execPath,
-      [JS_SCRIPT, String(this.publishPort), String(this.port), String(this.rtpStart), '40', ...auth],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const server = spawn(process.execPath, [JS_SCRIPT, String(this.publishPort), String(this.port), String(this.rtpStart), '40', ...auth], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.server = server;
+    this.drain(server);
     await waitForLine(server, 'READY', 10_000, 'rtsp-streaming-server');
-    this.startFeeder(`rtsp://127.0.0.1:${this.publishPort}${this.mount}`, 'rtsp');
+    await this.startFeeder(`rtsp://127.0.0.1:${this.publishPort}${this.mount}`, 'rtsp');
   }
 
-  private startFeeder(target: string, format: 'rtp' | 'rtsp'): void {
+  private drain(child: ChildProcess): void {
+    const keep = (b: Buffer) => {
+      this.serverLog = (this.serverLog + b.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('exit', (code, signal) => {
+      if (this.server === child) this.serverLog += `\n[server exited: ${code ?? signal}]`;
+    });
+  }
+
+  private async startFeeder(target: string, format: 'rtp' | 'rtsp'): Promise<void> {
     const ffmpeg = this.opts.ffmpegPath ?? 'ffmpeg';
+    const source = this.opts.audioOnly || this.opts.inputArgs ? '' : await loopableCopy(this.opts.file, ffmpeg);
     const input = this.opts.audioOnly
       ? ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000']
       : this.opts.inputArgs
         ? ['-re', ...this.opts.inputArgs]
-        : ['-re', '-stream_loop', '-1', '-i', this.opts.file];
+        : ['-re', '-stream_loop', '-1', '-i', source];
     const codec = this.opts.audioOnly
       ? ['-map', '0:a', '-c:a', 'pcm_mulaw']
       : this.opts.inputArgs
         ? ['-map', '0:v', ...(this.opts.encodeArgs ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-bf', '0'])]
         : ['-map', '0:v', '-c', 'copy'];
-    // RTP output needs SPS/PPS in-band (the MP4 keeps them only in its header).
-    const bsf = format === 'rtp' && !this.opts.audioOnly ? ['-bsf:v', 'h264_mp4toannexb'] : [];
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input, ...codec, ...bsf, '-f', format, target];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input, ...codec, '-f', format, target];
     const feeder = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     feeder.stderr?.on('data', (b: Buffer) => {
       this.feederLog = (this.feederLog + b.toString()).slice(-2000);

@@ -1,0 +1,118 @@
+/**
+ * Live view: node-rtsp-stream's MPEG-1 muxer (it spawns ffmpeg and emits MPEG-TS with MPEG-1
+ * video, which the browser's JSMpeg player decodes) behind the hub's own authenticated WebSocket
+ * route. Only the muxer class is used, never node-rtsp-stream's own (unauthenticated) WebSocket
+ * server. One muxer per camera, started by the first viewer and stopped when the last one leaves.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { WebSocket } from 'ws';
+import { describeError } from '../api/errors.js';
+import type { CameraStreams, Logger } from '../api/plugin.js';
+import { redactSecrets } from '../log/logger.js';
+import { stopProcess } from './child-process.js';
+import { withCredentials } from './ingest-command.js';
+
+interface Mpeg1MuxerInstance extends EventEmitter {
+  stream: ChildProcess;
+}
+type Mpeg1MuxerCtor = new (options: { url: string; ffmpegPath: string; ffmpegOptions: Record<string, string> }) => Mpeg1MuxerInstance;
+
+const require = createRequire(import.meta.url);
+const Mpeg1Muxer = require('node-rtsp-stream/mpeg1muxer') as Mpeg1MuxerCtor;
+
+interface Session {
+  muxer: Mpeg1MuxerInstance;
+  viewers: Set<WebSocket>;
+}
+
+export interface LiveViewOptions {
+  ffmpegPath: string;
+  log: Logger;
+  /** Output size and rate (MPEG-1 accepts only 24, 25 or 30 fps). */
+  width: number;
+  height: number;
+  fps: 24 | 25 | 30;
+}
+
+export class LiveView {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly opts: LiveViewOptions) {}
+
+  /** Number of viewers of a camera (0 when nobody watches and no ffmpeg runs). */
+  viewers(cameraId: string): number {
+    return this.sessions.get(cameraId)?.viewers.size ?? 0;
+  }
+
+  /** The live ffmpeg's pid for a camera (tests check it is gone after the last viewer leaves). */
+  pid(cameraId: string): number | undefined {
+    return this.sessions.get(cameraId)?.muxer.stream.pid;
+  }
+
+  watch(streams: CameraStreams, socket: WebSocket): void {
+    let session = this.sessions.get(streams.cameraId);
+    if (!session) {
+      session = this.startMuxer(streams);
+      this.sessions.set(streams.cameraId, session);
+    }
+    session.viewers.add(socket);
+    const s = session;
+    socket.on('close', () => {
+      s.viewers.delete(socket);
+      if (s.viewers.size === 0 && this.sessions.get(streams.cameraId) === s) {
+        this.sessions.delete(streams.cameraId);
+        this.stopMuxer(streams.cameraId, s);
+      }
+    });
+  }
+
+  private startMuxer(streams: CameraStreams): Session {
+    const log = this.opts.log.child({ camera: streams.cameraId, live: true });
+    const secrets = [streams.password];
+    // The muxer puts `-i url` first, so input options cannot be passed: ffmpeg's default RTSP
+    // transport (UDP, falling back to TCP) is used, which suits both kinds of camera.
+    const url = withCredentials(streams.subUrl ?? streams.mainUrl, streams.username, streams.password);
+    const muxer = new Mpeg1Muxer({
+      url,
+      ffmpegPath: this.opts.ffmpegPath,
+      ffmpegOptions: {
+        '-an': '',
+        '-r': String(this.opts.fps),
+        '-s': `${this.opts.width}x${this.opts.height}`,
+        '-b:v': '1000k',
+        '-bf': '0',
+        '-loglevel': 'warning',
+        '-nostdin': '',
+      },
+    });
+    const session: Session = { muxer, viewers: new Set() };
+    muxer.on('mpeg1data', (data: Buffer) => {
+      for (const v of session.viewers) if (v.readyState === v.OPEN) v.send(data);
+    });
+    muxer.on('ffmpegStderr', (data: Buffer) => log.debug({ ffmpeg: redactSecrets(data.toString(), secrets).slice(0, 300) }, 'live ffmpeg'));
+    muxer.stream.on('exit', (code, signal) => {
+      if (this.sessions.get(streams.cameraId) !== session) return;
+      log.warn({ code, signal }, 'live view ffmpeg ended; closing viewers');
+      this.sessions.delete(streams.cameraId);
+      for (const v of session.viewers) v.close(1011, 'live stream ended');
+    });
+    log.info('live view started');
+    return session;
+  }
+
+  private stopMuxer(cameraId: string, s: Session): void {
+    stopProcess(s.muxer.stream, 2000).then(
+      () => this.opts.log.info({ camera: cameraId }, 'live view stopped (no viewers)'),
+      (err: unknown) => this.opts.log.error({ camera: cameraId, err: describeError(err) }, 'live view ffmpeg did not stop'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const all = [...this.sessions.entries()];
+    this.sessions.clear();
+    for (const [, s] of all) for (const v of s.viewers) v.close(1001, 'hub stopping');
+    await Promise.all(all.map(([, s]) => stopProcess(s.muxer.stream, 2000)));
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The recorder (hub module `recorder`): one ffmpeg per attached camera writing copied segments
+ * into a rolling buffer and raw frames for detectors; event clips (pre-roll + event + post-roll)
+ * cut from those segments, hashed and stored as evidence; retention that never touches held
+ * footage. Other modules reach it with `core.module<RecorderModule>('recorder')`.
+ */
+import { describeError, HubError, NotFoundError } from '../api/errors.js';
+import type { AlarmState, ClipTrigger, Disposer } from '../api/events.js';
+import type { CameraStreams } from '../api/plugin.js';
+import type { HubCore, HubModule } from '../core.js';
+import { CameraIngest } from './camera-ingest.js';
+import { type Snapshot, takeSnapshot } from './camera-probe.js';
+import { ClipScheduler, type PendingClip } from './clip-scheduler.js';
+import { dayFolder, writeClip } from './clip-writer.js';
+import { LiveView } from './live-view.js';
+import { Retention, type RetentionReport } from './retention.js';
+import { registerRecorderRoutes } from './routes.js';
+import { type SegmentRecord, SegmentStore } from './segment-store.js';
+
+export interface CameraStatus {
+  cameraId: string;
+  attached: boolean;
+  online: boolean;
+  recording: boolean;
+  transport: 'tcp' | 'udp' | null;
+  lastError: { code: string; message: string } | null;
+}
+
+export class RecorderModule implements HubModule {
+  readonly name = 'recorder';
+  private core: HubCore | null = null;
+  private readonly ingests = new Map<string, CameraIngest>();
+  private readonly lastSegmentEnd = new Map<string, number>();
+  private readonly disposers: Disposer[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private scheduler: ClipScheduler | null = null;
+  private retention: Retention | null = null;
+  private retentionRun: Promise<RetentionReport> | null = null;
+  private retentionAgain = false;
+  private paused = false;
+  private alarmState: AlarmState | null = null;
+  private segmentStore: SegmentStore | null = null;
+  live: LiveView | null = null;
+
+  private parts(): HubCore {
+    if (!this.core) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
+    return this.core;
+  }
+
+  /** The segment index (read-only use: evidence export of raw segments, tests). */
+  get segments(): SegmentStore {
+    if (!this.segmentStore) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
+    return this.segmentStore;
+  }
+
+  /** True while continuous writing is stopped because only held footage fills the disk budget. */
+  get recordingPaused(): boolean {
+    return this.paused;
+  }
+
+  async start(core: HubCore): Promise<void> {
+    this.core = core;
+    const log = core.log.child({ module: 'recorder' });
+    this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
+    this.scheduler = new ClipScheduler({
+      clock: core.clock,
+      log,
+      segmentMs: core.config.recorder.segmentSeconds * 1000,
+      latestSegmentEnd: async (id) => this.lastSegmentEnd.get(id) ?? 0,
+      produce: (clip) => this.produceClip(clip),
+    });
+    this.retention = new Retention(core, this.segmentStore, () => this.scheduler?.windows() ?? []);
+    const live = core.config.recorder.live;
+    if (core.ffmpeg) this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps });
+
+    this.disposers.push(
+      core.cameraAttachments.watch((event, streams) => {
+        if (event === 'attached') this.startIngest(streams);
+        else this.stopIngest(streams.cameraId, streams);
+      }),
+    );
+    for (const s of core.cameraAttachments.current()) this.startIngest(s);
+    this.listenForTriggers();
+    registerRecorderRoutes(core, this);
+
+    this.timers.push(
+      setInterval(() => this.requestRetention(), core.config.recorder.retentionIntervalSeconds * 1000),
+      // A detector that subscribes later needs frames: restart that camera's ffmpeg with them.
+      setInterval(() => {
+        for (const i of this.ingests.values()) if (i.needsRestart()) i.restart();
+      }, 5000),
+    );
+    this.requestRetention();
+  }
+
+  private listenForTriggers(): void {
+    const { bus } = this.parts();
+    const all = (trigger: ClipTrigger, e: { ts: number; correlationId: string }) => {
+      for (const id of this.ingests.keys()) this.tryClip(id, trigger, e);
+    };
+    this.disposers.push(
+      bus.on('person.detected', 'recorder', (e) => this.tryClip(e.cameraId, 'person', e)),
+      bus.on('camera.doorbell', 'recorder', (e) => this.tryClip(e.cameraId, 'doorbell', e)),
+      bus.on('alarm.state_changed', 'recorder', (e) => {
+        this.alarmState = e.to;
+      }),
+      bus.on('sensor.opened', 'recorder', (e) => {
+        // Unknown alarm state: entry-route doors only (the doorbell watches those).
+        const record = this.alarmState === null ? e.entryRoute : this.alarmState !== 'disarmed';
+        if (record) all('sensor', e);
+      }),
+      bus.on('panic', 'recorder', (e) => all('panic', e)),
+      bus.on('smartwater.used', 'recorder', (e) => all('smartwater', e)),
+      bus.on('alarm.triggered', 'recorder', (e) => all('alarm', e)),
+      bus.on('evidence.marked', 'recorder', async (e) => {
+        const core = this.parts();
+        const hold = await core.footage.addHold({
+          kind: 'evidence',
+          reason: e.reason,
+          cameraId: null,
+          fromTs: e.fromTs,
+          toTs: e.toTs,
+          refId: null,
+        });
+        await core.audit.append({
+          action: 'footage.held',
+          actor: 'recorder',
+          subject: {
+            holdId: hold.id,
+            kind: hold.kind,
+            fromTs: hold.fromTs,
+            toTs: hold.toTs,
+            reason: hold.reason,
+            correlationId: e.correlationId,
+          },
+        });
+      }),
+    );
+  }
+
+  private tryClip(cameraId: string, trigger: ClipTrigger, e: { ts: number; correlationId: string }): void {
+    try {
+      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId });
+    } catch (err) {
+      this.parts().log.warn({ camera: cameraId, trigger, err: describeError(err) }, 'no clip for this event');
+    }
+  }
+
+  private startIngest(streams: CameraStreams): void {
+    const core = this.parts();
+    const camera = core.devices.camera(streams.cameraId);
+    const log = core.log.child({ module: 'recorder' });
+    if (!camera?.enabled) {
+      log.warn({ camera: streams.cameraId }, 'attached stream has no enabled camera device; not recording it');
+      return;
+    }
+    if (!core.ffmpeg) {
+      core.health.set(`camera:${camera.id}`, 'failed', 'ffmpeg is missing (HUB_ERR_FFMPEG_MISSING)');
+      return;
+    }
+    const previous = this.ingests.get(camera.id);
+    if (previous) previous.stop().then(undefined, (err: unknown) => log.error({ err: describeError(err) }, 'old ingest did not stop'));
+    const ingest = new CameraIngest(streams, camera, {
+      ffmpegPath: core.ffmpeg.path,
+      dataDir: core.dataDir,
+      config: core.config.recorder,
+      bus: core.bus,
+      health: core.health,
+      frameHub: core.frameHub,
+      segments: this.segments,
+      clock: core.clock,
+      log,
+      recordingAllowed: () => !this.paused,
+      onSegment: (seg) => this.onSegment(seg),
+    });
+    this.ingests.set(camera.id, ingest);
+    ingest.start();
+  }
+
+  private stopIngest(cameraId: string, streams?: CameraStreams): void {
+    const ingest = this.ingests.get(cameraId);
+    if (!ingest || (streams && ingest.streams !== streams)) return;
+    this.ingests.delete(cameraId);
+    ingest
+      .stop()
+      .then(undefined, (err: unknown) => this.parts().log.error({ camera: cameraId, err: describeError(err) }, 'ingest did not stop'));
+  }
+
+  private onSegment(seg: SegmentRecord): void {
+    const core = this.parts();
+    this.lastSegmentEnd.set(seg.cameraId, seg.endTs);
+    core.bus.emit('segment.written', {
+      source: 'recorder',
+      cameraId: seg.cameraId,
+      path: seg.path,
+      startTs: seg.startTs,
+      endTs: seg.endTs,
+      size: seg.size,
+    });
+    if (core.config.recorder.diskBudgetBytes !== null) this.requestRetention();
+  }
+
+  /**
+   * Record a clip of `cameraId` around `eventTs` (default: now) with the camera's pre- and
+   * post-roll. Overlapping requests merge into one clip. `clip.saved` is emitted when it is written.
+   */
+  requestClip(cameraId: string, trigger: ClipTrigger, opts: { eventTs?: number; correlationId?: string } = {}): PendingClip {
+    const core = this.parts();
+    const camera = core.devices.camera(cameraId);
+    if (!camera) throw new NotFoundError(`camera ${cameraId}`);
+    if (!this.ingests.has(cameraId)) throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
+    if (this.paused) throw new HubError('HUB_ERR_DISK_FULL', 'recording is paused: the disk is full of held evidence');
+    if (!this.scheduler) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
+    return this.scheduler.request({
+      cameraId,
+      trigger,
+      eventTs: opts.eventTs ?? core.clock.now(),
+      correlationId: opts.correlationId ?? `clip-${cameraId}-${core.clock.now()}`,
+      preRollMs: camera.record.preRollSeconds * 1000,
+      postRollMs: camera.record.postRollSeconds * 1000,
+    });
+  }
+
+  private async produceClip(p: PendingClip): Promise<void> {
+    const core = this.parts();
+    if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing');
+    const segs = await this.segments.overlapping(p.cameraId, p.startTs, p.endTs);
+    const files = await writeClip({
+      ffmpegPath: core.ffmpeg.path,
+      dataDir: core.dataDir,
+      clipId: p.clipId,
+      cameraId: p.cameraId,
+      segments: segs,
+      eventTs: p.eventTs,
+      day: dayFolder(p.eventTs),
+    });
+    const clip = await core.footage.addClip({
+      id: p.clipId,
+      cameraId: p.cameraId,
+      trigger: p.trigger,
+      path: files.video.path,
+      sha256: files.video.sha256,
+      size: files.video.size,
+      startTs: files.startTs,
+      endTs: files.endTs,
+      snapshotPath: files.snapshot?.path ?? null,
+      snapshotSha256: files.snapshot?.sha256 ?? null,
+      correlationId: p.correlationId,
+    });
+    await core.audit.append({
+      action: 'clip.saved',
+      actor: 'recorder',
+      subject: {
+        clipId: clip.id,
+        cameraId: clip.cameraId,
+        trigger: clip.trigger,
+        path: clip.path,
+        sha256: clip.sha256,
+        size: clip.size,
+        startTs: clip.startTs,
+        endTs: clip.endTs,
+        snapshotSha256: clip.snapshotSha256,
+        requested: { startTs: p.startTs, endTs: p.endTs, eventTs: p.eventTs },
+        triggers: p.triggers.map((t) => t.trigger),
+        correlationId: p.correlationId,
+      },
+    });
+    core.bus.emit('clip.saved', {
+      source: 'recorder',
+      correlationId: p.correlationId,
+      clipId: clip.id,
+      cameraId: clip.cameraId,
+      trigger: clip.trigger,
+      startTs: clip.startTs,
+      endTs: clip.endTs,
+      size: clip.size,
+      sha256: clip.sha256,
+      snapshotSha256: clip.snapshotSha256,
+    });
+  }
+
+  /** Run retention now (also runs on a timer); concurrent calls share one pass. */
+  requestRetention(): Promise<RetentionReport> {
+    if (this.retentionRun) {
+      this.retentionAgain = true;
+      return this.retentionRun;
+    }
+    const run = (async () => {
+      let report: RetentionReport;
+      do {
+        this.retentionAgain = false;
+        report = await this.runRetentionOnce();
+      } while (this.retentionAgain);
+      return report;
+    })();
+    this.retentionRun = run;
+    run.then(
+      () => {
+        this.retentionRun = null;
+      },
+      (err: unknown) => {
+        this.retentionRun = null;
+        this.core?.log.error({ err: describeError(err) }, 'retention failed');
+        this.core?.health.set('recorder:storage', 'degraded', `retention failed: ${describeError(err)}`);
+      },
+    );
+    return run;
+  }
+
+  private async runRetentionOnce(): Promise<RetentionReport> {
+    const core = this.parts();
+    if (!this.retention) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
+    const report = await this.retention.run();
+    const budget = core.config.recorder.diskBudgetBytes ?? 0;
+    if (report.pressure && !this.paused) {
+      this.paused = true;
+      core.log.error(
+        { usedBytes: report.usedBytes, freeBytes: report.freeBytes },
+        'only held footage is left and the disk budget is used up: recording paused',
+      );
+      core.health.set('recorder:storage', 'failed', 'disk full of held evidence: new footage is not being recorded (HUB_ERR_DISK_FULL)', {
+        usedBytes: report.usedBytes,
+        freeBytes: report.freeBytes,
+      });
+      core.bus.emit('storage.pressure', { source: 'recorder', freeBytes: report.freeBytes, budgetBytes: budget, recordingPaused: true });
+      for (const i of this.ingests.values()) i.restart();
+    } else if (!report.pressure) {
+      if (this.paused) {
+        this.paused = false;
+        core.log.info('disk space available again: recording resumed');
+        for (const i of this.ingests.values()) i.restart();
+      }
+      core.health.set('recorder:storage', 'ok', `footage uses ${Math.round(report.usedBytes / 1048576)} MB`, {
+        usedBytes: report.usedBytes,
+      });
+    }
+    return report;
+  }
+
+  /** A picture from the camera now (snapshot URL, else one RTSP frame). */
+  async snapshot(cameraId: string): Promise<Snapshot> {
+    const core = this.parts();
+    const streams = core.cameraAttachments.get(cameraId);
+    if (!streams || !core.devices.camera(cameraId)) throw new NotFoundError(`camera ${cameraId}`);
+    if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing');
+    return takeSnapshot(core.ffmpeg.path, streams, { firstTransport: this.ingests.get(cameraId)?.currentTransport ?? 'tcp' });
+  }
+
+  status(cameraId: string): CameraStatus {
+    const core = this.parts();
+    const ingest = this.ingests.get(cameraId);
+    const problem = ingest?.lastProblem ?? null;
+    return {
+      cameraId,
+      attached: core.cameraAttachments.get(cameraId) !== undefined,
+      online: ingest?.isOnline ?? false,
+      recording: ingest?.isRecording ?? false,
+      transport: ingest?.currentTransport ?? null,
+      lastError: problem ? { code: problem.code, message: problem.message } : null,
+    };
+  }
+
+  /** The ffmpeg pid recording a camera (tests and the benchmark read its CPU / check it is gone). */
+  ingestPid(cameraId: string): number | undefined {
+    return this.ingests.get(cameraId)?.pid;
+  }
+
+  /** Write every clip still waiting for its post-roll (used before shutdown and by tests). */
+  async flushClips(): Promise<void> {
+    await this.scheduler?.flush();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const d of this.disposers.splice(0)) d();
+    await this.live?.stop();
+    // Stop ingest first so the last segments are indexed, then write the open clips from them.
+    await Promise.all([...this.ingests.values()].map((i) => i.stop()));
+    this.ingests.clear();
+    await this.scheduler?.flush();
+    await this.scheduler?.stop();
+    try {
+      await this.retentionRun;
+    } catch (err) {
+      this.core?.log.debug({ err: describeError(err) }, 'retention pass failed during stop (already reported)');
+    }
+  }
+}

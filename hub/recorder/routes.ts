@@ -1,0 +1,209 @@
+/**
+ * Camera and clip routes. Owners see cameras, clips and live view; installers find, test and
+ * check cameras but never see recorded clips. Clip video supports HTTP Range for the player.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describeError, HubError, NotFoundError, ValidationError } from '../api/errors.js';
+import type { CameraStreams } from '../api/plugin.js';
+import { cameraSeedSchema } from '../config/devices-schema.js';
+import type { HubCore } from '../core.js';
+import { publicCamera } from '../devices/registry.js';
+import { takeSnapshot } from './camera-probe.js';
+import type { RecorderModule } from './recorder-module.js';
+
+const idParams = z.strictObject({ id: z.string().min(1).max(64) });
+const sourceSchema = cameraSeedSchema.shape.source;
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'invalid' {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'invalid';
+  return { start, end };
+}
+
+export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule): void {
+  const { http } = core;
+
+  http.route({
+    method: 'GET',
+    url: '/api/cameras',
+    access: { roles: ['owner', 'installer'] },
+    handler: () => ({
+      cameras: core.devices.cameras().map((c) => ({
+        ...publicCamera(c),
+        status: recorder.status(c.id),
+        health: core.health.get(`camera:${c.id}`) ?? null,
+      })),
+      recordingPaused: recorder.recordingPaused,
+    }),
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/cameras/:id/snapshot',
+    access: { roles: ['owner', 'installer'], scope: 'cameras:snapshot' },
+    params: idParams,
+    handler: async ({ params, reply }) => {
+      const snap = await recorder.snapshot(params.id);
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(snap.jpeg);
+    },
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/cameras/:id/clips',
+    access: { roles: ['owner'] },
+    params: idParams,
+    body: z.strictObject({ note: z.string().max(500).optional() }).optional(),
+    handler: async ({ params, reply, session, body }) => {
+      const pending = recorder.requestClip(params.id, 'api');
+      await core.audit.append({
+        action: 'clip.requested',
+        actor: session.user.id,
+        subject: { cameraId: params.id, clipId: pending.clipId, note: body?.note ?? null, correlationId: pending.correlationId },
+      });
+      reply.code(202);
+      return { clipId: pending.clipId, startTs: pending.startTs, endTs: pending.endTs, correlationId: pending.correlationId };
+    },
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/cameras/discover',
+    access: { roles: ['installer', 'owner'] },
+    body: z.strictObject({ timeoutMs: z.number().int().min(500).max(15_000).default(3000) }).prefault({}),
+    handler: async ({ body }) => ({ cameras: await core.cameraAttachments.discover(body.timeoutMs) }),
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/cameras/test',
+    access: { roles: ['installer', 'owner'] },
+    body: z.strictObject({ source: sourceSchema }),
+    handler: async ({ body }) => {
+      if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing on the hub');
+      const source = body.source;
+      let streams: Omit<CameraStreams, 'cameraId'>;
+      if (source.type === 'onvif') streams = await core.cameraAttachments.resolve(source, 8000);
+      else streams = { mainUrl: source.mainUrl, subUrl: source.subUrl, snapshotUrl: source.snapshotUrl, username: null, password: null };
+      try {
+        // The RTSP stream is what the recorder will use, so that is what gets tested.
+        const snap = await takeSnapshot(core.ffmpeg.path, streams, { preferRtsp: true, timeoutMs: 10_000 });
+        return {
+          ok: true,
+          via: snap.via,
+          snapshot: snap.jpeg.toString('base64'),
+          hasSubStream: streams.subUrl !== null,
+          hasSnapshotUrl: streams.snapshotUrl !== null,
+        };
+      } catch (err) {
+        core.log.info({ source: source.type, err: describeError(err) }, 'camera test failed');
+        throw err;
+      }
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/clips',
+    access: { roles: ['owner'] },
+    query: z.strictObject({
+      cameraId: z.string().max(64).optional(),
+      from: z.coerce.number().int().optional(),
+      to: z.coerce.number().int().optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(200),
+    }),
+    handler: async ({ query }) => {
+      const filter: Parameters<typeof core.footage.clips>[0] = { limit: query.limit };
+      if (query.cameraId) filter.cameraIds = [query.cameraId];
+      if (query.from !== undefined) filter.fromTs = query.from;
+      if (query.to !== undefined) filter.toTs = query.to;
+      const clips = await core.footage.clips(filter);
+      return {
+        clips: clips.map((c) => ({
+          ...c,
+          videoUrl: `/api/clips/${c.id}/video`,
+          snapshotUrl: c.snapshotPath ? `/api/clips/${c.id}/snapshot` : null,
+        })),
+      };
+    },
+  });
+
+  const liveClip = async (id: string) => {
+    const clip = await core.footage.clip(id);
+    if (!clip || clip.deletedAt !== null) throw new NotFoundError(`clip ${id}`);
+    return clip;
+  };
+
+  http.route({
+    method: 'GET',
+    url: '/api/clips/:id/video',
+    access: { roles: ['owner'] },
+    params: z.strictObject({ id: z.string().uuid() }),
+    handler: async ({ params, req, reply }) => {
+      const clip = await liveClip(params.id);
+      const file = join(core.dataDir, clip.path);
+      const { size } = await stat(file);
+      const range = parseRange(req.headers.range, size);
+      reply.header('accept-ranges', 'bytes').header('content-type', 'video/mp4').header('cache-control', 'no-store');
+      reply.header('x-content-sha256', clip.sha256);
+      if (range === 'invalid') {
+        reply.header('content-range', `bytes */${size}`);
+        throw new ValidationError(`range ${req.headers.range} is outside the clip (size ${size})`);
+      }
+      if (range === null) {
+        reply.header('content-length', String(size));
+        return reply.send(createReadStream(file));
+      }
+      reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+        .header('content-length', String(range.end - range.start + 1));
+      return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/clips/:id/snapshot',
+    access: { roles: ['owner'] },
+    params: z.strictObject({ id: z.string().uuid() }),
+    handler: async ({ params, reply }) => {
+      const clip = await liveClip(params.id);
+      if (!clip.snapshotPath) throw new NotFoundError(`snapshot of clip ${params.id}`);
+      reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store');
+      if (clip.snapshotSha256) reply.header('x-content-sha256', clip.snapshotSha256);
+      return reply.send(createReadStream(join(core.dataDir, clip.snapshotPath)));
+    },
+  });
+
+  // Live view over the hub's own WebSocket, owner only (declared here and checked on upgrade).
+  http.fastify.get('/api/cameras/:id/live', { websocket: true, config: { access: { roles: ['owner'] } } }, (socket, req) => {
+    try {
+      http.authorize(req, { roles: ['owner'] });
+    } catch (err) {
+      socket.close(err instanceof HubError && err.code === 'HUB_ERR_FORBIDDEN' ? 4403 : 4401, describeError(err).slice(0, 120));
+      return;
+    }
+    const id = (req.params as { id?: string }).id ?? '';
+    const streams = core.cameraAttachments.get(id);
+    if (!streams || !recorder.live) {
+      socket.close(4404, `camera ${id.slice(0, 64)} is not streaming`);
+      return;
+    }
+    recorder.live.watch(streams, socket);
+  });
+}

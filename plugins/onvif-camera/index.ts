@@ -1,0 +1,169 @@
+/**
+ * Cameras for the recorder. For each enabled camera in the device registry: an ONVIF camera is
+ * connected with its credentials (profiles, main and sub stream URIs, snapshot URI) and its
+ * events are pulled (doorbell press, motion, tamper); a plain RTSP camera's URLs pass straight
+ * through. The resolved streams go to the recorder with `services.cameras.attach`, credentials
+ * kept apart from the URLs. Cameras added, changed or removed later are followed.
+ */
+import {
+  type CameraDevice,
+  type Disposer,
+  describeError,
+  HubError,
+  type HubPlugin,
+  type OnvifCameraSource,
+  type PluginContext,
+} from '../../hub/api/index.js';
+import { type OnvifCameraConfig, onvifCameraConfigSchema } from './config.js';
+import { discoverCameras } from './discovery.js';
+import { PullPointLoop } from './event-pull.js';
+import { connectCamera } from './onvif-client.js';
+
+interface Link {
+  key: string;
+  detach: Disposer | null;
+  events: PullPointLoop | null;
+  retry: NodeJS.Timeout | null;
+  backoffMs: number;
+  closed: boolean;
+  problem: string | null;
+}
+
+export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
+  readonly id = 'onvif-camera';
+  readonly configSchema = onvifCameraConfigSchema;
+  private ctx: PluginContext<OnvifCameraConfig> | null = null;
+  private readonly links = new Map<string, Link>();
+  private readonly disposers: Disposer[] = [];
+
+  async start(ctx: PluginContext<OnvifCameraConfig>): Promise<void> {
+    this.ctx = ctx;
+    const { services, config } = ctx;
+    if (config.discovery) this.disposers.push(services.cameras.provideDiscovery(this.id, (ms) => discoverCameras(ms, ctx.log)));
+    this.disposers.push(
+      services.cameras.provideResolver('onvif', this.id, async (source, timeoutMs) => {
+        const c = await connectCamera(source, timeoutMs, ctx.log);
+        c.agent.destroy();
+        return c.streams;
+      }),
+    );
+    this.disposers.push(services.devices.onChange(this.id, () => this.reconcile()));
+    this.reconcile();
+  }
+
+  private reconcile(): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    const wanted = new Map(
+      ctx.services.devices
+        .cameras()
+        .filter((c) => c.enabled)
+        .map((c) => [c.id, c]),
+    );
+    for (const [id, link] of this.links) {
+      const cam = wanted.get(id);
+      if (!cam || linkKey(cam) !== link.key) this.unlink(id);
+    }
+    for (const cam of wanted.values()) if (!this.links.has(cam.id)) this.link(cam);
+    this.reportHealth();
+  }
+
+  private link(cam: CameraDevice): void {
+    const link: Link = { key: linkKey(cam), detach: null, events: null, retry: null, backoffMs: 1000, closed: false, problem: null };
+    this.links.set(cam.id, link);
+    const src = cam.source;
+    if (src.type === 'rtsp') {
+      link.detach = this.services().cameras.attach({
+        cameraId: cam.id,
+        mainUrl: src.mainUrl,
+        subUrl: src.subUrl,
+        snapshotUrl: src.snapshotUrl,
+        // Credentials inside an RTSP URL stay there; the recorder redacts URLs in every log line.
+        username: null,
+        password: null,
+      });
+      return;
+    }
+    this.connectOnvif(cam.id, src, link);
+  }
+
+  private connectOnvif(cameraId: string, source: OnvifCameraSource, link: Link): void {
+    const ctx = this.ctx;
+    if (!ctx || link.closed) return;
+    const log = ctx.log.child({ camera: cameraId });
+    connectCamera(source, ctx.config.connectTimeoutMs, log).then(
+      (c) => {
+        if (link.closed) {
+          c.agent.destroy();
+          return;
+        }
+        link.problem = null;
+        link.backoffMs = 1000;
+        link.detach = ctx.services.cameras.attach({ cameraId, ...c.streams });
+        log.info(
+          { host: source.host, port: source.port, sub: c.streams.subUrl !== null, snapshot: c.streams.snapshotUrl !== null },
+          'ONVIF camera connected',
+        );
+        if (ctx.config.events) {
+          link.events = new PullPointLoop(c.cam, c.agent, cameraId, ctx.bus, log, this.id, ctx.config.maxRetryMs);
+          link.events.start();
+        } else c.agent.destroy();
+        this.reportHealth();
+      },
+      (err: unknown) => {
+        if (link.closed) return;
+        link.problem = describeError(err);
+        log.warn({ host: source.host, port: source.port, err: link.problem, retryMs: link.backoffMs }, 'ONVIF camera connection failed');
+        this.reportHealth();
+        link.retry = setTimeout(() => {
+          link.retry = null;
+          this.connectOnvif(cameraId, source, link);
+        }, link.backoffMs);
+        link.backoffMs = Math.min(ctx.config.maxRetryMs, link.backoffMs * 2);
+      },
+    );
+  }
+
+  private unlink(id: string): void {
+    const link = this.links.get(id);
+    if (!link) return;
+    this.links.delete(id);
+    this.closeLink(id, link).then(undefined, (err: unknown) =>
+      this.ctx?.log.error({ camera: id, err: describeError(err) }, 'camera link did not close cleanly'),
+    );
+  }
+
+  private async closeLink(_id: string, link: Link): Promise<void> {
+    link.closed = true;
+    if (link.retry) clearTimeout(link.retry);
+    link.detach?.();
+    link.detach = null;
+    await link.events?.stop();
+  }
+
+  private reportHealth(): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    const failing = [...this.links.entries()].filter(([, l]) => l.problem !== null);
+    if (failing.length === 0) ctx.health.report('ok', `${this.links.size} camera(s) linked`);
+    else ctx.health.report('degraded', failing.map(([id, l]) => `${id}: ${l.problem}`).join('; '));
+  }
+
+  private services() {
+    if (!this.ctx) throw new HubError('HUB_ERR_INTERNAL', 'onvif-camera plugin is not started');
+    return this.ctx.services;
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.disposers.splice(0)) d();
+    const all = [...this.links.entries()];
+    this.links.clear();
+    await Promise.all(all.map(([id, l]) => this.closeLink(id, l)));
+    this.ctx = null;
+  }
+}
+
+/** A change to any of these re-attaches the camera, so the recorder restarts with the new settings. */
+function linkKey(c: CameraDevice): string {
+  return JSON.stringify([c.source, c.detect, c.record]);
+}

@@ -1,0 +1,102 @@
+/**
+ * The `onvif` package's callback API as promises, and its errors in the installer's words.
+ * Connecting asks the camera (GetSystemDateAndTime, GetServices/GetCapabilities, GetProfiles,
+ * GetVideoSources) and then resolves the main and sub stream URIs and the snapshot URI.
+ */
+import { Agent } from 'node:http';
+import onvif, { type Cam } from 'onvif';
+import { type CameraStreams, describeError, HubError, type Logger, type OnvifCameraSource } from '../../hub/api/index.js';
+
+export interface ConnectedCamera {
+  cam: Cam;
+  agent: Agent;
+  streams: Omit<CameraStreams, 'cameraId'>;
+}
+
+interface ProfileLike {
+  $?: { token?: string };
+  videoEncoderConfiguration?: { resolution?: { width?: number; height?: number } };
+}
+
+/** Map an error from the onvif package to a HubError with a stable code. */
+export function onvifError(err: unknown, host: string): HubError {
+  if (err instanceof HubError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  const code = (err as NodeJS.ErrnoException | null)?.code ?? '';
+  if (/not ?authori[sz]ed|Digest authentication failed|401|Unauthorized/i.test(msg))
+    return new HubError('HUB_ERR_CAMERA_AUTH', `the camera at ${host} refused the user name or password`, { cause: err });
+  if (
+    /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET/.test(code) ||
+    /Network timeout|socket hang up|timed out/i.test(msg)
+  )
+    return new HubError('HUB_ERR_CAMERA_UNREACHABLE', `no ONVIF camera answered at ${host} (${code || msg})`, { cause: err });
+  if (/Wrong ONVIF SOAP response|Unrecognized configuration/i.test(msg))
+    return new HubError('HUB_ERR_CAMERA', `the device at ${host} does not speak ONVIF as expected: ${msg.slice(0, 120)}`, { cause: err });
+  return new HubError('HUB_ERR_CAMERA', `ONVIF camera at ${host}: ${msg.slice(0, 160)}`, { cause: err });
+}
+
+function call<T>(fn: (cb: (err: Error | null, data?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    fn((err, data) => (err ? reject(err) : resolve(data as T)));
+  });
+}
+
+function area(p: ProfileLike): number {
+  const r = p.videoEncoderConfiguration?.resolution;
+  return (r?.width ?? 0) * (r?.height ?? 0);
+}
+
+export async function connectCamera(source: OnvifCameraSource, timeoutMs: number, log: Logger): Promise<ConnectedCamera> {
+  const host = `${source.host}:${source.port}`;
+  const agent = new Agent({ keepAlive: false });
+  const cam = new onvif.Cam({
+    hostname: source.host,
+    port: source.port,
+    username: source.username,
+    password: source.password,
+    timeout: timeoutMs,
+    autoconnect: false,
+    // Cameras behind NAT or with a wrong own address still answer on the address we used.
+    preserveAddress: true,
+    agent,
+  });
+  try {
+    await call<unknown>((cb) => cam.connect(cb));
+    const profiles = ((cam.profiles ?? []) as ProfileLike[]).filter((p) => p.videoEncoderConfiguration && p.$?.token);
+    if (profiles.length === 0) throw new HubError('HUB_ERR_CAMERA_NOT_VIDEO', `the device at ${host} offers no video profile`);
+    const sorted = [...profiles].sort((a, b) => area(b) - area(a));
+    const main = sorted[0] as ProfileLike;
+    const sub = sorted.length > 1 ? (sorted[sorted.length - 1] as ProfileLike) : null;
+    const uri = async (token: string | undefined) =>
+      (await call<{ uri: string }>((cb) => cam.getStreamUri({ protocol: 'RTSP', ...(token ? { profileToken: token } : {}) }, cb))).uri;
+    const mainUrl = await uri(main.$?.token);
+    const subUrl = sub ? await uri(sub.$?.token) : null;
+    let snapshotUrl: string | null = null;
+    try {
+      snapshotUrl = (
+        await call<{ uri: string }>((cb) => cam.getSnapshotUri({ ...(main.$?.token ? { profileToken: main.$.token } : {}) }, cb))
+      ).uri;
+    } catch (err) {
+      // Some cameras have no snapshot service: the recorder takes a frame from the stream instead.
+      if (onvifError(err, host).code === 'HUB_ERR_CAMERA_AUTH') throw err;
+      log.info({ host, err: describeError(onvifError(err, host)) }, 'camera has no snapshot URI; snapshots will come from the stream');
+    }
+    if (!/^rtsps?:\/\//i.test(mainUrl)) throw new HubError('HUB_ERR_CAMERA_NOT_VIDEO', `the camera at ${host} gave no RTSP stream address`);
+    return {
+      cam,
+      agent,
+      streams: {
+        mainUrl,
+        subUrl: subUrl && subUrl !== mainUrl ? subUrl : null,
+        snapshotUrl,
+        username: source.username || null,
+        password: source.password || null,
+      },
+    };
+  } catch (err) {
+    agent.destroy();
+    throw onvifError(err, host);
+  }
+}
+
+export { call };
