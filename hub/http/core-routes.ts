@@ -23,7 +23,15 @@ const ALL: readonly Role[] = ['owner', 'installer', 'police', 'advocate'];
 export const TOKEN_SCOPES = ['alarm:read', 'alarm:arm', 'alarm:disarm', 'sensors:read', 'events:read', 'cameras:snapshot'] as const;
 
 /** Which events each role sees on the live feed. */
-export function eventVisibleTo(role: Role, name: EventName): boolean {
+/**
+ * Which events each role sees on the live feed and the timeline. A duress disarm must look
+ * exactly like a normal one to anyone holding the phone, so nothing about it (the `duress` event,
+ * its alert and delivery records) is ever shown; it lives in the audit log and evidence exports.
+ */
+export function eventVisibleTo(role: Role, name: EventName, event?: unknown): boolean {
+  if (name === 'duress') return false;
+  if ((name === 'alert.raised' || name === 'alert.status_changed') && (event as { kind?: string } | undefined)?.kind === 'duress')
+    return false;
   if (role === 'owner') return true;
   if (role === 'installer')
     return name.startsWith('sensor.') || name.startsWith('camera.') || name.startsWith('health.') || name === 'button.pressed';
@@ -300,7 +308,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       if (query.beforeSeq !== undefined) filter.beforeSeq = query.beforeSeq;
       const events = await core.eventLog.query(filter);
       return {
-        events: events.filter((e) => eventVisibleTo(session.user.role, e.name)),
+        events: events.filter((e) => eventVisibleTo(session.user.role, e.name, e.payload)),
       };
     },
   });
@@ -317,7 +325,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     }
     const role = session?.user.role ?? 'police';
     const off = core.bus.onAny('ws-feed', (name: EventName, event: EventMap[EventName]) => {
-      if (!eventVisibleTo(role, name) || socket.readyState !== socket.OPEN) return;
+      if (!eventVisibleTo(role, name, event) || socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify({ type: 'event', name, event }));
     });
     socket.on('close', off);
