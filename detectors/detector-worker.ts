@@ -24,7 +24,7 @@ async function handle(msg: ToDetector): Promise<void> {
       runtime = await ModelRuntime.load(msg.init);
       send({ type: 'ready', info: runtime.info });
     } catch (err) {
-      send({ type: 'init_failed', message: describeError(err) });
+      send({ type: 'init_failed', message: err instanceof HubError ? err.message : describeError(err) });
     }
     return;
   }

@@ -36,6 +36,7 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
   private readonly running = new Map<string, Running>();
   private readonly disposers: Disposer[] = [];
   private detectorStatus: DetectorStatus | null = null;
+  private whenReady: Promise<unknown> = Promise.resolve();
 
   async start(ctx: PluginContext<DetectorConfig>): Promise<void> {
     this.ctx = ctx;
@@ -76,8 +77,6 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
   get detectorClient(): DetectorClient | null {
     return this.detector;
   }
-
-  private whenReady: Promise<unknown> = Promise.resolve();
 
   private sync(): void {
     const ctx = this.ctx;
