@@ -3,9 +3,12 @@
  * handover), then the victim makes her account from the handover code, arms, a window opens on
  * the simulated Zigbee network and the alarm shows; quick exit leaves nothing of the app.
  */
+
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../app/plugins.js';
+import { SimRtspServer } from '../../hub/sim/rtsp-server.js';
 import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
 import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
 import { Dc09TestReceiver } from '../helpers/dc09-receiver.js';
@@ -14,18 +17,22 @@ import { startTestHub, type TestHub } from '../helpers/hub.js';
 const INSTALLER = { username: 'ivy.installer', password: 'installer pass 123' };
 const OWNER = { username: 'sam', password: 'a long quiet password' };
 const PIN = '2468';
+const DOORBELL_CLIP = fileURLToPath(new URL('../fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
 
 describe('e2e: installer setup, handover, owner alarm', () => {
   let hub: TestHub;
   let sim: ZigbeeSim;
   let browser: Browser;
   let arc: Dc09TestReceiver;
+  let camera: SimRtspServer;
   let ownerCode = '';
 
   beforeAll(async () => {
     const uiDir = await ensureUiBuilt();
     arc = new Dc09TestReceiver();
     await arc.start();
+    camera = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/doorbell' });
+    await camera.start();
     hub = await startTestHub({
       uiDir,
       plugins: builtinPlugins(),
@@ -55,6 +62,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await sim?.stop();
     await hub?.close();
     await arc?.stop();
+    await camera?.stop();
   });
 
   it('the installer makes an account with the setup code, adds two sensors, walk-tests them and hands over', async () => {
@@ -71,6 +79,46 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await page.getByRole('button', { name: 'Go to sign in' }).click();
     await signIn(page, hub.url, INSTALLER.username, INSTALLER.password);
     expect(new URL(page.url()).pathname).toBe('/install/cameras');
+
+    // The doorbell by RTSP URL: a test still from the real RTSP server, then a zone drawn on it.
+    const camForm = page.getByRole('form', { name: 'Add a camera' });
+    await camForm.getByLabel('Name').fill('Front door');
+    await camForm.getByLabel('Main stream URL').fill(camera.url);
+    await camForm.getByRole('button', { name: 'Test: show a still' }).click();
+    await camForm.getByTestId('test-still').waitFor({ timeout: 20_000 });
+    await camForm.getByRole('button', { name: 'Save camera' }).click();
+    await camForm.getByText('Saved "Front door".').waitFor();
+    await screenshots(page, 'installer-cameras');
+    await page.getByRole('button', { name: 'Draw zones for Front door' }).click();
+    const canvas = page.getByTestId('zone-canvas');
+    const box = await canvas.boundingBox();
+    if (!box) throw new Error('zone canvas not shown');
+    const corners: Array<[number, number]> = [
+      [0.2, 0.3],
+      [0.8, 0.3],
+      [0.8, 0.9],
+    ];
+    for (const [x, y] of corners) await canvas.click({ position: { x: box.width * x, y: box.height * y } });
+    // The fourth corner by keyboard: the cross-hair starts where the last click was.
+    await page.getByTestId('zone-surface').focus();
+    for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Zone name').fill('Path to the door');
+    await page.getByRole('button', { name: 'Finish zone' }).click();
+    await screenshots(page, 'installer-zones');
+    await page.getByRole('button', { name: 'Save zones' }).click();
+    await page.getByText('Zones saved.').waitFor();
+    const zones = await page.evaluate(async () => {
+      const r = (await (await fetch('/api/devices')).json()) as {
+        cameras: Array<{ id: string; detect: { zones: Array<{ name: string; points: number[][] }> } }>;
+      };
+      return r.cameras.find((c) => c.id === 'front-door')?.detect.zones ?? [];
+    });
+    expect(zones).toHaveLength(1);
+    expect(zones[0]?.name).toBe('Path to the door');
+    expect(zones[0]?.points).toHaveLength(4);
+    expect(zones[0]?.points[0]?.[0]).toBeCloseTo(0.2, 1);
+    expect(zones[0]?.points[3]?.[0]).toBeCloseTo(0.2, 1);
 
     await page.getByRole('navigation').getByRole('link', { name: 'Sensors' }).click();
     await addSensor(page, { friendly: 'front_door', name: 'Front door', where: 'Hallway', kind: 'door', entry: true, kit: 'SW-E2E-0001' });
@@ -123,7 +171,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await again.page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => again.page.getByRole('alert').textContent()).toBe('username or password is not right');
     await again.context.close();
-  });
+  }, 90_000);
 
   it('the owner claims the hub, sets PINs, arms; a window opens on the broker and the alarm shows', async () => {
     const { context, page } = await newDevice(browser);

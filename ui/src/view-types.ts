@@ -44,8 +44,7 @@ export interface CameraView {
   id: string;
   name: string;
   kind: 'doorbell' | 'camera';
-  online?: boolean;
-  status?: string;
+  status?: { online: boolean; recording: boolean; lastError: { code: string; message: string } | null };
 }
 
 export interface ClipView {

@@ -33,6 +33,8 @@ export function PanicButton(props: { onSent?: () => void }) {
     post('/api/panic', {}).then(
       () => {
         setPhase('sent');
+        // Quiet afterwards: no ring left on screen, just the word "Sent".
+        setProgress(0);
         navigator.vibrate?.(40);
         props.onSent?.();
       },

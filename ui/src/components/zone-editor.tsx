@@ -42,16 +42,21 @@ export function ZoneEditor(props: { imageUrl: string; zones: Zone[]; onChange: (
 
   return (
     <div class="zone-editor">
-      <div class="frame">
+      <div
+        class="frame"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the drawing surface takes arrow keys and Enter itself (role application)
+        tabIndex={0}
+        role="application"
+        aria-label="Zone drawing area"
+        aria-describedby={helpId}
+        data-testid="zone-surface"
+        onKeyDown={onKey}
+      >
         <img src={props.imageUrl} alt="Camera still for drawing zones" />
         <svg
           viewBox="0 0 1 1"
           preserveAspectRatio="none"
-          // biome-ignore lint/a11y/noNoninteractiveTabindex: the drawing surface takes arrow keys and Enter itself (role application)
-          tabIndex={0}
-          role="application"
-          aria-label="Zone drawing area"
-          aria-describedby={helpId}
+          aria-hidden="true"
           data-testid="zone-canvas"
           onKeyDown={onKey}
           onClick={(e) => {

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { CameraDevice, Zone } from '../../../../hub/api/devices.js';
 import type { DiscoveredCamera } from '../../../../hub/api/plugin.js';
-import { get, post, put, request } from '../../api.js';
+import { get, post, put } from '../../api.js';
 import { ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
 import { ZoneEditor } from '../../components/zone-editor.js';
 
@@ -20,7 +20,7 @@ export function slugId(name: string): string {
   return s || `device-${Date.now().toString(36)}`;
 }
 
-function CameraForm(props: { onSaved: () => void; prefill: DiscoveredCamera | null }) {
+function CameraForm(props: { onSaved: (id: string, still: string | null) => void; prefill: DiscoveredCamera | null }) {
   const [name, setName] = useState('Front door');
   const [kind, setKind] = useState<'doorbell' | 'camera'>('doorbell');
   const [type, setType] = useState<SourceType>('rtsp');
@@ -49,16 +49,15 @@ function CameraForm(props: { onSaved: () => void; prefill: DiscoveredCamera | nu
   const test = () =>
     run(async () => {
       setStill(null);
-      const res = await request('POST', '/api/cameras/test', { source: source() });
-      const blob = await res.blob();
-      setStill(URL.createObjectURL(blob));
+      const r = await post<{ ok: boolean; via: string; snapshot: string }>('/api/cameras/test', { source: source() });
+      setStill(`data:image/jpeg;base64,${r.snapshot}`);
     });
   const save = () =>
     run(async () => {
       const id = slugId(name);
       await put(`/api/devices/cameras/${id}`, { name, kind, source: source() });
       setSaved(`Saved "${name}".`);
-      props.onSaved();
+      props.onSaved(id, still);
     });
 
   return (
@@ -131,7 +130,7 @@ function CameraForm(props: { onSaved: () => void; prefill: DiscoveredCamera | nu
   );
 }
 
-function CameraZones(props: { camera: CameraDevice; onSaved: () => void }) {
+function CameraZones(props: { camera: CameraDevice; still: string | null; onSaved: () => void }) {
   const [zones, setZones] = useState<Zone[]>(props.camera.detect.zones);
   const [saved, setSaved] = useState(false);
   const [stamp] = useState(Date.now());
@@ -141,7 +140,12 @@ function CameraZones(props: { camera: CameraDevice; onSaved: () => void }) {
     <section class="card" aria-labelledby={`zones-${cam.id}`}>
       <h2 id={`zones-${cam.id}`}>Zones for {cam.name}</h2>
       <p>Person alerts count only inside these zones. With no zones, the whole picture counts.</p>
-      <ZoneEditor imageUrl={`/api/cameras/${encodeURIComponent(cam.id)}/snapshot?t=${stamp}`} zones={zones} onChange={setZones} />
+      {/* The still from the wizard's test when there is one; else a fresh one from the recorder. */}
+      <ZoneEditor
+        imageUrl={props.still ?? `/api/cameras/${encodeURIComponent(cam.id)}/snapshot?t=${stamp}`}
+        zones={zones}
+        onChange={setZones}
+      />
       <ErrorText error={error} />
       {saved && <Notice>Zones saved.</Notice>}
       <button
@@ -168,6 +172,7 @@ export function CameraSetup() {
   const [found, setFound] = useState<DiscoveredCamera[] | null>(null);
   const [prefill, setPrefill] = useState<DiscoveredCamera | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  const [stills, setStills] = useState<Record<string, string>>({});
   const discovery = useAction();
   const load = useCallback(() => {
     get<{ cameras: CameraDevice[] }>('/api/devices').then(
@@ -209,7 +214,13 @@ export function CameraSetup() {
           ))}
         </ul>
       </section>
-      <CameraForm onSaved={load} prefill={prefill} />
+      <CameraForm
+        onSaved={(id, still) => {
+          if (still) setStills((s) => ({ ...s, [id]: still }));
+          load();
+        }}
+        prefill={prefill}
+      />
       <section class="card" aria-labelledby="cams-h">
         <h2 id="cams-h">Cameras set up</h2>
         {cameras && cameras.length === 0 && <p class="muted">None yet.</p>}
@@ -218,14 +229,14 @@ export function CameraSetup() {
             <li key={c.id}>
               <span class="row-title">{c.name}</span>
               <span class="muted">{c.detect.zones.length} zones</span>
-              <button type="button" onClick={() => setEditing(c.id)}>
+              <button type="button" onClick={() => setEditing(c.id)} aria-label={`Draw zones for ${c.name}`}>
                 Draw zones
               </button>
             </li>
           ))}
         </ul>
       </section>
-      {editingCam && <CameraZones key={editingCam.id} camera={editingCam} onSaved={load} />}
+      {editingCam && <CameraZones key={editingCam.id} camera={editingCam} still={stills[editingCam.id] ?? null} onSaved={load} />}
     </>
   );
 }

@@ -212,8 +212,8 @@ export function HomePage() {
           {(cameras ?? []).map((c) => (
             <li key={c.id}>
               <span class="row-title">{c.name}</span>
-              <span class={`status ${c.online === false ? 'warn' : 'ok'}`}>
-                {c.online === false ? 'offline' : c.online ? 'online' : (c.status ?? 'unknown')}
+              <span class={`status ${c.status?.online ? 'ok' : 'warn'}`} data-testid={`camera-${c.id}`}>
+                {c.status?.online ? (c.status.recording ? 'online, recording' : 'online') : 'offline'}
               </span>
             </li>
           ))}

@@ -11,15 +11,17 @@ interface Item {
   ts: number;
   words: string;
   clipId: string | null;
+  hasStill: boolean;
 }
 
 function toItem(seqOrKey: string, name: string, ts: number, p: Record<string, unknown>): Item | null {
   const words = eventWords(name, p);
   if (!words) return null;
-  return { key: seqOrKey, ts, words, clipId: name === 'clip.saved' && typeof p.clipId === 'string' ? p.clipId : null };
+  const clipId = name === 'clip.saved' && typeof p.clipId === 'string' ? p.clipId : null;
+  return { key: seqOrKey, ts, words, clipId, hasStill: typeof p.snapshotSha256 === 'string' };
 }
 
-function Clip({ id }: { id: string }) {
+function Clip({ id, hasStill }: { id: string; hasStill: boolean }) {
   const [play, setPlay] = useState(false);
   const base = `/api/clips/${encodeURIComponent(id)}`;
   return play ? (
@@ -27,7 +29,7 @@ function Clip({ id }: { id: string }) {
     <video class="clip" src={`${base}/video`} controls autoPlay playsInline preload="metadata" data-testid="clip-video" />
   ) : (
     <button type="button" class="clip-still" onClick={() => setPlay(true)} aria-label="Play clip">
-      <img src={`${base}/snapshot`} alt="Still from the clip" loading="lazy" />
+      {hasStill ? <img src={`${base}/snapshot`} alt="Still from the clip" loading="lazy" /> : <span class="no-still">Clip</span>}
       <span class="play" aria-hidden="true">
         ▶
       </span>
@@ -70,7 +72,7 @@ export function TimelinePage() {
           <li key={it.key}>
             <time dateTime={new Date(it.ts).toISOString()}>{formatTime(it.ts)}</time>
             <span>{it.words}</span>
-            {it.clipId && <Clip id={it.clipId} />}
+            {it.clipId && <Clip id={it.clipId} hasStill={it.hasStill} />}
           </li>
         ))}
       </ol>
