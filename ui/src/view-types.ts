@@ -1,6 +1,6 @@
 /**
- * Shapes of API answers the screens read. The hub's modules own these; the UI may only import
- * types from hub/api, so the answers it relies on are written down here.
+ * Shapes of API answers the screens read. The hub's modules own these; the UI may take only
+ * type declarations out of hub/api, so the answers it relies on are written down here.
  */
 import type { AlarmState, AlertKind, AlertStatus, ArmMode, SensorKind } from '../../hub/api/events.js';
 
