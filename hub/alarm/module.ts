@@ -234,7 +234,8 @@ export class AlarmModule implements HubModule {
   }
 
   private parts() {
-    const { core, machine, pins, view, siren, store } = this;
+    const { core, machine, pins, view, siren } = this;
+    const store = this.store;
     if (!core || !machine || !pins || !view || !siren || !store) throw new HubError('HUB_ERR_INTERNAL', 'the alarm module is not running');
     return { core, machine, pins, view, siren, store };
   }

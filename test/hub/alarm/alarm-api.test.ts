@@ -37,7 +37,7 @@ describe('alarm API: roles, tokens, PINs, panic and SmartWater', () => {
     await allClosed(h);
     const token = async (scopes: string[]) => {
       const r = await h?.owner.post<{ token: string }>('/api/tokens', { name: scopes.join('+'), scopes });
-      if (!r || r.status !== 200) throw new Error(`token: ${r?.status}`);
+      if (r?.status !== 200) throw new Error(`token: ${r?.status}`);
       return ApiClient.withToken(h?.t.url ?? '', r.body.token);
     };
     const reader = await token(['alarm:read']);
