@@ -214,6 +214,7 @@ export function trackerSettings(camera: CameraDevice, c: DetectorConfig): Tracke
     threshold: camera.detect.threshold,
     zones: camera.detect.zones,
     iouMatch: c.tracking.iouMatch,
+    maxShift: c.tracking.maxShift,
     historySize: c.tracking.historySize,
     minHistory: c.tracking.minHistory,
     leftAfterMs: c.tracking.leftAfterSeconds * 1000,

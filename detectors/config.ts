@@ -28,6 +28,8 @@ export const detectorConfigSchema = z.strictObject({
   tracking: z
     .strictObject({
       iouMatch: z.number().gt(0).max(1).default(0.2),
+      /** Without overlap, a detection continues a track within this many box widths of its predicted place. */
+      maxShift: z.number().min(0).max(10).default(1.5),
       historySize: z.number().int().min(1).max(50).default(10),
       /** Scores are padded with zeros to this many before the median: 3 means two good hits confirm. */
       minHistory: z.number().int().min(1).max(10).default(3),
