@@ -42,6 +42,15 @@ export class Outbox {
     private readonly config: AlertsConfig,
   ) {
     this.store = new OutboxStore(core.db);
+    // Alert channels are plugins, which start after the hub's modules. An alert raised in that
+    // window (a panic pressed while the hub boots, an alarm restored after a reboot) waits until
+    // the hub has started, so it is routed to every channel instead of failing for want of one.
+    this.tail = new Promise<void>((resolve) => {
+      const off = core.bus.on('hub.started', 'alerts-outbox', () => {
+        off();
+        resolve();
+      });
+    });
     const log = core.log.child({ module: 'alerts' });
     this.worker = new DeliveryWorker(this.store, core.alertChannels, config, () => core.clock.now(), log, {
       changed: (alertId, channel, status, detail) => this.deliveryChanged(alertId, channel, status, detail),

@@ -20,6 +20,8 @@ export interface AlertHubOptions {
   sia?: Record<string, unknown>;
   alerts?: Record<string, unknown>;
   extraPlugins?: HubPlugin<unknown>[];
+  /** Plugins that start before the ARC channel registers. */
+  earlyPlugins?: HubPlugin<unknown>[];
   pluginConfig?: Record<string, unknown>;
   keepDataDir?: boolean;
 }
@@ -81,7 +83,7 @@ export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
   };
   return startTestHub({
     config,
-    plugins: [new SiaDc09Plugin(), ...(o.extraPlugins ?? [])],
+    plugins: [...(o.earlyPlugins ?? []), new SiaDc09Plugin(), ...(o.extraPlugins ?? [])],
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.keepDataDir ? { keepDataDir: true } : {}),
   });

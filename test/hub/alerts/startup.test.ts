@@ -1,0 +1,58 @@
+/**
+ * Nothing lost while the hub boots: an alert raised before the alarm receiving centre's plugin
+ * has registered (here a panic from a plugin that starts first) waits and is delivered once the
+ * channel is there, instead of failing for want of a channel.
+ */
+import { rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { HubPlugin } from '../../../hub/api/plugin.js';
+import { ApiClient, OWNER } from '../../helpers/api-client.js';
+import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
+import { type TestHub, tempDir } from '../../helpers/hub.js';
+import { alerts, setConsent, signIn, startAlertHub, until } from './alert-hub.js';
+
+function panicAtStart(): HubPlugin<Record<string, never>> {
+  return {
+    id: 'early-panic-button',
+    configSchema: z.strictObject({}),
+    async start(ctx) {
+      ctx.bus.emit('panic', { source: 'early-panic-button', origin: 'button', userId: null, loud: false });
+      // Hold the start so the alert is raised for certain before the ARC plugin registers.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    },
+    async stop() {},
+  };
+}
+
+describe('alerts raised while the hub starts', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('a panic raised before the ARC plugin registers is delivered once the plugin is up', async () => {
+    const arc = new Dc09TestReceiver();
+    await arc.start();
+    cleanup.push(() => arc.stop());
+    const dataDir = await tempDir();
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+
+    let t: TestHub = await startAlertHub({ receiver: arc, dataDir });
+    await setConsent(await signIn(t), { kinds: { panic: 'automatic' } });
+    await t.close();
+
+    t = await startAlertHub({ receiver: arc, dataDir, earlyPlugins: [panicAtStart()] });
+    const hub = t;
+    cleanup.push(() => hub.close());
+    await arc.waitFor((r) => r.alarms().length === 1, 8000);
+    expect(arc.alarms().map((f) => f.code)).toEqual(['PA']);
+    const owner = new ApiClient(t.url);
+    expect((await owner.login(OWNER.username, OWNER.password)).status).toBe(200);
+    const list = await until(
+      () => alerts(owner),
+      (l) => l.length === 1 && l[0]?.status === 'acknowledged',
+    );
+    expect(list[0]?.kind).toBe('panic');
+  });
+});
