@@ -234,6 +234,15 @@ export class Accounts {
     await this.audit.append({ action: 'logout', actor: userId, subject: {} });
   }
 
+  /** Step-up check: the signed-in user types their password again before a sensitive action. */
+  async confirmPassword(userId: string, password: string, action: string): Promise<void> {
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [userId]);
+    if (!row || !(await verifyPassword(password, row.password_hash))) {
+      await this.audit.append({ action: 'password_confirm.failed', actor: userId, subject: { for: action } });
+      throw new HubError('HUB_ERR_BAD_CREDENTIALS', 'password: that is not your password');
+    }
+  }
+
   async issueApiToken(userId: string, name: string, scopes: string[]): Promise<string> {
     const token = `sat_${randomToken()}`;
     await this.db.run('INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at) VALUES (?, ?, ?, ?, ?)', [

@@ -1,6 +1,6 @@
 /** Routes every hub has: health, setup, sign-in, sessions, invites, API tokens, devices, events. */
 import { z } from 'zod';
-import { NotFoundError } from '../api/errors.js';
+import { NotFoundError, ValidationError } from '../api/errors.js';
 import type { EventMap, EventName } from '../api/events.js';
 import type { Role } from '../api/roles.js';
 import { MIN_PASSWORD_LENGTH } from '../auth/accounts.js';
@@ -196,10 +196,18 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     body: z.strictObject({
       name: z.string().trim().min(1).max(64),
       scopes: z.array(z.enum(TOKEN_SCOPES)).min(1),
+      /** Required for `alarm:disarm`: a token that disarms without a PIN is worth a password. */
+      password: z.string().max(256).optional(),
     }),
-    handler: async ({ body, session }) => ({
-      token: await accounts.issueApiToken(session.user.id, body.name, body.scopes),
-    }),
+    handler: async ({ body, session }) => {
+      if (body.scopes.includes('alarm:disarm')) {
+        if (!body.password) {
+          throw new ValidationError('body.password: type your password again to allow disarming with this token', { field: 'password' });
+        }
+        await accounts.confirmPassword(session.user.id, body.password, 'api_token.alarm:disarm');
+      }
+      return { token: await accounts.issueApiToken(session.user.id, body.name, body.scopes) };
+    },
   });
 
   http.route({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmSnapshot } from '../../../hub/alarm/module.js';
 import type { EventMap } from '../../../hub/api/events.js';
-import { ApiClient, invitedClient } from '../../helpers/api-client.js';
+import { ApiClient, invitedClient, OWNER } from '../../helpers/api-client.js';
 import { type AlarmHub, allClosed, DURESS_PIN, OWNER_PIN, startAlarmHub } from './alarm-fixture.js';
 
 describe('alarm API: roles, tokens, PINs, panic and SmartWater', () => {
@@ -36,7 +36,7 @@ describe('alarm API: roles, tokens, PINs, panic and SmartWater', () => {
     h = await startAlarmHub();
     await allClosed(h);
     const token = async (scopes: string[]) => {
-      const r = await h?.owner.post<{ token: string }>('/api/tokens', { name: scopes.join('+'), scopes });
+      const r = await h?.owner.post<{ token: string }>('/api/tokens', { name: scopes.join('+'), scopes, password: OWNER.password });
       if (r?.status !== 200) throw new Error(`token: ${r?.status}`);
       return ApiClient.withToken(h?.t.url ?? '', r.body.token);
     };

@@ -123,6 +123,13 @@ describe('accounts, sessions and roles', () => {
     expect((await tok.get('/api/devices')).status).toBe(200);
     expect((await tok.get('/api/events')).status).toBe(403);
     expect((await tok.get('/api/users')).status).toBe(403);
+    // A token that may disarm without a PIN needs the owner's password typed again.
+    const noPassword = await owner.post('/api/tokens', { name: 'hk', scopes: ['alarm:disarm'] });
+    expect(noPassword.status).toBe(400);
+    expect(JSON.stringify(noPassword.body)).toContain('body.password');
+    expect((await owner.post('/api/tokens', { name: 'hk', scopes: ['alarm:disarm'], password: 'not my password' })).status).toBe(401);
+    expect((await owner.post('/api/tokens', { name: 'hk', scopes: ['alarm:disarm'], password: OWNER.password })).status).toBe(200);
+    expect((await t.hub.core.audit.entries()).some((e) => e.action === 'password_confirm.failed')).toBe(true);
     const bad = ApiClient.withToken(t.url, 'sat_not-a-token');
     expect((await bad.get('/api/devices')).status).toBe(401);
     expect(t.logs.text()).not.toContain(issued.body.token);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlarmModule } from '../../../hub/alarm/module.js';
 import { ZigbeeSim } from '../../../hub/sim/zigbee-sensors.js';
 import { MqttSensorsPlugin } from '../../../plugins/mqtt-sensors/index.js';
-import { type ApiClient, ownerClient } from '../../helpers/api-client.js';
+import { type ApiClient, OWNER, ownerClient } from '../../helpers/api-client.js';
 import {
   findCharacteristic,
   type HapAccessory,
@@ -277,7 +277,11 @@ describe('homebridge-sanctuary in Homebridge', () => {
     const frontBefore = char(accessories, HapType.ContactSensor, HapType.ContactSensorState, 'Front door');
     const removed = await owner.delete(`/api/devices/kitchen-window`);
     expect(removed.status).toBe(204);
-    const issued = await owner.post<{ token: string }>('/api/tokens', { name: 'Homebridge 2', scopes: [...READ_SCOPES, 'alarm:disarm'] });
+    const issued = await owner.post<{ token: string }>('/api/tokens', {
+      name: 'Homebridge 2',
+      scopes: [...READ_SCOPES, 'alarm:disarm'],
+      password: OWNER.password,
+    });
     expect(issued.status).toBe(200);
 
     await hap!.close();
