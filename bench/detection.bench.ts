@@ -156,6 +156,7 @@ export async function run(): Promise<void> {
   const snapshots = new SnapshotWriter(snapDir, log);
   try {
     await detector.start();
+    snapshots.warmUp();
     const t = await realTime(detector, snapshots, 'no-person-moving-tree', tree);
     const w = await realTime(detector, snapshots, 'people-walking', walking);
     process.stdout.write(`CPU moving-tree ${t.cpuPct.toFixed(0)}% vs people-walking ${w.cpuPct.toFixed(0)}% of one core\n`);

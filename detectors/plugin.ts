@@ -131,6 +131,7 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
       },
     });
     this.detector = detector;
+    if (ctx.config.snapshots.enabled) this.snapshots?.warmUp();
     ctx.health.report('starting', `loading ${modelPath}`);
     this.whenReady = detector.start().catch((err: unknown) => {
       // Health already says failed (onStatus); keep the reason in the log with the model path.

@@ -23,6 +23,11 @@ export class SnapshotWriter {
     private readonly log: Logger,
   ) {}
 
+  /** Start the worker ahead of the first person, so that event is not delayed by a thread start. */
+  warmUp(): void {
+    if (!this.stopped) this.ensureWorker();
+  }
+
   /** Encode and write; resolves with the file's path. */
   async save(cameraId: string, trackId: string, ts: number, frame: RawFrame, boxes: BoundingBox[], quality: number): Promise<string> {
     const jpeg = await this.encode(frame, boxes, quality);
