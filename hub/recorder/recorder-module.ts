@@ -88,6 +88,8 @@ export class RecorderModule implements HubModule {
       // A detector that subscribes later needs frames: restart that camera's ffmpeg with them.
       setInterval(() => {
         for (const i of this.ingests.values()) if (i.needsRestart()) i.restart();
+        // While paused no segment arrives to trigger retention: check whether space came back.
+        if (this.paused) this.requestRetention();
       }, 5000),
     );
     this.requestRetention();
@@ -208,15 +210,26 @@ export class RecorderModule implements HubModule {
     const core = this.parts();
     const camera = core.devices.camera(cameraId);
     if (!camera) throw new NotFoundError(`camera ${cameraId}`);
-    if (!this.ingests.has(cameraId)) throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
+    const ingest = this.ingests.get(cameraId);
+    if (!ingest) throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
+    const eventTs = opts.eventTs ?? core.clock.now();
+    const preRollMs = camera.record.preRollSeconds * 1000;
+    // An offline camera still gives a clip when the buffer holds footage from before it dropped.
+    if (!ingest.isOnline && (this.lastSegmentEnd.get(cameraId) ?? 0) < eventTs - preRollMs) {
+      const problem = ingest.lastProblem;
+      throw new HubError(
+        problem?.code ?? 'HUB_ERR_CAMERA_UNREACHABLE',
+        `camera ${cameraId} is offline and has no recent footage (${problem?.message ?? 'no video yet'})`,
+      );
+    }
     if (this.paused) throw new HubError('HUB_ERR_DISK_FULL', 'recording is paused: the disk is full of held evidence');
     if (!this.scheduler) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
     return this.scheduler.request({
       cameraId,
       trigger,
-      eventTs: opts.eventTs ?? core.clock.now(),
+      eventTs,
       correlationId: opts.correlationId ?? `clip-${cameraId}-${core.clock.now()}`,
-      preRollMs: camera.record.preRollSeconds * 1000,
+      preRollMs,
       postRollMs: camera.record.postRollSeconds * 1000,
     });
   }

@@ -51,8 +51,10 @@ export class Retention {
     const now = core.clock.now();
     const holds = await core.footage.activeHolds();
     const busy = this.busyWindows();
+    const inClipWindow = (cameraId: string, from: number, to: number) =>
+      busy.some((w) => w.cameraId === cameraId && w.startTs <= to && w.endTs >= from);
     const held = (cameraId: string, from: number, to: number) =>
-      holds.some((h) => overlaps(h, cameraId, from, to)) || busy.some((w) => w.cameraId === cameraId && w.startTs <= to && w.endTs >= from);
+      holds.some((h) => overlaps(h, cameraId, from, to)) || inClipWindow(cameraId, from, to);
     const report: RetentionReport = { segmentsDeleted: 0, clipsDeleted: 0, usedBytes: 0, freeBytes: 0, pressure: false };
 
     const bufferCutoff = now - cfg.bufferMinutes * 60_000;
@@ -102,7 +104,11 @@ export class Retention {
     }
     report.usedBytes = used;
     report.freeBytes = free;
-    report.pressure = over();
+    // Footage kept only for a clip being cut is freed once the clip is written: that is not pressure.
+    const waitingForClips = segs.some(
+      (s) => inClipWindow(s.cameraId, s.startTs, s.endTs) && !holds.some((h) => overlaps(h, s.cameraId, s.startTs, s.endTs)),
+    );
+    report.pressure = over() && !waitingForClips;
     return report;
   }
 

