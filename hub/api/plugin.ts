@@ -30,8 +30,11 @@ export interface KeyValueStore {
 export interface MqttLink {
   readonly connected: boolean;
   publish(topic: string, payload: string | Buffer, options?: { retain?: boolean; qos?: 0 | 1 | 2 }): Promise<void>;
-  /** Subscribe to a topic filter; the handler gets every matching message. */
-  subscribe(filter: string, owner: string, handler: (topic: string, payload: Buffer) => void): Promise<Disposer>;
+  /**
+   * Subscribe to a topic filter; the handler gets every matching message. `retain` is true for a
+   * retained message replayed by the broker (a stored state, not something that just happened).
+   */
+  subscribe(filter: string, owner: string, handler: (topic: string, payload: Buffer, info: { retain: boolean }) => void): Promise<Disposer>;
 }
 
 export interface DeviceRegistry {

@@ -11,7 +11,7 @@ import { redactUrl } from '../log/logger.js';
 interface Sub {
   filter: string;
   owner: string;
-  handler: (topic: string, payload: Buffer) => void;
+  handler: (topic: string, payload: Buffer, info: { retain: boolean }) => void;
 }
 
 export class HubMqttLink implements MqttLink {
@@ -38,7 +38,7 @@ export class HubMqttLink implements MqttLink {
       ...(this.auth.password ? { password: this.auth.password } : {}),
     });
     this.client = client;
-    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet.retain));
     client.on('connect', () => this.health.report('ok', `connected to ${redactUrl(this.url)}`));
     client.on('offline', () => this.health.report('degraded', `broker ${redactUrl(this.url)} unreachable; reconnecting`));
     client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT client error'));
@@ -64,7 +64,11 @@ export class HubMqttLink implements MqttLink {
     });
   }
 
-  async subscribe(filter: string, owner: string, handler: (topic: string, payload: Buffer) => void): Promise<Disposer> {
+  async subscribe(
+    filter: string,
+    owner: string,
+    handler: (topic: string, payload: Buffer, info: { retain: boolean }) => void,
+  ): Promise<Disposer> {
     if (!this.client) throw new HubError('HUB_ERR_BROKER', 'MQTT link not connected');
     const sub: Sub = { filter, owner, handler };
     this.subs.add(sub);
@@ -87,11 +91,11 @@ export class HubMqttLink implements MqttLink {
     if (c) await c.endAsync(true);
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  private dispatch(topic: string, payload: Buffer, retain: boolean): void {
     for (const sub of this.subs) {
       if (!topicMatches(sub.filter, topic)) continue;
       try {
-        sub.handler(topic, payload);
+        sub.handler(topic, payload, { retain });
       } catch (err) {
         this.log.error({ owner: sub.owner, topic, err: describeError(err) }, 'MQTT message handler failed');
       }

@@ -12,6 +12,8 @@ import { formatZodIssues } from '../config/load.js';
 import type { HealthRegistry } from '../health/health.js';
 import type { Database } from '../storage/database.js';
 
+const HOST_STARTING = 'starting';
+
 export interface PluginHostOptions {
   bus: EventBus;
   log: Logger;
@@ -61,7 +63,7 @@ export class PluginHost {
       const abort = new AbortController();
       const entry: Running = { plugin, abort, started: false };
       this.running.push(entry);
-      health.report('starting', 'starting');
+      health.report('starting', HOST_STARTING);
       try {
         const dataDir = join(this.opts.dataDir, 'plugins', plugin.id);
         await mkdir(dataDir, { recursive: true });
@@ -80,7 +82,9 @@ export class PluginHost {
           () => new HubError('HUB_ERR_PLUGIN_TIMEOUT', `plugin ${plugin.id} did not start in time`),
         );
         entry.started = true;
-        if (this.opts.health.get(`plugin:${plugin.id}`)?.status === 'starting') health.report('ok', 'running');
+        // A plugin that reported its own health while starting (e.g. "loading model") keeps it.
+        const own = this.opts.health.get(`plugin:${plugin.id}`);
+        if (own?.status === 'starting' && own.message === HOST_STARTING) health.report('ok', 'running');
         log.info('plugin started');
       } catch (err) {
         abort.abort();

@@ -53,7 +53,7 @@ export class MqttSensorsPlugin implements HubPlugin<MqttSensorsConfig> {
     }
     this.rebuild(stored);
     for (const filter of [`${config.baseTopic}/+`, `${config.baseTopic}/+/availability`]) {
-      this.subs.set(filter, await services.mqtt.subscribe(filter, this.id, (t, p) => this.onMessage(t, p)));
+      this.subs.set(filter, await services.mqtt.subscribe(filter, this.id, (t, p, info) => this.onMessage(t, p, info.retain)));
     }
     await this.syncExtraSubscriptions();
     this.offDevices = services.devices.onChange(this.id, () => {
@@ -130,11 +130,11 @@ export class MqttSensorsPlugin implements HubPlugin<MqttSensorsConfig> {
     }
     for (const topic of wanted) {
       if (this.subs.has(topic)) continue;
-      this.subs.set(topic, await ctx.services.mqtt.subscribe(topic, this.id, (t, p) => this.onMessage(t, p)));
+      this.subs.set(topic, await ctx.services.mqtt.subscribe(topic, this.id, (t, p, info) => this.onMessage(t, p, info.retain)));
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     const ctx = this.ctx;
     const throttle = this.throttle;
     const tracker = this.tracker;
@@ -163,8 +163,14 @@ export class MqttSensorsPlugin implements HubPlugin<MqttSensorsConfig> {
         continue;
       }
       const r: Parsed<Reading> = s.source.type === 'generic' ? parseGeneric(text, s.source) : parseZigbee2Mqtt(text);
-      if (r.ok) tracker.apply(s.id, r.value);
-      else this.refuse(r, topic, s.id, text);
+      if (!r.ok) {
+        this.refuse(r, topic, s.id, text);
+        continue;
+      }
+      // A retained button action is the broker replaying an old press (Zigbee2MQTT with
+      // `retain: true`) after a reconnect: the state it carries counts, the press does not.
+      const { action, ...state } = r.value;
+      tracker.apply(s.id, retained || action === undefined ? state : { ...state, action });
     }
   }
 
