@@ -68,6 +68,19 @@ describe('plugin host', () => {
     expect(h?.message).toMatch(/did not start in time/);
   });
 
+  it('keeps a status the plugin reported itself while starting (e.g. a model still loading)', async () => {
+    const loading: HubPlugin<Record<string, never>> = {
+      id: 'slow-loader',
+      configSchema: z.strictObject({}),
+      async start(ctx) {
+        ctx.health.report('starting', 'loading model');
+      },
+      async stop() {},
+    };
+    t = await startTestHub({ plugins: [loading] });
+    expect(t.hub.health.get('plugin:slow-loader')).toMatchObject({ status: 'starting', message: 'loading model' });
+  });
+
   it('a bad plugin config refuses the whole hub before anything starts', async () => {
     const log: string[] = [];
     await expect(startTestHub({ plugins: [recordingPlugin('a', log)], config: { plugins: { a: { greeting: 5 } } } })).rejects.toThrow(
