@@ -8,6 +8,7 @@ import type { Hub } from '../app.js';
 import type { HubConfigInput } from '../config/schema.js';
 import { AlarmScene } from './alarm-scene.js';
 import { arcDemoPart } from './arc-demo-part.js';
+import { doorbellDemoPart } from './doorbell-demo-part.js';
 import { ZigbeeSim } from './zigbee-sensors.js';
 
 export interface DemoContext {
@@ -86,5 +87,5 @@ export const zigbeeDemoPart: DemoPart = {
 };
 
 export function demoParts(): DemoPart[] {
-  return [zigbeeDemoPart, arcDemoPart];
+  return [zigbeeDemoPart, arcDemoPart, doorbellDemoPart];
 }

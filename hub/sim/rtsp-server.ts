@@ -19,8 +19,18 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stopProcess } from '../recorder/child-process.js';
 
-const GST_SCRIPT = fileURLToPath(new URL('./gst_rtsp_server.py', import.meta.url));
-const JS_SCRIPT = fileURLToPath(new URL('./js_rtsp_server.cjs', import.meta.url));
+/**
+ * A file that lives next to this module in the source tree. The compiled hub runs from dist/,
+ * where tsc copies no .py/.cjs/media files, so the repository copy is used there.
+ */
+export function simAsset(relative: string): string {
+  const here = fileURLToPath(new URL(relative, import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL(`../../../hub/sim/${relative}`, import.meta.url));
+}
+
+const GST_SCRIPT = simAsset('./gst_rtsp_server.py');
+const JS_SCRIPT = simAsset('./js_rtsp_server.cjs');
 
 export interface SimRtspOptions {
   kind: 'gstreamer' | 'js';

@@ -1,0 +1,191 @@
+/**
+ * Camera benchmark: CPU of the one ffmpeg per camera (RTSP ingest + segment copy, no re-encode)
+ * at 768x576 10 fps (the doorbell fixture) and 1920x1080 15 fps (an ffmpeg-generated testsrc2
+ * stream), with and without low-resolution detection frames; and the time from a trigger to the
+ * clip being available. CPU is read from /proc/<pid>/stat of the recorder's ffmpeg.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { EventMap } from '../hub/api/events.js';
+import { Hub } from '../hub/app.js';
+import { validateConfig } from '../hub/config/load.js';
+import { CONFIG_VERSION } from '../hub/config/schema.js';
+import { createLogger } from '../hub/log/logger.js';
+import { RecorderModule } from '../hub/recorder/recorder-module.js';
+import { SimRtspServer } from '../hub/sim/rtsp-server.js';
+
+const DOORBELL = fileURLToPath(new URL('../test/fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+const MEASURE_MS = 10_000;
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the full line (11 and 12 after the comm).
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** 10 s of testsrc2 at 1080p encoded once (H.264, no B-frames) and then served with -c copy. */
+async function hdSource(): Promise<string> {
+  const out = join(tmpdir(), 'sanctuary-bench-testsrc2-1920x1080-15fps.mp4');
+  if (existsSync(out)) return out;
+  const part = `${out}.${process.pid}.part.mp4`;
+  await promisify(execFile)('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=15',
+    '-t',
+    '10',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-bf',
+    '0',
+    '-g',
+    '15',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+    part,
+  ]);
+  await rename(part, out);
+  return out;
+}
+
+async function withHub<T>(
+  server: SimRtspServer,
+  opts: { detect: boolean; segmentSeconds: number; pre?: number; post?: number },
+  fn: (hub: Hub, recorder: RecorderModule) => Promise<T>,
+): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sanctuary-bench-'));
+  const recorder = new RecorderModule();
+  const hub = new Hub({
+    config: validateConfig({
+      version: CONFIG_VERSION,
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
+      recorder: { segmentSeconds: opts.segmentSeconds, minFreeBytes: 0 },
+      cameras: [
+        {
+          id: 'cam',
+          name: 'Bench camera',
+          source: { type: 'rtsp', mainUrl: server.url },
+          detect: { enabled: opts.detect, fps: 5, width: 640, height: 360 },
+          record: { preRollSeconds: opts.pre ?? 10, postRollSeconds: opts.post ?? 10 },
+        },
+      ],
+    }),
+    modules: [recorder],
+    log: createLogger({ level: 'warn' }),
+    dataDir,
+  });
+  try {
+    await hub.start();
+    hub.core.cameraAttachments.attach({
+      cameraId: 'cam',
+      mainUrl: server.url,
+      subUrl: null,
+      snapshotUrl: null,
+      username: null,
+      password: null,
+    });
+    return await fn(hub, recorder);
+  } finally {
+    await hub.stop('bench done');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measureCpu(label: string, file: string, detect: boolean): Promise<void> {
+  const server = new SimRtspServer({ kind: 'gstreamer', file, mount: '/bench' });
+  await server.start();
+  try {
+    await withHub(server, { detect, segmentSeconds: 4 }, async (_hub, recorder) => {
+      await waitFor(() => recorder.status('cam').online, 30_000, `${label} online`);
+      // Let the first segment close so steady state is measured, not start-up probing.
+      await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 1, 30_000, `${label} first segment`);
+      const pid = recorder.ingestPid('cam');
+      if (!pid) throw new Error('no ingest process');
+      const t0 = cpuTicks(pid);
+      const started = Date.now();
+      await new Promise((r) => setTimeout(r, MEASURE_MS));
+      const seconds = (Date.now() - started) / 1000;
+      const cpu = ((cpuTicks(pid) - t0) / CLK_TCK / seconds) * 100;
+      const segs = await recorder.segments.live({ cameraId: 'cam' });
+      const bytesPerSec = segs.reduce((n, s) => n + s.size, 0) / Math.max(1, (segs.at(-1)?.endTs ?? 0) - (segs[0]?.startTs ?? 0)) / 1;
+      process.stdout.write(
+        `${label.padEnd(44)} ffmpeg CPU ${cpu.toFixed(1).padStart(5)} % of one core   (${(bytesPerSec * 8).toFixed(0)} kbit/s recorded)\n`,
+      );
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measureClipLatency(): Promise<void> {
+  const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL, mount: '/bench' });
+  await server.start();
+  try {
+    await withHub(server, { detect: false, segmentSeconds: 4, pre: 10, post: 5 }, async (hub, recorder) => {
+      // Fill the pre-roll first.
+      await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 3, 40_000, 'pre-roll buffer');
+      const results: Array<{ total: number; afterPostRoll: number }> = [];
+      for (let i = 0; i < 3; i++) {
+        const saved = new Promise<EventMap['clip.saved']>((resolve) => {
+          const off = hub.bus.on('clip.saved', 'bench', (e) => {
+            off();
+            resolve(e);
+          });
+        });
+        const t0 = Date.now();
+        const pending = recorder.requestClip('cam', 'api');
+        await saved;
+        const now = Date.now();
+        results.push({ total: now - t0, afterPostRoll: now - pending.endTs });
+        // The next trigger must not merge into this clip.
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const avg = (k: 'total' | 'afterPostRoll') => results.reduce((n, r) => n + r[k], 0) / results.length;
+      process.stdout.write(
+        `trigger -> clip.saved (10 s pre-roll, 5 s post-roll, 4 s segments): ${(avg('total') / 1000).toFixed(2)} s on average, ` +
+          `of which ${(avg('afterPostRoll') / 1000).toFixed(2)} s after the post-roll ended (segment close + concat copy + hash)\n`,
+      );
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function run(): Promise<void> {
+  process.stdout.write(`CPU per camera (one ffmpeg: RTSP over TCP -> 4 s MPEG-TS segments with -c copy), ${MEASURE_MS / 1000} s each\n`);
+  await measureCpu('768x576 10 fps doorbell, record only', DOORBELL, false);
+  await measureCpu('768x576 10 fps doorbell, record + 5 fps frames', DOORBELL, true);
+  const hd = await hdSource();
+  await measureCpu('1920x1080 15 fps testsrc2, record only', hd, false);
+  await measureCpu('1920x1080 15 fps testsrc2, record + 5 fps frames', hd, true);
+  await measureClipLatency();
+}
