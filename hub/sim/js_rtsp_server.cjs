@@ -24,7 +24,7 @@ const server = new RtspServer({
 server.start().then(
   () => process.stdout.write('READY\n'),
   (err) => {
-    process.stderr.write(`rtsp-streaming-server failed to start: ${err && err.message}\n`);
+    process.stderr.write(`rtsp-streaming-server failed to start: ${err?.message}\n`);
     process.exit(1);
   },
 );
