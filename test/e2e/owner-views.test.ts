@@ -21,7 +21,6 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode, session
   let browser: Browser;
   let owner: ApiClient;
   let offset = 0;
-  let detach: (() => void) | null = null;
 
   beforeAll(async () => {
     const uiDir = await ensureUiBuilt();
@@ -47,22 +46,12 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode, session
         ],
       },
     });
-    // The RTSP camera is handed to the recorder as a camera plugin would.
-    detach = hub.hub.core.cameraAttachments.attach({
-      cameraId: 'front-door',
-      mainUrl: camera.url,
-      subUrl: null,
-      snapshotUrl: null,
-      username: null,
-      password: null,
-    });
     owner = await ownerClient(hub.url, hub.setupCode);
     browser = await launchBrowser();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    detach?.();
     await hub?.close();
     await camera?.stop();
   });
