@@ -10,6 +10,7 @@ import type { HubPlugin } from '../api/plugin.js';
 import { loadConfig } from '../config/load.js';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
+import { runExports } from './exports.js';
 import { runHub } from './start.js';
 import { runVerify } from './verify.js';
 
@@ -29,6 +30,7 @@ Commands:
   demo             run a simulated home on this machine: doorbell camera, door sensors, siren
   check            preflight: config, ffmpeg, disk, clock, broker
   verify           check an evidence package (zip) or, with --audit, the hub audit chain
+  exports          evidence package builds and their progress (--watch follows them)
   help             this text
 
 Options:
@@ -50,6 +52,7 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   const ext = extra[command];
   if (ext) return ext.run(rest);
   if (command === 'verify') return runVerify(rest);
+  if (command === 'exports') return runExports(rest);
   if (!['start', 'demo', 'check'].includes(command)) {
     process.stderr.write(`sanctuary: unknown command "${command}". Try: sanctuary --help\n`);
     return 2;

@@ -119,6 +119,10 @@ describe('from the camera to court', () => {
     expect(verified.stdout).toMatch(/ok {4}custody\.json: \d+ audit entries/);
     expect(verified.stdout).toContain('VERIFIED');
 
+    // The export's progress, as `sanctuary exports` shows it on the hub machine.
+    const listed = await run('node', ['--import', 'tsx', 'app/main.ts', 'exports', '--data-dir', hub.dataDir], { cwd: process.cwd() });
+    expect(listed.stdout).toMatch(/\[#{20}\] 100% {2}ready, [\d.]+ MB/);
+
     const actions = (await hub.hub.core.audit.entries()).map((e) => e.action);
     expect(actions).toEqual(
       expect.arrayContaining(['clip.saved', 'request.created', 'request.approved', 'export.ready', 'download.succeeded']),
