@@ -60,7 +60,7 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode, session
     await expect
       .poll(
         async () =>
-          (await owner.get<{ cameras: Array<{ status: { recording: boolean } }> }>('/api/cameras')).body.cameras[0]?.status.recording,
+          (await owner.get<{ cameras: Array<{ status: { online: boolean } }> }>('/api/cameras')).body.cameras[0]?.status.online,
         { timeout: 20_000 },
       )
       .toBe(true);
