@@ -12,5 +12,14 @@ import { identityModule } from './identity/identity-module.js';
 import { RecorderModule } from './recorder/recorder-module.js';
 
 export function coreModules(): HubModule[] {
-  return [identityModule(), auditModule(), new AlarmModule(), new ConsentModule(), new ConfirmationModule(), new AlertsModule(), new RecorderModule(), evidenceModule()];
+  return [
+    identityModule(),
+    auditModule(),
+    new AlarmModule(),
+    new ConsentModule(),
+    new ConfirmationModule(),
+    new AlertsModule(),
+    new RecorderModule(),
+    evidenceModule(),
+  ];
 }

@@ -59,8 +59,7 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode, session
   it('shows the doorbell live, keeps a clip that appears in the timeline and plays', async () => {
     await expect
       .poll(
-        async () =>
-          (await owner.get<{ cameras: Array<{ status: { online: boolean } }> }>('/api/cameras')).body.cameras[0]?.status.online,
+        async () => (await owner.get<{ cameras: Array<{ status: { online: boolean } }> }>('/api/cameras')).body.cameras[0]?.status.online,
         { timeout: 20_000 },
       )
       .toBe(true);

@@ -10,4 +10,10 @@ import { coreMigrations } from './core.js';
 import { evidenceMigrations } from './evidence.js';
 import { recorderMigrations } from './recorder.js';
 
-export const MIGRATIONS: readonly Migration[] = [...coreMigrations, ...evidenceMigrations, ...alertsMigrations, ...alarmMigrations, ...recorderMigrations];
+export const MIGRATIONS: readonly Migration[] = [
+  ...coreMigrations,
+  ...evidenceMigrations,
+  ...alertsMigrations,
+  ...alarmMigrations,
+  ...recorderMigrations,
+];

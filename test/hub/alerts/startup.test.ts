@@ -21,7 +21,9 @@ function panicAtStart(): HubPlugin<Record<string, never>> {
       // Hold the start so the alert is raised for certain before the ARC plugin registers.
       await new Promise((resolve) => setTimeout(resolve, 500));
     },
-    async stop() {},
+    async stop() {
+      // Nothing to release: this plugin holds no timers, sockets or processes.
+    },
   };
 }
 

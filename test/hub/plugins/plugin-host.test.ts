@@ -75,7 +75,9 @@ describe('plugin host', () => {
       async start(ctx) {
         ctx.health.report('starting', 'loading model');
       },
-      async stop() {},
+      async stop() {
+        // Nothing to release: this plugin holds no timers, sockets or processes.
+      },
     };
     t = await startTestHub({ plugins: [loading] });
     expect(t.hub.health.get('plugin:slow-loader')).toMatchObject({ status: 'starting', message: 'loading model' });
