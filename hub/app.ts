@@ -19,6 +19,7 @@ import { EventLog } from './events/event-log.js';
 import { HealthRegistry } from './health/health.js';
 import { addSystemProbes } from './health/probes.js';
 import { registerCoreRoutes } from './http/core-routes.js';
+import { registerPluginSettingsRoutes } from './http/plugin-settings-routes.js';
 import { createRegistrar } from './http/routes.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './log/logger.js';
@@ -86,7 +87,7 @@ export class Hub {
     const frameHub = new FrameHub(log.child({ module: 'frames' }));
     const alertChannels = new AlertChannelRegistry();
     // Plugin configs are validated before anything is opened: a bad config never half-starts.
-    this.pluginHost = new PluginHost(this.opts.plugins ?? [], {
+    const pluginHost = new PluginHost(this.opts.plugins ?? [], {
       bus: this.bus,
       log,
       health: this.health,
@@ -94,7 +95,8 @@ export class Hub {
       pluginConfig: config.plugins,
       ...(this.opts.pluginStartTimeoutMs ? { startTimeoutMs: this.opts.pluginStartTimeoutMs } : {}),
     });
-    this.pluginHost.validate();
+    this.pluginHost = pluginHost;
+    pluginHost.validate();
 
     this.db = await Database.open(join(dataDir, 'sanctuary.db'));
     await migrate(this.db);
@@ -178,11 +180,13 @@ export class Hub {
       alertChannels,
       footage: new FootageStore(this.db, () => clock.now()),
       services,
+      plugins: pluginHost,
       ffmpeg,
       module: <T extends HubModule>(name: string) => modulesByName.get(name) as T | undefined,
     };
     addSystemProbes(this.health, dataDir, clock);
     registerCoreRoutes(this.core, HUB_VERSION);
+    registerPluginSettingsRoutes(this.core);
 
     for (const m of this.opts.modules ?? coreModules()) {
       await m.start(this.core);
@@ -190,7 +194,7 @@ export class Hub {
       modulesByName.set(m.name, m);
     }
 
-    await this.pluginHost.startAll({ db: this.db, services });
+    await pluginHost.startAll({ db: this.db, services });
 
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const addr = this.http.server.address() as AddressInfo;

@@ -12,6 +12,7 @@ import type { HealthRegistry } from './health/health.js';
 import type { RouteRegistrar } from './http/routes.js';
 import type { FfmpegInfo } from './media/ffmpeg.js';
 import type { HubMqttLink } from './mqtt/link.js';
+import type { PluginHost } from './plugins-host/plugin-host.js';
 import type { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import type { Database } from './storage/database.js';
 import type { FootageStore } from './storage/footage.js';
@@ -37,6 +38,8 @@ export interface HubCore {
   /** Clips and evidence holds (recorder writes, evidence reads). */
   footage: FootageStore;
   services: HubServices;
+  /** The running plugins: their settings, and changing them while the hub runs. */
+  plugins: PluginHost;
   ffmpeg: FfmpegInfo | null;
   /** Another module by name (modules start in order, so only earlier ones are there). */
   module<T extends HubModule>(name: string): T | undefined;

@@ -33,6 +33,9 @@ interface Running {
 export class PluginHost {
   private readonly running: Running[] = [];
   private readonly configs = new Map<string, unknown>();
+  /** Settings saved from the web app, per plugin (they override the config file's section). */
+  private readonly stored = new Map<string, Record<string, unknown>>();
+  private runtime: { db: Database; services: HubServices } | null = null;
 
   constructor(
     private readonly plugins: HubPlugin<unknown>[],
@@ -57,41 +60,102 @@ export class PluginHost {
 
   async startAll(runtime: { db: Database; services: HubServices }): Promise<void> {
     if (this.configs.size !== this.plugins.length) this.validate();
+    this.runtime = runtime;
+    await this.loadStoredSettings(runtime.db);
     for (const plugin of this.plugins) {
-      const health = this.opts.health.reporter(`plugin:${plugin.id}`);
-      const log = this.opts.log.child({ plugin: plugin.id });
-      const abort = new AbortController();
-      const entry: Running = { plugin, abort, started: false };
+      const entry: Running = { plugin, abort: new AbortController(), started: false };
       this.running.push(entry);
-      health.report('starting', HOST_STARTING);
-      try {
-        const dataDir = join(this.opts.dataDir, 'plugins', plugin.id);
-        await mkdir(dataDir, { recursive: true });
-        await withTimeout(
-          plugin.start({
-            bus: this.opts.bus,
-            log,
-            config: this.configs.get(plugin.id) as Readonly<unknown>,
-            store: pluginStore(runtime.db, plugin.id),
-            signal: abort.signal,
-            health,
-            services: runtime.services,
-            dataDir,
-          }),
-          this.opts.startTimeoutMs ?? 15_000,
-          () => new HubError('HUB_ERR_PLUGIN_TIMEOUT', `plugin ${plugin.id} did not start in time`),
-        );
-        entry.started = true;
-        // A plugin that reported its own health while starting (e.g. "loading model") keeps it.
-        const own = this.opts.health.get(`plugin:${plugin.id}`);
-        if (own?.status === 'starting' && own.message === HOST_STARTING) health.report('ok', 'running');
-        log.info('plugin started');
-      } catch (err) {
-        abort.abort();
-        health.report('failed', `failed to start: ${describeError(err)}`);
-        log.error({ err: describeError(err) }, `plugin ${plugin.id} failed to start; the hub carries on without it`);
-        await this.stopOne(entry);
+      await this.startOne(entry, runtime);
+    }
+  }
+
+  /** The settings a plugin runs with now (config file, then settings saved from the web app). */
+  settings(id: string): unknown {
+    if (!this.plugins.some((p) => p.id === id)) throw new HubError('HUB_ERR_NOT_FOUND', `no plugin "${id}"`);
+    return this.configs.get(id);
+  }
+
+  /**
+   * Change a plugin's settings while the hub runs (the installer's ARC account, say): validate
+   * the merged settings, store them, then stop and start that one plugin with them. Settings
+   * saved here win over the config file's section for that plugin, across restarts.
+   */
+  async reconfigure(id: string, changes: Record<string, unknown>): Promise<unknown> {
+    const runtime = this.runtime;
+    const entry = this.running.find((r) => r.plugin.id === id);
+    if (!runtime || !entry) throw new HubError('HUB_ERR_NOT_FOUND', `no running plugin "${id}"`);
+    const base = (this.opts.pluginConfig[id] ?? {}) as Record<string, unknown>;
+    const stored = this.stored.get(id) ?? {};
+    const next = { ...stored, ...changes };
+    const parsed = entry.plugin.configSchema.safeParse({ ...base, ...next });
+    if (!parsed.success) {
+      const { field, problem } = formatZodIssues(parsed.error, `plugins.${id}`);
+      throw new ConfigError(field, problem);
+    }
+    await runtime.db.run(
+      'INSERT INTO plugin_settings (plugin, body, updated_at) VALUES (?, ?, ?) ON CONFLICT(plugin) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+      [id, JSON.stringify(next), Date.now()],
+    );
+    this.stored.set(id, next);
+    this.configs.set(id, Object.freeze(parsed.data));
+    await this.stopOne(entry);
+    entry.abort = new AbortController();
+    entry.started = false;
+    await this.startOne(entry, runtime);
+    return parsed.data;
+  }
+
+  private async loadStoredSettings(db: Database): Promise<void> {
+    const rows = await db.all<{ plugin: string; body: string }>('SELECT plugin, body FROM plugin_settings');
+    for (const row of rows) {
+      const plugin = this.plugins.find((p) => p.id === row.plugin);
+      if (!plugin) continue;
+      const stored = JSON.parse(row.body) as Record<string, unknown>;
+      const base = (this.opts.pluginConfig[row.plugin] ?? {}) as Record<string, unknown>;
+      const parsed = plugin.configSchema.safeParse({ ...base, ...stored });
+      if (!parsed.success) {
+        // Saved settings that no longer fit (the plugin changed): run on the config file and say so.
+        const { field, problem } = formatZodIssues(parsed.error, `plugins.${row.plugin}`);
+        this.opts.log.error({ plugin: row.plugin, field, problem }, 'saved plugin settings are invalid; using the config file instead');
+        continue;
       }
+      this.stored.set(row.plugin, stored);
+      this.configs.set(row.plugin, Object.freeze(parsed.data));
+    }
+  }
+
+  private async startOne(entry: Running, runtime: { db: Database; services: HubServices }): Promise<void> {
+    const { plugin, abort } = entry;
+    const health = this.opts.health.reporter(`plugin:${plugin.id}`);
+    const log = this.opts.log.child({ plugin: plugin.id });
+    health.report('starting', HOST_STARTING);
+    try {
+      const dataDir = join(this.opts.dataDir, 'plugins', plugin.id);
+      await mkdir(dataDir, { recursive: true });
+      await withTimeout(
+        plugin.start({
+          bus: this.opts.bus,
+          log,
+          config: this.configs.get(plugin.id) as Readonly<unknown>,
+          store: pluginStore(runtime.db, plugin.id),
+          signal: abort.signal,
+          health,
+          services: runtime.services,
+          dataDir,
+        }),
+        this.opts.startTimeoutMs ?? 15_000,
+        () => new HubError('HUB_ERR_PLUGIN_TIMEOUT', `plugin ${plugin.id} did not start in time`),
+      );
+      entry.started = true;
+      // A plugin that reported its own health while starting (e.g. "loading model") keeps it.
+      const own = this.opts.health.get(`plugin:${plugin.id}`);
+      if (own?.status === 'starting' && own.message === HOST_STARTING) health.report('ok', 'running');
+      log.info('plugin started');
+    } catch (err) {
+      abort.abort();
+      health.report('failed', `failed to start: ${describeError(err)}`);
+      log.error({ err: describeError(err) }, `plugin ${plugin.id} failed to start; the hub carries on without it`);
+      await this.stopOne(entry);
     }
   }
 

@@ -134,3 +134,15 @@ coreMigrations.push({
     CREATE INDEX holds_active ON holds(released_at, from_ts, to_ts);
   `,
 });
+
+coreMigrations.push({
+  version: 5,
+  name: 'plugin settings saved from the web app',
+  sql: `
+    CREATE TABLE plugin_settings (
+      plugin TEXT PRIMARY KEY,
+      body TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+  `,
+});
