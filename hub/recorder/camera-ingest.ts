@@ -229,6 +229,7 @@ export class CameraIngest {
     this.lastProgressAt = this.deps.clock.now();
     this.armWatchdog(Math.max(6000, this.deps.config.segmentSeconds * 2000));
     if (this.online) return;
+    const firstTime = !this.everOnline;
     this.online = true;
     this.everOnline = true;
     this.unreachableSince = null;
@@ -241,7 +242,9 @@ export class CameraIngest {
       frames: this.withFrames,
     });
     this.log.info({ transport: this.transport }, 'camera streaming');
-    if (this.offlineRaised) {
+    // Said when the camera first streams (pages opened before that update) and when it returns
+    // after an outage; a short reconnect that never reached `camera.offline` stays quiet.
+    if (this.offlineRaised || firstTime) {
       this.offlineRaised = false;
       this.deps.bus.emit('camera.online', { source: 'recorder', cameraId: this.camera.id });
     }
