@@ -53,14 +53,18 @@ export class AuditModule implements HubModule {
         fromSeq: z.coerce.number().int().min(1).optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(200),
         action: z.string().max(64).optional(),
+        /** Entries about a duress disarm are left out unless asked for (someone may be looking). */
+        includeSilent: z.enum(['true', 'false']).default('false'),
       }),
       handler: async ({ query }) => {
         const head = (await core.audit.head())?.seq ?? 0;
         const fromSeq = query.fromSeq ?? Math.max(1, head - query.limit + 1);
         const entries = await core.audit.entries({ fromSeq, limit: query.limit });
+        const silent = (e: (typeof entries)[number]) => e.subject.duress === true || e.subject.kind === 'duress';
+        const shown = query.includeSilent === 'true' ? entries : entries.filter((e) => !silent(e));
         return {
           count: head,
-          entries: query.action ? entries.filter((e) => e.action === query.action) : entries,
+          entries: query.action ? shown.filter((e) => e.action === query.action) : shown,
         };
       },
     });

@@ -6,6 +6,7 @@
 
 import { AlarmModule } from '../../../hub/alarm/module.js';
 import type { Clock } from '../../../hub/api/plugin.js';
+import { auditModule } from '../../../hub/audit/audit-module.js';
 import type { HubConfigInput } from '../../../hub/config/schema.js';
 import { ZigbeeSim } from '../../../hub/sim/zigbee-sensors.js';
 import { MqttSensorsPlugin } from '../../../plugins/mqtt-sensors/index.js';
@@ -109,7 +110,8 @@ export async function startAlarmHub(opts: AlarmHubOptions = {}): Promise<AlarmHu
       plugins: { 'mqtt-sensors': { offlineCheckMs: 50, logWindowMs: 60_000, ...(opts.plugin ?? {}) } },
     },
     plugins: [plugin],
-    modules: [alarm],
+    // The audit module serves /api/audit (the duress listing check reads it).
+    modules: [auditModule(), alarm],
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(opts.keepDataDir ? { keepDataDir: true } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),

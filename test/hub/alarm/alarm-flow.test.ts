@@ -128,6 +128,12 @@ describe('alarm with real sensors over MQTT', () => {
     const disarms = (await h.t.hub.core.audit.entries()).filter((a) => a.action === 'alarm.disarmed');
     expect(disarms.map((a) => a.subject.duress)).toEqual([false, true]);
     expect(JSON.stringify(coerced)).not.toMatch(/duress/i);
+    // The owner's audit listing leaves the duress disarm out unless asked for it explicitly.
+    type Listing = { entries: Array<{ action: string; subject: { duress?: boolean } }> };
+    const listed = (await h.owner.get<Listing>('/api/audit?action=alarm.disarmed')).body.entries;
+    expect(listed.map((e) => e.subject.duress)).toEqual([false]);
+    const all = (await h.owner.get<Listing>('/api/audit?action=alarm.disarmed&includeSilent=true')).body.entries;
+    expect(all.map((e) => e.subject.duress)).toEqual([false, true]);
   });
 
   it('armed_home: a perimeter window triggers at once; interior motion is ignored', async () => {
