@@ -2,5 +2,6 @@
 export * from './devices.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './mqtt-topics.js';
 export * from './plugin.js';
 export * from './roles.js';

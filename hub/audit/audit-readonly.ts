@@ -3,8 +3,8 @@
  * re-walked on a copy of the SD card or while no hub is running. Nothing here can write.
  */
 import { access } from 'node:fs/promises';
-import sqlite3 from 'sqlite3';
 import { HubError } from '../api/errors.js';
+import { Database } from '../storage/database.js';
 import type { AuditEntry } from './audit-log.js';
 import { verifyChain } from './audit-log.js';
 
@@ -28,19 +28,15 @@ export async function readAuditLogReadOnly(dbPath: string): Promise<AuditEntry[]
   } catch (err) {
     throw new HubError('HUB_ERR_VERIFY', `no hub database at ${dbPath}`, { cause: err });
   }
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY, (err) => (err ? reject(err) : resolve(d)));
-  }).catch((err: unknown) => {
+  const db = await Database.open(dbPath, { readOnly: true }).catch((err: unknown) => {
     throw new HubError('HUB_ERR_VERIFY', `cannot open ${dbPath} read-only`, { cause: err });
   });
   try {
-    const rows = await new Promise<AuditRow[]>((resolve, reject) => {
-      db.all('SELECT seq, ts, action, actor, subject, prev_hash, hash FROM audit_log ORDER BY seq', (err, r) =>
-        err
-          ? reject(new HubError('HUB_ERR_VERIFY', `cannot read the audit log in ${dbPath}: ${err.message}`, { cause: err }))
-          : resolve(r as AuditRow[]),
-      );
-    });
+    const rows = await db
+      .all<AuditRow>('SELECT seq, ts, action, actor, subject, prev_hash, hash FROM audit_log ORDER BY seq')
+      .catch((err: unknown) => {
+        throw new HubError('HUB_ERR_VERIFY', `cannot read the audit log in ${dbPath}: ${(err as Error).message}`, { cause: err });
+      });
     return rows.map((r) => {
       let subject: Record<string, unknown>;
       try {
@@ -52,7 +48,7 @@ export async function readAuditLogReadOnly(dbPath: string): Promise<AuditEntry[]
       return { seq: r.seq, ts: r.ts, action: r.action, actor: r.actor, subject, prevHash: r.prev_hash, hash: r.hash };
     });
   } finally {
-    await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+    await db.close();
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import sqlite3 from 'sqlite3';
+import { Database } from '../storage/database.js';
 
 interface ExportLine {
   id: string;
@@ -19,21 +19,16 @@ interface ExportLine {
   created_at: number;
 }
 
-function readExports(dbPath: string): Promise<ExportLine[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY, (openErr) => {
-      if (openErr) return reject(new Error(`cannot open ${dbPath} read-only: ${openErr.message}`));
-      db.all(
-        `SELECT e.id, r.crime_reference, e.state, e.phase, e.done, e.total, e.size, e.error, e.created_at
-           FROM evidence_exports e JOIN police_requests r ON r.id = e.request_id ORDER BY e.created_at`,
-        (err, rows) => {
-          db.close();
-          if (err) reject(new Error(`cannot read exports from ${dbPath}: ${err.message}`));
-          else resolve(rows as ExportLine[]);
-        },
-      );
-    });
-  });
+async function readExports(dbPath: string): Promise<ExportLine[]> {
+  const db = await Database.open(dbPath, { readOnly: true });
+  try {
+    return await db.all<ExportLine>(
+      `SELECT e.id, r.crime_reference, e.state, e.phase, e.done, e.total, e.size, e.error, e.created_at
+         FROM evidence_exports e JOIN police_requests r ON r.id = e.request_id ORDER BY e.created_at`,
+    );
+  } finally {
+    await db.close();
+  }
 }
 
 export function formatExport(e: ExportLine): string {

@@ -5,6 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { describeError, HubError } from '../api/errors.js';
 import type { Disposer } from '../api/events.js';
+import { topicMatches } from '../api/mqtt-topics.js';
 import type { HealthReporter, Logger, MqttLink } from '../api/plugin.js';
 import { redactUrl } from '../log/logger.js';
 
@@ -101,17 +102,4 @@ export class HubMqttLink implements MqttLink {
       }
     }
   }
-}
-
-/** MQTT topic filter matching with + and # wildcards. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const part = f[i];
-    if (part === '#') return true;
-    if (i >= t.length) return false;
-    if (part !== '+' && part !== t[i]) return false;
-  }
-  return f.length === t.length;
 }

@@ -22,17 +22,20 @@ export class Database {
   private txTail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  static async open(path: string): Promise<Database> {
+  /**
+   * Open the hub's database. `readOnly` is for tools that inspect a hub's data without running it
+   * (`sanctuary verify --audit`, `sanctuary exports`): nothing can be written, not even pragmas.
+   */
+  static async open(path: string, options: { readOnly?: boolean } = {}): Promise<Database> {
+    const mode = options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(d)));
+      const d = new sqlite3.Database(path, mode, (err) => (err ? reject(err) : resolve(d)));
     }).catch((err: unknown) => {
-      throw new HubError('HUB_ERR_DATABASE', `cannot open database ${path}`, {
-        cause: err,
-      });
+      throw new HubError('HUB_ERR_DATABASE', `cannot open database ${path}${options.readOnly ? ' read-only' : ''}`, { cause: err });
     });
     const db = new Database(raw, path);
     raw.configure('busyTimeout', 5000);
-    await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    if (!options.readOnly) await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
     return db;
   }
 

@@ -7,11 +7,11 @@
  */
 import type { Disposer, HubPlugin, PluginContext, SensorDevice } from '../../hub/api/index.js';
 import { describeError } from '../../hub/api/index.js';
+import { topicMatches } from '../../hub/api/mqtt-topics.js';
 import { type MqttSensorsConfig, mqttSensorsConfigSchema } from './config.js';
 import { LogThrottle } from './log-throttle.js';
 import { type Parsed, parseAvailability, parseGeneric, parseZigbee2Mqtt, preview, type Reading } from './payloads.js';
 import { type KnownState, SensorTracker } from './sensor-tracker.js';
-import { filterMatches } from './topics.js';
 
 type Route = { sensor: SensorDevice; kind: 'z2m' | 'availability' | 'generic' };
 
@@ -121,7 +121,7 @@ export class MqttSensorsPlugin implements HubPlugin<MqttSensorsConfig> {
     const ctx = this.ctx;
     if (!ctx) return;
     const base = ctx.config.baseTopic;
-    const covered = (t: string) => filterMatches(`${base}/+`, t) || filterMatches(`${base}/+/availability`, t);
+    const covered = (t: string) => topicMatches(`${base}/+`, t) || topicMatches(`${base}/+/availability`, t);
     const wanted = new Set([...this.routes.keys()].filter((t) => !covered(t)));
     for (const [topic, off] of this.subs) {
       if (covered(topic) || wanted.has(topic)) continue;

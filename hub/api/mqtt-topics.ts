@@ -1,5 +1,5 @@
-/** MQTT topic filter matching (`+` one level, `#` the rest), for deciding which topics need their own subscription. */
-export function filterMatches(filter: string, topic: string): boolean {
+/** MQTT topic filter matching (`+` one level, `#` the rest), shared by the hub's link and plugins. */
+export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {
