@@ -28,6 +28,7 @@ import { coreModules } from './modules.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/broker.js';
 import { HubMqttLink } from './mqtt/link.js';
 import { PluginHost } from './plugins-host/plugin-host.js';
+import { VisibilityPolicy } from './policy/policy.js';
 import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
@@ -62,6 +63,7 @@ export class Hub {
   private mqtt: HubMqttLink | null = null;
   private http: FastifyInstance | null = null;
   private eventLog: EventLog | null = null;
+  private policy: VisibilityPolicy | null = null;
   private pluginHost: PluginHost | null = null;
   private readonly startedModules: HubModule[] = [];
   private stopping: Promise<void> | null = null;
@@ -112,6 +114,11 @@ export class Hub {
     await devices.load();
     for (const s of config.sensors) await devices.upsertSensor(s);
     for (const c of config.cameras) await devices.upsertCamera(c);
+    // The policy hears of silent facts before any module that shows things subscribes.
+    const policy = new VisibilityPolicy(this.db, log.child({ module: 'policy' }));
+    await policy.load();
+    policy.attach(this.bus);
+    this.policy = policy;
     this.eventLog = new EventLog(this.db, log.child({ module: 'event-log' }));
     this.eventLog.attach(this.bus);
 
@@ -172,6 +179,7 @@ export class Hub {
       accounts,
       devices,
       eventLog: this.eventLog,
+      policy,
       http,
       mqtt: this.mqtt,
       mqttUrl,
@@ -232,6 +240,7 @@ export class Hub {
     await step('mqtt', () => this.mqtt?.close());
     await step('broker', () => this.broker?.close());
     await step('event-log', () => this.eventLog?.close());
+    this.policy?.detach();
     await step('database', () => this.db?.close());
     this.log.info({ reason }, 'hub stopped');
   }

@@ -13,6 +13,7 @@ import type { RouteRegistrar } from './http/routes.js';
 import type { FfmpegInfo } from './media/ffmpeg.js';
 import type { HubMqttLink } from './mqtt/link.js';
 import type { PluginHost } from './plugins-host/plugin-host.js';
+import type { VisibilityPolicy } from './policy/policy.js';
 import type { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import type { Database } from './storage/database.js';
 import type { FootageStore } from './storage/footage.js';
@@ -29,6 +30,8 @@ export interface HubCore {
   accounts: Accounts;
   devices: HubDeviceRegistry;
   eventLog: EventLog;
+  /** Who sees and hears what: every surface and outbound flow asks it (hub/policy). */
+  policy: VisibilityPolicy;
   http: RouteRegistrar;
   mqtt: HubMqttLink;
   mqttUrl: string;

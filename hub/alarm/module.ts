@@ -47,7 +47,7 @@ export class AlarmModule implements HubModule {
     const now = () => core.clock.now();
     const store = new AlarmStore(core.db);
     this.store = store;
-    const publisher = new StatePublisher(core.mqtt, config.mqtt.baseTopic, log);
+    const publisher = new StatePublisher(core.mqtt, config.mqtt.baseTopic, log, core.policy);
     this.pins = new AlarmPins(store, bus, core.audit, {
       attempts: config.alarm.pinAttempts,
       lockoutMs: config.alarm.pinLockoutSeconds * 1000,

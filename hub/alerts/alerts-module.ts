@@ -35,11 +35,14 @@ export class AlertsModule implements HubModule {
       access: { roles: ['owner'] },
       query: z.strictObject({
         limit: z.coerce.number().int().min(1).max(500).default(100),
-        /** Duress alerts are left out unless asked for: the list may be open in front of the abuser. */
-        includeSilent: z.enum(['true', 'false']).default('false'),
       }),
-      handler: async ({ query }) => {
-        const rows = await outbox.store.list({ includeSilent: query.includeSilent === 'true', limit: query.limit });
+      handler: async ({ query, session }) => {
+        // Silent alerts (a covert panic, duress) are never listed here: the list may be open in
+        // front of the abuser. The audit chain and evidence exports keep them.
+        const surface = core.policy.surfaceFor(session);
+        const rows = (await outbox.store.list({ includeSilent: true, limit: query.limit })).filter((r) =>
+          core.policy.mayShow(surface, 'alert.raised', { kind: r.kind, silent: r.silent === 1, correlationId: r.correlation_id }),
+        );
         const deliveries = await outbox.store.deliveriesFor(rows.map((r) => r.id));
         return {
           alerts: rows.map((r) =>
@@ -57,7 +60,13 @@ export class AlertsModule implements HubModule {
       url: '/api/alerts/:id',
       access: { roles: ['owner'] },
       params: idParams,
-      handler: ({ params }) => view(params.id),
+      handler: async ({ params, session }) => {
+        const a = await outbox.store.alert(params.id);
+        const surface = core.policy.surfaceFor(session);
+        if (!a || !core.policy.mayShow(surface, 'alert.raised', { kind: a.kind, silent: a.silent === 1, correlationId: a.correlation_id }))
+          throw new NotFoundError('alert');
+        return view(params.id);
+      },
     });
     core.http.route({
       method: 'POST',

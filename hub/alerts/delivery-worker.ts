@@ -92,7 +92,7 @@ export class DeliveryWorker {
       }
       const alert = await this.store.alert(row.alert_id);
       if (!alert) throw new Error(`delivery ${row.seq} refers to a missing alert ${row.alert_id}`);
-      const payload = JSON.parse(row.police === 1 ? alert.police_payload : alert.local_payload) as OutboundAlert;
+      const payload = JSON.parse(row.payload ?? (row.police === 1 ? alert.police_payload : alert.local_payload)) as OutboundAlert;
       await this.store.markSending(row.seq, this.now());
       await this.hooks.changed(row.alert_id, channelId, 'sending', `attempt ${row.attempts + 1}`);
       const result = await this.attempt(channelId, payload, (d) => channel.deliver(payload, d));

@@ -55,6 +55,8 @@ export interface DeliveryRow {
   acknowledged_at: number | null;
   failed_at: number | null;
   detail: string;
+  /** What this channel is sent, when it differs from the alert's police or local payload. */
+  payload: string | null;
 }
 
 export interface NewAlert {
@@ -82,7 +84,7 @@ export class OutboxStore {
   constructor(private readonly db: Database) {}
 
   /** The alert and its first deliveries in one transaction: it is on disk before anything is sent. */
-  async insert(a: NewAlert, deliveries: Array<{ channel: string; police: boolean }>): Promise<void> {
+  async insert(a: NewAlert, deliveries: Array<{ channel: string; police: boolean; payload?: OutboundAlert }>): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run(
         `INSERT INTO alerts (id, kind, phase, zone, text, correlation_id, created_at, consent_mode, consent_version, silent,
@@ -108,17 +110,18 @@ export class OutboxStore {
           a.createdAt,
         ],
       );
-      for (const d of deliveries) await this.insertDelivery(a.id, d.channel, d.police, a.createdAt);
+      for (const d of deliveries) await this.insertDelivery(a.id, d.channel, d.police, a.createdAt, d.payload);
     });
   }
 
-  private async insertDelivery(alertId: string, channel: string, police: boolean, now: number): Promise<void> {
-    await this.db.run('INSERT INTO alert_deliveries (alert_id, channel, police, status, queued_at) VALUES (?, ?, ?, ?, ?)', [
+  private async insertDelivery(alertId: string, channel: string, police: boolean, now: number, payload?: OutboundAlert): Promise<void> {
+    await this.db.run('INSERT INTO alert_deliveries (alert_id, channel, police, status, queued_at, payload) VALUES (?, ?, ?, ?, ?, ?)', [
       alertId,
       channel,
       police ? 1 : 0,
       'queued',
       now,
+      payload ? JSON.stringify(payload) : null,
     ]);
   }
 

@@ -1,16 +1,19 @@
 /**
- * The alert outbox: the consent gate and the durable queue in one place. `raise` asks consent,
- * writes the alert (with the decision and what was attached) before anything is sent, then hands
- * deliveries to the worker. `automatic` queues police channels at once; `ask` waits for the
- * victim's one tap, and expires (nothing sent) when unanswered; `never` keeps it at home.
- * Local channels (home automation) are not police and need no consent, but never hear of duress.
+ * The alert outbox: the consent gate and the durable queue in one place. `raise` asks the policy
+ * about every channel, writes the alert (with the decision and what was attached) before anything
+ * is sent, then hands deliveries to the worker. Police channels: `automatic` queues at once; `ask`
+ * waits for the victim's one tap, and expires (nothing sent) when unanswered; `never` keeps it at
+ * home. Every other channel gets only the kinds the owner switched it on for, and never a silent
+ * panic or a duress alert.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../api/errors.js';
 import type { AlertKind, AlertStatus } from '../api/events.js';
 import type { OutboundAlert } from '../api/plugin.js';
 import type { ConsentModule } from '../consent/consent-module.js';
+import type { Share } from '../consent/settings.js';
 import type { HubCore } from '../core.js';
+import type { ChannelDecision } from '../policy/policy.js';
 import { policeExtras, RecentClips } from './attachments.js';
 import type { AlertsConfig } from './config.js';
 import { DeliveryWorker } from './delivery-worker.js';
@@ -18,13 +21,14 @@ import { type AlertRow, type DeliveryRow, OutboxStore } from './outbox-store.js'
 
 export interface RaiseInput {
   kind: AlertKind;
+  /** A covert panic (duress is always silent). */
+  silent?: boolean;
   phase: 'alarm' | 'restore';
   zone: string | null;
   text: string;
   correlationId: string;
 }
 
-const SENT_ONWARD: ReadonlySet<AlertStatus> = new Set(['queued', 'sending', 'sent', 'acknowledged', 'failed']);
 /** Conditions that stay open until restored: a second alarm while open is not a new alert. */
 const CONDITIONS: ReadonlySet<AlertKind> = new Set(['tamper', 'link_loss']);
 
@@ -80,24 +84,11 @@ export class Outbox {
   private async doRaise(input: RaiseInput): Promise<AlertRow | null> {
     if (this.stopped) return null;
     const now = this.now();
-    const silent = input.kind === 'duress';
+    const silent = input.kind === 'duress' || input.silent === true;
     const previous = await this.store.latestFor(input.kind, input.zone);
-    let mode: string;
-    let version: number;
-    let share = { location: false, snapshot: false, clipLink: false };
-    if (input.phase === 'restore') {
-      // A restore follows its alarm: sent where the alarm went, kept home where it was kept home.
-      if (previous?.phase !== 'alarm') return null;
-      mode = SENT_ONWARD.has(previous.status) ? 'automatic' : 'never';
-      version = previous.consent_version;
-    } else {
-      if (CONDITIONS.has(input.kind) && previous?.phase === 'alarm') return null;
-      const d = await this.consent.decision(input.kind);
-      mode = d.mode;
-      version = d.version;
-      share = d.share;
-    }
-    const extras = policeExtras(share, this.core.config.home, this.config.publicBaseUrl, this.clips.near(now));
+    if (input.phase === 'restore' && previous?.phase !== 'alarm') return null;
+    if (input.phase === 'alarm' && CONDITIONS.has(input.kind) && previous?.phase === 'alarm') return null;
+    const consentVersion = (await this.consent.decision(input.kind)).version;
     const id = randomUUID();
     const base: OutboundAlert = {
       alertId: id,
@@ -111,37 +102,60 @@ export class Outbox {
       clipUrl: null,
       text: input.text,
     };
-    const police: OutboundAlert = {
-      ...base,
-      location: extras.location,
-      coordinates: extras.coordinates,
-      snapshotUrl: extras.snapshotUrl,
-      clipUrl: extras.clipUrl,
+    const clip = this.clips.near(now);
+    const withExtras = (share: Share) => {
+      const x = policeExtras(share, this.core.config.home, this.config.publicBaseUrl, clip);
+      return { payload: { ...base, location: x.location, coordinates: x.coordinates, snapshotUrl: x.snapshotUrl, clipUrl: x.clipUrl }, x };
     };
-    const registered = this.core.alertChannels.list();
-    const policeChannels = registered.filter((c) => c.police).map((c) => c.id);
-    const localChannels = silent ? [] : registered.filter((c) => !c.police).map((c) => c.id);
+    // The policy decides per destination: the table first, then the owner's consent for it.
+    const deliveries: Array<{ channel: string; police: boolean; payload?: OutboundAlert }> = [];
+    const police: Array<{ id: string; decision: ChannelDecision }> = [];
+    const previousChannels =
+      input.phase === 'restore' && previous ? new Set((await this.store.deliveries(previous.id)).map((d) => d.channel)) : null;
+    for (const channel of this.core.alertChannels.list()) {
+      // A restore follows its alarm: it goes where the alarm went, and nowhere else.
+      if (previousChannels && !previousChannels.has(channel.id)) continue;
+      let asked = this.core.policy.channelDecision(channel, { kind: input.kind, silent });
+      // A silent alert cannot ask on screen (the panic became silent after "ask" was chosen).
+      if (silent && asked.mode === 'ask')
+        asked = {
+          mode: 'no',
+          share: asked.share,
+          reason: 'a silent panic cannot ask you on screen, so nothing was sent: choose automatic or never',
+        };
+      // The victim already said yes to the alarm this restore closes.
+      const decision: ChannelDecision = previousChannels && asked.mode === 'ask' ? { ...asked, mode: 'send' } : asked;
+      if (channel.police) police.push({ id: channel.id, decision });
+      else if (decision.mode === 'send')
+        deliveries.push({ channel: channel.id, police: false, payload: withExtras(decision.share).payload });
+    }
+    const sending = police.filter((p) => p.decision.mode === 'send');
+    const asking = police.filter((p) => p.decision.mode === 'ask');
+    const policeShare = (sending[0] ?? asking[0])?.decision.share ?? { location: false, snapshot: false, clipLink: false };
+    const { payload: policePayload, x: extras } = withExtras(policeShare);
     let status: AlertStatus;
     let detail: string;
+    let mode: string;
     let askExpiresAt: number | null = null;
-    const deliveries = localChannels.map((channel) => ({ channel, police: false }));
-    if (mode === 'automatic' && policeChannels.length > 0) {
+    if (sending.length > 0) {
       status = 'queued';
+      mode = 'automatic';
       detail = 'sending to police';
-      deliveries.push(...policeChannels.map((channel) => ({ channel, police: true })));
-    } else if (mode === 'automatic') {
-      status = 'failed';
-      detail = 'consent allows it, but no police channel (alarm receiving centre) is set up';
-    } else if (mode === 'ask') {
+      deliveries.push(...sending.map((p) => ({ channel: p.id, police: true })));
+    } else if (asking.length > 0 && input.phase === 'alarm') {
       status = 'awaiting_consent';
+      mode = 'ask';
       askExpiresAt = now + this.config.askTimeoutSeconds * 1000;
       detail = `waiting for you: tap send within ${this.config.askTimeoutSeconds} s, or nothing is sent`;
     } else {
       status = 'refused';
+      mode = 'never';
       detail =
         input.phase === 'restore'
           ? 'the alarm was not sent to police, so its end is not either'
-          : `your setting for ${input.kind} is "never": police were not told`;
+          : police.length === 0
+            ? 'no police channel (alarm receiving centre) is set up: police were not told'
+            : (police[0]?.decision.reason ?? 'police were not told');
     }
     await this.store.insert(
       {
@@ -153,10 +167,10 @@ export class Outbox {
         correlationId: input.correlationId,
         createdAt: now,
         consentMode: mode,
-        consentVersion: version,
+        consentVersion,
         silent,
         attached: mode === 'never' ? { location: false, coordinates: false, snapshot: false, clipLink: false, notes: [] } : extras.attached,
-        policePayload: police,
+        policePayload,
         localPayload: base,
         status,
         detail,
@@ -168,8 +182,16 @@ export class Outbox {
       { alertId: id, kind: input.kind, phase: input.phase, consent: mode, status, channels: deliveries.map((d) => d.channel) },
       'alert raised',
     );
-    if (!silent)
-      this.core.bus.emit('alert.raised', { source: 'alerts', correlationId: input.correlationId, alertId: id, kind: input.kind, status });
+    // Announced for every alert, silent ones included (the audit chain keeps them); the policy
+    // keeps a silent one off every surface someone nearby could see.
+    this.core.bus.emit('alert.raised', {
+      source: 'alerts',
+      correlationId: input.correlationId,
+      alertId: id,
+      kind: input.kind,
+      status,
+      silent,
+    });
     if (askExpiresAt !== null) this.armAskTimer(id, askExpiresAt);
     for (const d of deliveries) this.worker.kick(d.channel);
     return (await this.store.alert(id)) ?? null;
@@ -208,12 +230,15 @@ export class Outbox {
     }
     clearTimeout(this.askTimers.get(alertId));
     this.askTimers.delete(alertId);
+    // Asked again at the moment of the tap: a channel switched off meanwhile hears nothing.
     const police = this.core.alertChannels
       .list()
-      .filter((c) => c.police)
+      .filter((c) => c.police && this.core.policy.channelDecision(c, { kind: a.kind, silent: a.silent === 1 }).mode !== 'no')
       .map((c) => c.id);
     const [status, detail]: [AlertStatus, string] =
-      police.length > 0 ? ['queued', 'you said send: sending to police'] : ['failed', 'you said send, but no police channel is set up'];
+      police.length > 0
+        ? ['queued', 'you said send: sending to police']
+        : ['failed', 'you said send, but no police channel is switched on'];
     await this.store.addDeliveries(alertId, police, this.now(), status, detail, userId);
     await this.core.audit.append({ action: 'alert.consented', actor: userId, subject: { alertId, kind: a.kind } });
     this.statusEvent(a, null, status, detail);
@@ -250,8 +275,8 @@ export class Outbox {
   }
 
   private statusEvent(a: AlertRow, channel: string | null, status: AlertStatus, detail: string): void {
-    if (a.silent === 1) return; // duress: nothing anyone in the room could see
     this.core.bus.emit('alert.status_changed', {
+      silent: a.silent === 1,
       source: 'alerts',
       correlationId: a.correlation_id,
       alertId: a.id,

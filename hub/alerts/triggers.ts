@@ -21,7 +21,14 @@ export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig
   const offs: Disposer[] = [];
   offs.push(
     bus.on('panic', 'alerts', (e) =>
-      raise({ kind: 'panic', phase: 'alarm', zone: null, text: `Panic alarm (${e.origin})`, correlationId: e.correlationId }),
+      raise({
+        kind: 'panic',
+        silent: !e.loud,
+        phase: 'alarm',
+        zone: null,
+        text: `Panic alarm (${e.origin})`,
+        correlationId: e.correlationId,
+      }),
     ),
   );
   offs.push(

@@ -160,10 +160,13 @@ export interface EventMap {
     alertId: string;
     kind: AlertKind;
     status: AlertStatus;
+    /** A silent panic or duress: the visibility policy keeps it off every surface someone nearby could see. */
+    silent: boolean;
   };
   'alert.status_changed': EventBase & {
     alertId: string;
     kind: AlertKind;
+    silent: boolean;
     channel: string | null;
     status: AlertStatus;
     detail: string;

@@ -29,6 +29,10 @@ export interface KeyValueStore {
 
 export interface MqttLink {
   readonly connected: boolean;
+  /** The broker in words, without credentials ("the hub's own broker", "mqtt://10.0.0.2:1883"). */
+  readonly brokerLabel: string;
+  /** True when the broker is on another machine: what is published there leaves the hub. */
+  readonly offMachine: boolean;
   publish(topic: string, payload: string | Buffer, options?: { retain?: boolean; qos?: 0 | 1 | 2 }): Promise<void>;
   /**
    * Subscribe to a topic filter; the handler gets every matching message. `retain` is true for a
@@ -116,8 +120,20 @@ export type DeliveryResult = { ok: true; acknowledged: boolean; detail: string }
 
 export interface AlertChannel {
   id: string;
-  /** Police channels (an ARC) are gated by consent; local ones (home automation) are not. */
+  /**
+   * Police channels (an ARC, a police webhook) follow the victim's per-kind police consent; every
+   * other channel has its own consent. Either way nothing is sent to a channel the owner has not
+   * switched on for that destination (hub/policy).
+   */
   police: boolean;
+  /**
+   * Where it goes, in words the owner can check ("https://example.org/hook", "ARC 10.0.0.5:5000
+   * account 1234"). Shown on "Where your information goes"; if it changes, the owner's consent
+   * for the old destination no longer applies. Never contains a secret.
+   */
+  destination: string;
+  /** True when the destination is on another machine (anything not loopback). */
+  offMachine: boolean;
   deliver(alert: OutboundAlert, signal: AbortSignal): Promise<DeliveryResult>;
   /** Installer's "send test signal". */
   test?(signal: AbortSignal): Promise<DeliveryResult>;

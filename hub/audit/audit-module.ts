@@ -45,27 +45,53 @@ export class AuditModule implements HubModule {
       );
     }
 
+    // The owner's listing is a page someone else may be looking at over her shoulder: the policy
+    // leaves out entries about a silent panic or a duress disarm, and lists a disarm made with the
+    // duress PIN like the disarm everyone saw. Listed entries carry no sequence numbers or hashes,
+    // so a gap cannot tell anyone that something was left out; `sanctuary verify --audit`, the
+    // evidence export and `/api/audit/full` show the chain as it is.
     core.http.route({
       method: 'GET',
       url: '/api/audit',
       access: { roles: ['owner'] },
       query: z.strictObject({
-        fromSeq: z.coerce.number().int().min(1).optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(200),
         action: z.string().max(64).optional(),
-        /** Entries about a duress disarm are left out unless asked for (someone may be looking). */
-        includeSilent: z.enum(['true', 'false']).default('false'),
       }),
       handler: async ({ query }) => {
         const head = (await core.audit.head())?.seq ?? 0;
-        const fromSeq = query.fromSeq ?? Math.max(1, head - query.limit + 1);
-        const entries = await core.audit.entries({ fromSeq, limit: query.limit });
-        const silent = (e: (typeof entries)[number]) => e.subject.duress === true || e.subject.kind === 'duress';
-        const shown = query.includeSilent === 'true' ? entries : entries.filter((e) => !silent(e));
-        return {
-          count: head,
-          entries: query.action ? shown.filter((e) => e.action === query.action) : shown,
-        };
+        // Read a little more than asked so hidden entries do not shorten the page.
+        const fromSeq = Math.max(1, head - query.limit * 2 + 1);
+        const entries = await core.audit.entries({ fromSeq, limit: query.limit * 2 });
+        const shown = entries
+          .map((e) => core.policy.auditView('owner_app', e))
+          .filter((e): e is NonNullable<typeof e> => e !== null)
+          .filter((e) => !query.action || e.action === query.action)
+          .slice(-query.limit)
+          .map((e) => ({ ts: e.ts, action: e.action, actor: e.actor, subject: e.subject }));
+        return { entries: shown };
+      },
+    });
+
+    // The whole chain, silent entries included. Someone holding the unlocked phone must not see a
+    // silent alarm with one tap, so this needs the password typed again; that it was viewed is
+    // itself recorded (the owner can see that somebody looked).
+    core.http.route({
+      method: 'POST',
+      url: '/api/audit/full',
+      access: { roles: ['owner'] },
+      body: z.strictObject({
+        password: z.string().min(1).max(256),
+        fromSeq: z.number().int().min(1).optional(),
+        limit: z.number().int().min(1).max(1000).default(200),
+      }),
+      handler: async ({ body, session }) => {
+        await core.accounts.confirmPassword(session.user.id, body.password, 'audit.full');
+        const head = (await core.audit.head())?.seq ?? 0;
+        const fromSeq = body.fromSeq ?? Math.max(1, head - body.limit + 1);
+        const entries = await core.audit.entries({ fromSeq, limit: body.limit });
+        await core.audit.append({ action: 'audit.full_viewed', actor: session.user.id, subject: { fromSeq, count: entries.length } });
+        return { count: head, entries };
       },
     });
 

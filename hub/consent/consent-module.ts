@@ -4,10 +4,25 @@
  * `consent.changed`; whether an alarm was active at the time is recorded because a change made
  * mid-incident may have been coerced.
  */
+
+import type { EgressDestination } from '../api/egress.js';
+import { ValidationError } from '../api/errors.js';
 import type { AlertKind } from '../api/events.js';
 import type { HubCore, HubModule } from '../core.js';
+import { MQTT_STATE_FLOW, stateDestination } from '../policy/policy.js';
 import { ConsentStore, type ConsentVersion } from './consent-store.js';
-import { ALERT_KINDS, applyChange, type ConsentChange, type ConsentMode, consentChangeSchema, describeConsent } from './settings.js';
+import {
+  ALERT_KINDS,
+  applyChange,
+  type ConsentChange,
+  type ConsentMode,
+  type ConsentSettings,
+  consentChangeSchema,
+  DEFAULT_CONSENT,
+  describeConsent,
+  type KnownDestination,
+  UnknownChannelError,
+} from './settings.js';
 
 /** Panic or duress within this long counts as "an alarm is active" for the consent record. */
 const RECENT_ALARM_MS = 15 * 60_000;
@@ -21,10 +36,15 @@ export class ConsentModule implements HubModule {
   private core: HubCore | null = null;
   private readonly offs: Array<() => void> = [];
 
+  private settings: ConsentSettings = DEFAULT_CONSENT;
+
   async start(core: HubCore): Promise<void> {
     this.core = core;
     const store = new ConsentStore(core.db);
     this.store = store;
+    this.settings = (await store.current()).settings;
+    // The policy decides every outbound flow from these settings; it never reads our tables.
+    core.policy.useConsent(() => this.settings);
     const last = await core.db.get<{ payload: string }>(
       "SELECT payload FROM events WHERE name = 'alarm.state_changed' ORDER BY seq DESC LIMIT 1",
     );
@@ -58,6 +78,14 @@ export class ConsentModule implements HubModule {
       body: consentChangeSchema,
       handler: async ({ body, session }) => this.view(await this.change(body, session.user.id, session.sessionId)),
     });
+    // "Where your information goes": every destination something could leave the hub for, what it
+    // may receive, and whether the owner switched it on.
+    core.http.route({
+      method: 'GET',
+      url: '/api/egress',
+      access: { roles: ['owner'] },
+      handler: async ({ session }) => ({ destinations: await this.destinationsView(session.user.id) }),
+    });
     core.http.route({
       method: 'GET',
       url: '/api/consent/history',
@@ -75,9 +103,26 @@ export class ConsentModule implements HubModule {
     const store = this.store;
     if (!core || !store) throw new Error('consent module not started');
     const cur = await store.current();
-    const next = applyChange(cur.settings, body);
+    // A covert panic cannot put a question on screen: whoever is with the victim would see it.
+    const alarm = core.module<{ name: string; loudPanicEnabled: boolean } & HubModule>('alarm');
+    if (body.kinds?.panic === 'ask' && alarm && !alarm.loudPanicEnabled)
+      throw new ValidationError(
+        'body.kinds.panic: your panic is silent, so the hub cannot ask you on screen: choose automatic or never, or make the panic loud first',
+        {
+          field: 'kinds.panic',
+        },
+      );
+    let next: ConsentSettings;
+    try {
+      next = applyChange(cur.settings, body, this.destinations());
+    } catch (err) {
+      if (err instanceof UnknownChannelError)
+        throw new ValidationError(`body.channels.${err.channelId}: ${err.message}`, { field: `channels.${err.channelId}` });
+      throw err;
+    }
     const alarmActive = this.alarmActive();
     const v = await store.append(next, { userId, sessionId, alarmActive, now: core.clock.now() });
+    this.settings = v.settings;
     await core.audit.append({
       action: 'consent.changed',
       actor: userId,
@@ -95,6 +140,67 @@ export class ConsentModule implements HubModule {
     return { mode: cur.settings.kinds[kind], version: cur.version, share: { ...cur.settings.share } };
   }
 
+  /** Destinations the owner can switch on now: the registered alert channels, and state topics on a broker elsewhere. */
+  destinations(): KnownDestination[] {
+    const core = this.core;
+    if (!core) return [];
+    const list: KnownDestination[] = core.alertChannels.list().map((c) => ({ id: c.id, police: c.police, destination: c.destination }));
+    if (core.mqtt.offMachine) list.push({ id: MQTT_STATE_FLOW, police: false, destination: stateDestination(core.mqtt.brokerLabel) });
+    return list;
+  }
+
+  private async destinationsView(ownerId: string): Promise<EgressDestination[]> {
+    const core = this.core;
+    if (!core) return [];
+    const s = this.settings;
+    const channels = core.alertChannels.list();
+    const views = channels.map((c) => {
+      const consent = s.channels[c.id];
+      const on = consent !== undefined && consent.destination === c.destination;
+      return {
+        id: c.id,
+        type: c.police ? ('police' as const) : ('channel' as const),
+        destination: c.destination,
+        offMachine: c.offMachine,
+        on,
+        destinationChanged: consent !== undefined && !on,
+        kinds: c.police ? ALERT_KINDS.filter((k) => s.kinds[k] !== 'never') : (consent?.kinds ?? []),
+        share: c.police ? s.share : (consent?.share ?? { location: false, snapshot: false, clipLink: false }),
+        silentAlerts: c.police ? ('with your consent' as const) : ('never' as const),
+      };
+    });
+    const state = core.mqtt.offMachine
+      ? [
+          {
+            id: MQTT_STATE_FLOW,
+            type: 'state' as const,
+            destination: stateDestination(core.mqtt.brokerLabel),
+            offMachine: true,
+            on: s.channels[MQTT_STATE_FLOW]?.destination === stateDestination(core.mqtt.brokerLabel),
+            destinationChanged: false,
+            kinds: [],
+            share: { location: false, snapshot: false, clipLink: false },
+            silentAlerts: 'never' as const,
+          },
+        ]
+      : [];
+    // API tokens (Homebridge, automations) read what their scopes allow; revoking one is its switch.
+    const tokens = (await core.accounts.listApiTokens(ownerId))
+      .filter((t) => t.revokedAt === null)
+      .map((t) => ({
+        id: `token:${t.id}`,
+        type: 'token' as const,
+        destination: `API token "${t.name}" (${t.scopes.join(', ')})`,
+        offMachine: false,
+        on: true,
+        destinationChanged: false,
+        kinds: [],
+        share: { location: false, snapshot: false, clipLink: false },
+        silentAlerts: 'never' as const,
+      }));
+    return [...views, ...state, ...tokens];
+  }
+
   alarmActive(): boolean {
     const now = this.core?.clock.now() ?? Date.now();
     return (this.alarmState !== null && ACTIVE_STATES.has(this.alarmState)) || now - this.lastPanicAt < RECENT_ALARM_MS;
@@ -110,6 +216,7 @@ export class ConsentModule implements HubModule {
       alarmActive: v.alarmActive,
       kinds: ALERT_KINDS,
       descriptions: describeConsent(v.settings),
+      destinations: this.destinations(),
     };
   }
 

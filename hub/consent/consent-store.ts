@@ -4,7 +4,7 @@
  * (nothing leaves the home) and is not stored.
  */
 import type { Database } from '../storage/database.js';
-import { type ConsentSettings, DEFAULT_CONSENT } from './settings.js';
+import { type ConsentSettings, DEFAULT_CONSENT, normaliseSettings } from './settings.js';
 
 export interface ConsentVersion {
   version: number;
@@ -36,7 +36,7 @@ const DEFAULT_VERSION: ConsentVersion = {
 function fromRow(r: Row): ConsentVersion {
   return {
     version: r.version,
-    settings: JSON.parse(r.settings) as ConsentSettings,
+    settings: normaliseSettings(JSON.parse(r.settings) as Partial<ConsentSettings>),
     userId: r.user_id,
     sessionId: r.session_id,
     alarmActive: r.alarm_active === 1,

@@ -10,17 +10,52 @@ export const CONSENT_MODES = ['automatic', 'ask', 'never'] as const;
 export type ConsentMode = (typeof CONSENT_MODES)[number];
 export const ALERT_KINDS: readonly AlertKind[] = ['panic', 'duress', 'intrusion', 'tamper', 'link_loss'];
 
+export interface Share {
+  location: boolean;
+  snapshot: boolean;
+  clipLink: boolean;
+}
+
+/**
+ * One destination the owner switched on. Police channels follow `kinds`/`share` above (what the
+ * police may be told); every other channel lists its own kinds and attachments. The destination
+ * is the one the owner saw when agreeing: a channel whose destination changed is off again.
+ */
+export interface ChannelConsent {
+  destination: string;
+  kinds: AlertKind[];
+  share: Share;
+}
+
 export interface ConsentSettings {
   kinds: Record<AlertKind, ConsentMode>;
-  share: { location: boolean; snapshot: boolean; clipLink: boolean };
+  share: Share;
+  /** Every outbound destination the owner switched on, by channel id. Absent means off. */
+  channels: Record<string, ChannelConsent>;
 }
 
 export const DEFAULT_CONSENT: ConsentSettings = Object.freeze({
   kinds: Object.freeze({ panic: 'never', duress: 'never', intrusion: 'never', tamper: 'never', link_loss: 'never' }),
   share: Object.freeze({ location: false, snapshot: false, clipLink: false }),
+  channels: Object.freeze({}),
 }) as ConsentSettings;
 
+/** Settings stored before per-channel consent existed had no channels: nothing was switched on. */
+export function normaliseSettings(s: Partial<ConsentSettings>): ConsentSettings {
+  return {
+    kinds: { ...DEFAULT_CONSENT.kinds, ...(s.kinds ?? {}) },
+    share: { ...DEFAULT_CONSENT.share, ...(s.share ?? {}) },
+    channels: { ...(s.channels ?? {}) },
+  };
+}
+
 const mode = z.enum(CONSENT_MODES);
+const shareSchema = z.strictObject({
+  location: z.boolean().optional(),
+  snapshot: z.boolean().optional(),
+  clipLink: z.boolean().optional(),
+});
+const kindSchema = z.enum(['panic', 'duress', 'intrusion', 'tamper', 'link_loss']);
 
 /** A change: any subset of kinds and share flags; the rest stays as it was. */
 export const consentChangeSchema = z
@@ -34,19 +69,42 @@ export const consentChangeSchema = z
         link_loss: mode.optional(),
       })
       .optional(),
-    share: z
-      .strictObject({
-        location: z.boolean().optional(),
-        snapshot: z.boolean().optional(),
-        clipLink: z.boolean().optional(),
-      })
+    share: shareSchema.optional(),
+    /** Switch destinations on or off: `{ "arc": { "on": true } }`, `{ "webhook": { "on": true, "kinds": ["intrusion"] } }`. */
+    channels: z
+      .record(
+        z.string().regex(/^[a-z0-9-]{2,32}$/, 'a channel id'),
+        z.strictObject({
+          on: z.boolean(),
+          kinds: z.array(kindSchema).max(5).optional(),
+          share: shareSchema.optional(),
+        }),
+      )
       .optional(),
   })
-  .refine((c) => c.kinds !== undefined || c.share !== undefined, { message: 'say what to change: kinds and/or share' });
+  .refine((c) => c.kinds !== undefined || c.share !== undefined || c.channels !== undefined, {
+    message: 'say what to change: kinds, share and/or channels',
+  });
 
 export type ConsentChange = z.infer<typeof consentChangeSchema>;
 
-export function applyChange(current: ConsentSettings, change: ConsentChange): ConsentSettings {
+/** A destination the owner can switch on, as the hub knows it now. */
+export interface KnownDestination {
+  id: string;
+  police: boolean;
+  destination: string;
+}
+
+/**
+ * Apply a change. `destinations` are the channels that exist now: a channel is switched on for
+ * the destination the owner is looking at, and an unknown id is refused (the caller turns the
+ * thrown message into a validation error).
+ */
+export function applyChange(
+  current: ConsentSettings,
+  change: ConsentChange,
+  destinations: readonly KnownDestination[] = [],
+): ConsentSettings {
   const kinds = { ...current.kinds };
   for (const k of ALERT_KINDS) {
     const v = change.kinds?.[k];
@@ -57,7 +115,35 @@ export function applyChange(current: ConsentSettings, change: ConsentChange): Co
     const v = change.share?.[k];
     if (v !== undefined) share[k] = v;
   }
-  return { kinds, share };
+  const channels = { ...current.channels };
+  for (const [id, c] of Object.entries(change.channels ?? {})) {
+    if (!c.on) {
+      delete channels[id];
+      continue;
+    }
+    const d = destinations.find((x) => x.id === id);
+    if (!d) throw new UnknownChannelError(id);
+    const before = channels[id];
+    // A police channel hears what `kinds` says police may be told. Other channels never hear of a
+    // duress disarm (the policy keeps it off them whatever is stored; storing it would mislead).
+    const chosen = d.police ? [...ALERT_KINDS] : (c.kinds ?? before?.kinds ?? []).filter((k) => k !== 'duress');
+    channels[id] = {
+      destination: d.destination,
+      kinds: [...new Set(chosen)],
+      share: {
+        location: c.share?.location ?? before?.share.location ?? false,
+        snapshot: c.share?.snapshot ?? before?.share.snapshot ?? false,
+        clipLink: c.share?.clipLink ?? before?.share.clipLink ?? false,
+      },
+    };
+  }
+  return { kinds, share, channels };
+}
+
+export class UnknownChannelError extends Error {
+  constructor(readonly channelId: string) {
+    super(`there is no outbound channel "${channelId}" on this hub`);
+  }
 }
 
 const EVENT_WORDS: Record<AlertKind, string> = {

@@ -42,10 +42,12 @@ export function registerIncidentRoutes(core: HubCore, fingerprint: () => string 
         `SELECT * FROM events WHERE seq IN (${b.eventSeqs.map(() => '?').join(',')}) ORDER BY ts, seq`,
         b.eventSeqs,
       );
-      const found = new Set(rows.map((r) => r.seq));
+      // A silent event asked for by number is answered exactly like one that does not exist.
+      const shown = rows.filter((r) => core.policy.mayShow('advocate_log', r.name, JSON.parse(r.payload)));
+      const found = new Set(shown.map((r) => r.seq));
       const missing = b.eventSeqs.filter((s) => !found.has(s));
       if (missing.length > 0) throw new ValidationError(`eventSeqs: no event #${missing[0]} on this hub`, { field: 'eventSeqs', missing });
-      return rows.map(
+      return shown.map(
         (r): StoredEvent => ({
           seq: r.seq,
           ts: r.ts,
@@ -58,7 +60,9 @@ export function registerIncidentRoutes(core: HubCore, fingerprint: () => string 
     }
     const filter: Parameters<typeof core.eventLog.query>[0] = { from: b.fromTs ?? 0, to: b.toTs ?? Number.MAX_SAFE_INTEGER, limit: 5000 };
     if (b.names) filter.names = b.names;
-    return (await core.eventLog.query(filter)).sort((a, c) => a.ts - c.ts || a.seq - c.seq);
+    return (await core.eventLog.query(filter))
+      .filter((e) => core.policy.mayShow('advocate_log', e.name, e.payload))
+      .sort((a, c) => a.ts - c.ts || a.seq - c.seq);
   };
 
   /** A snapshot as a data: URI, only from inside the data folder. */

@@ -22,43 +22,48 @@ const ALL: readonly Role[] = ['owner', 'installer', 'police', 'advocate'];
 /** API-token scopes an owner may grant (Homebridge and other local integrations). */
 export const TOKEN_SCOPES = ['alarm:read', 'alarm:arm', 'alarm:disarm', 'sensors:read', 'events:read', 'cameras:snapshot'] as const;
 
-/** Which events each role sees on the live feed. */
-/**
- * Which events each role sees on the live feed and the timeline. A duress disarm must look
- * exactly like a normal one to anyone holding the phone, so nothing about it (the `duress` event,
- * its alert and delivery records) is ever shown; it lives in the audit log and evidence exports.
- */
-export function eventVisibleTo(role: Role, name: EventName, event?: unknown): boolean {
-  if (name === 'duress') return false;
-  if ((name === 'alert.raised' || name === 'alert.status_changed') && (event as { kind?: string } | undefined)?.kind === 'duress')
-    return false;
-  if (role === 'owner') return true;
-  if (role === 'installer')
-    return name.startsWith('sensor.') || name.startsWith('camera.') || name.startsWith('health.') || name === 'button.pressed';
-  return false;
-}
+/** The product's name, shown only to signed-in users (public pages stay neutral). */
+export const PRODUCT_NAME = 'Sanctuary';
 
 export function registerCoreRoutes(core: HubCore, version: string): void {
   const { http, accounts, health, devices, config } = core;
 
+  // Public routes say nothing about the home or the product: anyone on the Wi-Fi can call them.
+  // Health details (components, cameras offline, the ARC link, the alarm) need a signed-in
+  // owner or installer; everyone else learns only whether the hub is up.
   http.publicRoute({
     method: 'GET',
     url: '/api/health',
     access: { public: true },
-    handler: async () => ({ version, ...(await health.snapshot()) }),
+    handler: async ({ session, reply }) => {
+      const snap = await health.snapshot();
+      if (session && session.scopes === null && (session.user.role === 'owner' || session.user.role === 'installer')) {
+        return { version, ...snap };
+      }
+      const up = snap.status !== 'failed';
+      if (!up) reply.code(503);
+      return { up };
+    },
   });
 
   http.publicRoute({
     method: 'GET',
     url: '/api',
     access: { public: true },
-    handler: async () => ({
-      name: 'sanctuary',
-      version,
+    handler: async ({ session }) => ({
       mode: await accounts.mode(),
-      home: config.home.name,
       hubFingerprint: core.module<IdentityModule>('identity')?.publicInfo?.fingerprint ?? null,
+      // The product's and the home's names only for someone signed in.
+      ...(session ? { name: PRODUCT_NAME, version, home: config.home.name } : {}),
     }),
+  });
+
+  // The branded icon and install manifest name the product: only for signed-in devices.
+  http.fastify.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if ((path === '/icon.svg' || path === '/manifest.webmanifest') && !req.session) {
+      await reply.code(404).send({ error: { code: 'HUB_ERR_NOT_FOUND', message: 'not found' } });
+    }
   });
 
   http.publicRoute({
@@ -315,8 +320,9 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       if (query.limit !== undefined) filter.limit = query.limit;
       if (query.beforeSeq !== undefined) filter.beforeSeq = query.beforeSeq;
       const events = await core.eventLog.query(filter);
+      const surface = core.policy.surfaceFor(session);
       return {
-        events: events.filter((e) => eventVisibleTo(session.user.role, e.name, e.payload)),
+        events: events.filter((e) => core.policy.mayShow(surface, e.name, e.payload)),
       };
     },
   });
@@ -332,8 +338,9 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       return;
     }
     const role = session?.user.role ?? 'police';
+    const surface = session ? core.policy.surfaceFor(session) : 'police_app';
     const off = core.bus.onAny('ws-feed', (name: EventName, event: EventMap[EventName]) => {
-      if (!eventVisibleTo(role, name, event) || socket.readyState !== socket.OPEN) return;
+      if (!core.policy.mayShow(surface, name, event) || socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify({ type: 'event', name, event }));
     });
     socket.on('close', off);

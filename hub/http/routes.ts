@@ -54,6 +54,18 @@ export interface RouteRegistrar {
   /** The underlying Fastify instance for WebSocket routes (they still declare access via `authorize`). */
   readonly fastify: FastifyInstance;
   authorize(req: FastifyRequest, access: Access): Session | null;
+  /**
+   * Every /api route registered so far (HTTP and WebSocket), with its declared access. Tests walk
+   * it so a new route cannot miss the role matrix or the visibility policy.
+   */
+  routes(): ReadonlyArray<RegisteredRoute>;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access;
+  websocket: boolean;
 }
 
 function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string): T {
@@ -80,6 +92,17 @@ export function authorize(req: FastifyRequest, access: Access): Session | null {
 }
 
 export function createRegistrar(app: FastifyInstance): RouteRegistrar {
+  const registered: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api')) return;
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    if (!access) return; // assertRouteHasAccess refuses these
+    for (const method of [route.method].flat()) {
+      // Fastify adds a HEAD twin for every GET; it is the same route.
+      if (method === 'HEAD') continue;
+      registered.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });
+    }
+  });
   const add = (def: RouteDef<unknown, unknown, unknown> | PublicRouteDef<unknown, unknown, unknown>) => {
     app.route({
       method: def.method,
@@ -107,6 +130,7 @@ export function createRegistrar(app: FastifyInstance): RouteRegistrar {
     authorize,
     route: (def) => add(def as RouteDef<unknown, unknown, unknown>),
     publicRoute: (def) => add(def as PublicRouteDef<unknown, unknown, unknown>),
+    routes: () => registered,
   };
 }
 

@@ -6,6 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { describeError, HubError } from '../api/errors.js';
 import type { Disposer } from '../api/events.js';
 import { topicMatches } from '../api/mqtt-topics.js';
+import { isLoopbackHost } from '../api/net.js';
 import type { HealthReporter, Logger, MqttLink } from '../api/plugin.js';
 import { redactUrl } from '../log/logger.js';
 
@@ -28,6 +29,19 @@ export class HubMqttLink implements MqttLink {
 
   get connected(): boolean {
     return this.client?.connected ?? false;
+  }
+
+  get brokerLabel(): string {
+    return `MQTT broker ${redactUrl(this.url)}`;
+  }
+
+  get offMachine(): boolean {
+    try {
+      return !isLoopbackHost(new URL(this.url).hostname);
+    } catch {
+      // A URL mqtt.js accepts but WHATWG does not: assume it leaves the machine (the safe answer).
+      return true;
+    }
   }
 
   async connect(timeoutMs = 10_000): Promise<void> {

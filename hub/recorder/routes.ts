@@ -131,7 +131,7 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
       if (query.cameraId) filter.cameraIds = [query.cameraId];
       if (query.from !== undefined) filter.fromTs = query.from;
       if (query.to !== undefined) filter.toTs = query.to;
-      const clips = await core.footage.clips(filter);
+      const clips = (await core.footage.clips(filter)).filter((c) => core.policy.mayShowClip('owner_app', c));
       return {
         clips: clips.map((c) => ({
           ...c,
@@ -144,7 +144,8 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
 
   const liveClip = async (id: string) => {
     const clip = await core.footage.clip(id);
-    if (!clip || clip.deletedAt !== null) throw new NotFoundError(`clip ${id}`);
+    // A clip of a silent panic is "not found" on the owner's phone, like one that never existed.
+    if (!clip || clip.deletedAt !== null || !core.policy.mayShowClip('owner_app', clip)) throw new NotFoundError(`clip ${id}`);
     return clip;
   };
 

@@ -1,7 +1,8 @@
 /**
  * `mqtt-alerts`: publishes alerts on a local MQTT topic (`<topic>/<kind>`) for home automations
- * (lights on, a smart speaker message). Never a police path (`police: false`), so it needs no
- * consent, and it never hears of duress (the outbox keeps silent alerts off local channels).
+ * (lights on, a smart speaker message). Never a police path (`police: false`). Like every
+ * channel it is off until the owner switches it on for named kinds, and the policy keeps silent
+ * panics and duress off it (a light flashing in the hall would give them away).
  * Nothing is retained: a later subscriber must not learn of past alerts.
  */
 import { z } from 'zod';
@@ -41,6 +42,8 @@ export class MqttAlertsPlugin implements HubPlugin<MqttAlertsConfig> {
     this.off = ctx.services.alerts.register({
       id: 'mqtt',
       police: false,
+      destination: `MQTT topic ${base}/<kind> on ${ctx.services.mqtt.brokerLabel}`,
+      offMachine: ctx.services.mqtt.offMachine,
       deliver: (a: OutboundAlert) =>
         publish(`${base}/${a.kind}`, {
           alertId: a.alertId,

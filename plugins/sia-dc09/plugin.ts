@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 import { describeError } from '../../hub/api/errors.js';
-import type { AlertChannel, DeliveryResult, Disposer, HubPlugin, OutboundAlert, PluginContext } from '../../hub/api/index.js';
+import {
+  type AlertChannel,
+  type DeliveryResult,
+  type Disposer,
+  type HubPlugin,
+  isLoopbackHost,
+  type OutboundAlert,
+  type PluginContext,
+} from '../../hub/api/index.js';
 import { Dc09Client } from './client.js';
 import { cidData, codesFor, extendedData, siaData } from './codes.js';
 import { Dc09Transport } from './transport.js';
@@ -97,6 +105,8 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
     const channel: AlertChannel = {
       id: ARC_CHANNEL_ID,
       police: true,
+      destination: `alarm receiving centre ${c.protocol}://${c.host}:${c.port}, account ${account}`,
+      offMachine: !isLoopbackHost(c.host),
       deliver: async (alert: OutboundAlert, signal: AbortSignal) => {
         const codes = codesFor(alert);
         const restore = alert.phase === 'restore';

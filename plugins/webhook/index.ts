@@ -2,13 +2,21 @@
  * `webhook`: posts each alert as JSON to a configured URL, signed with HMAC-SHA256 so the
  * receiver can tell it came from this hub and was not replayed: headers
  * `x-sanctuary-timestamp` (ms since the epoch) and `x-sanctuary-signature: sha256=<hex>` over
- * `<timestamp>.<body>`. Marked police or not in config: a police-facing webhook is consent-gated
- * like the ARC. Network errors, 5xx, 408 and 429 are retried by the hub's outbox; other 4xx are not.
+ * `<timestamp>.<body>`. Marked police or not in config; either way it sends nothing until the
+ * owner switches it on for named kinds on "Where your information goes" (hub/policy). Only
+ * https:// is accepted, or http:// to this machine. Network errors, 5xx, 408 and 429 are retried by the hub's outbox; other 4xx are not.
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../../hub/api/errors.js';
-import type { DeliveryResult, Disposer, HubPlugin, OutboundAlert, PluginContext } from '../../hub/api/index.js';
+import {
+  type DeliveryResult,
+  type Disposer,
+  type HubPlugin,
+  isLoopbackHost,
+  type OutboundAlert,
+  type PluginContext,
+} from '../../hub/api/index.js';
 
 export const webhookConfigSchema = z
   .strictObject({
@@ -28,7 +36,22 @@ export const webhookConfigSchema = z
     if (!c.enabled) return;
     if (!c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'set the URL to enable the webhook' });
     if (!c.secret) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'set a secret to enable the webhook' });
+    if (c.url && !plainHttpAllowed(c.url))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'plain http:// to another machine would send alerts in clear across the network: use https://',
+      });
   });
+
+/**
+ * Plain HTTP only to this machine (a local relay); anything that crosses the network must be
+ * HTTPS, or the alert, and the home it describes, can be read by anyone on the Wi-Fi.
+ */
+export function plainHttpAllowed(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
+}
 
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
@@ -82,6 +105,8 @@ export class WebhookPlugin implements HubPlugin<WebhookConfig> {
     this.off = ctx.services.alerts.register({
       id: c.channelId,
       police: c.police,
+      destination: `${target}${new URL(url).pathname}`,
+      offMachine: !isLoopbackHost(new URL(url).hostname),
       deliver: (alert: OutboundAlert, signal) => post({ type: 'alert', alert }, signal),
       test: (signal) => post({ type: 'test', sentAt: ctx.services.clock.now() }, signal),
     });

@@ -45,10 +45,7 @@ describe('person-detector plugin on the fixture clips', () => {
     seen.filter((s) => s.name.startsWith(prefix) && (s.event as { cameraId?: string }).cameraId === cameraId);
 
   it('shows the backend and model in /api/health', async () => {
-    const res = await fetch(`${t.url}/api/health`);
-    const body = (await res.json()) as {
-      components: Record<string, { status: string; message: string; details?: Record<string, unknown> }>;
-    };
+    const body = await t.hub.health.snapshot();
     const c = body.components['plugin:person-detector'];
     expect(c?.status).toBe('ok');
     expect(c?.message).toMatch(/^wasm \(simd\) centernet 512x512 · 3 cameras$/);

@@ -72,4 +72,20 @@ export const alertsMigrations: Migration[] = [
       CREATE INDEX alert_deliveries_pending ON alert_deliveries(channel, status, seq);
     `,
   },
+  {
+    version: 450,
+    name: 'silent facts (correlation ids of silent panics and duress)',
+    sql: `
+      CREATE TABLE silent_facts (
+        correlation_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ts INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 451,
+    name: 'per-delivery payload (each channel gets what the owner let it have)',
+    sql: `ALTER TABLE alert_deliveries ADD COLUMN payload TEXT;`,
+  },
 ];

@@ -3,6 +3,8 @@
  * embedded broker, HTTP) with the sia-dc09 plugin pointed at the test suite's own DC-09 receiver,
  * short delays so the tests run in seconds, and helpers to sign in and set consent.
  */
+import { alertView } from '../../../hub/alerts/alert-view.js';
+import type { AlertsModule } from '../../../hub/alerts/alerts-module.js';
 import type { EventMap, SensorRef } from '../../../hub/api/events.js';
 import type { HubPlugin } from '../../../hub/api/plugin.js';
 import type { HubConfigInput } from '../../../hub/config/schema.js';
@@ -89,8 +91,12 @@ export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
   });
 }
 
+/**
+ * Change consent. Police kinds apply only to a police channel the owner switched on, so unless the
+ * change names channels, the ARC channel is switched on with it (what the owner's page does).
+ */
 export async function setConsent(owner: ApiClient, change: Record<string, unknown>): Promise<void> {
-  const r = await owner.put('/api/consent', change);
+  const r = await owner.put('/api/consent', { channels: { arc: { on: true } }, ...change });
   if (r.status !== 200) throw new Error(`consent change failed: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
@@ -139,11 +145,25 @@ export interface AlertListItem {
   deliveries: Array<{ channel: string; police: boolean; status: string; attempts: number; acknowledgedAt: number | null; detail: string }>;
 }
 
-export async function alerts(owner: ApiClient, includeSilent = false): Promise<AlertListItem[]> {
-  const r = await owner.get<{ alerts: AlertListItem[] }>(`/api/alerts${includeSilent ? '?includeSilent=true' : ''}`);
+export async function alerts(owner: ApiClient): Promise<AlertListItem[]> {
+  const r = await owner.get<{ alerts: AlertListItem[] }>('/api/alerts');
   if (r.status !== 200) throw new Error(`GET /api/alerts: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.alerts;
 }
+
+/**
+ * Every stored alert, silent ones included (a covert panic is silent by default), in the shape the
+ * owner's list uses, read from the outbox as the evidence export would.
+ */
+export async function allAlerts(t: TestHub | null): Promise<AlertListItem[]> {
+  const outbox = t?.hub.core.module<AlertsModule>('alerts')?.outbox;
+  if (!outbox) throw new Error('alerts module not running');
+  const rows = await outbox.store.list({ includeSilent: true, limit: 100 });
+  const out: AlertListItem[] = [];
+  for (const r of rows) out.push(alertView(r, await outbox.store.deliveries(r.id)) as unknown as AlertListItem);
+  return out;
+}
+export const storedAlerts = allAlerts;
 
 export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -40,7 +40,9 @@ describe('a hub that crashes mid-send', () => {
       );
     });
     const owner = await ownerClient(first.url, first.setupCode);
-    await owner.put('/api/consent', { kinds: { panic: 'automatic' } });
+    await owner.put('/api/consent', { kinds: { panic: 'automatic' }, channels: { arc: { on: true } } });
+    // A loud panic, so the owner's own alert list shows it (a silent one is hidden there).
+    expect((await owner.put('/api/alarm/settings', { loudPanic: true })).status).toBe(200);
     await owner.post('/api/panic');
     await receiver.waitFor((r) => r.frames.some((f) => f.code === 'PA'));
     expect((await alerts(owner))[0]?.deliveries[0]?.status).toBe('sending');

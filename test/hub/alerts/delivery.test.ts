@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, invitedClient, OWNER } from '../../helpers/api-client.js';
 import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
 import { type TestHub, tempDir } from '../../helpers/hub.js';
-import { alerts, FRONT_DOOR, sensorRef, setConsent, signIn, sleep, startAlertHub, until } from './alert-hub.js';
+import { allAlerts, FRONT_DOOR, sensorRef, setConsent, signIn, sleep, startAlertHub, until } from './alert-hub.js';
 
 describe('alert delivery: outages, restarts, NAK, garbled ACKs, link tests, AES over UDP', () => {
   const receivers: Dc09TestReceiver[] = [];
@@ -38,7 +38,7 @@ describe('alert delivery: outages, restarts, NAK, garbled ACKs, link tests, AES 
     t.hub.bus.emit('sensor.tamper', { source: 'mqtt-sensors', ...sensorRef(FRONT_DOOR), active: true });
     t.hub.bus.emit('sensor.tamper', { source: 'mqtt-sensors', ...sensorRef(FRONT_DOOR), active: false });
     const before = await until(
-      () => alerts(owner),
+      () => allAlerts(t),
       (l) => l.length === 3 && (l[2]?.deliveries[0]?.attempts ?? 0) >= 2,
     );
     expect(before.map((a) => `${a.kind}/${a.phase}`)).toEqual(['tamper/restore', 'tamper/alarm', 'panic/alarm']);
@@ -64,7 +64,7 @@ describe('alert delivery: outages, restarts, NAK, garbled ACKs, link tests, AES 
     expect(got.every((f) => f.response === 'ACK' && !f.duplicate)).toBe(true);
     expect(new Set(got.map((f) => f.seq)).size).toBe(4);
     const after = await until(
-      () => alerts(again),
+      () => allAlerts(t),
       (l) => l.length === 4 && l.every((a) => a.status === 'acknowledged'),
     );
     expect(after.map((a) => a.deliveries[0]?.attempts ?? 0).every((n) => n >= 1)).toBe(true);
@@ -91,7 +91,7 @@ describe('alert delivery: outages, restarts, NAK, garbled ACKs, link tests, AES 
     expect(last.map((f) => f.response)).toEqual(['garbled', 'ACK']);
     expect(last[0]?.seq).toBe(last[1]?.seq);
     const [a] = await until(
-      () => alerts(owner),
+      () => allAlerts(t),
       (l) => l[0]?.status === 'acknowledged',
     );
     expect(a?.deliveries[0]?.attempts).toBe(2);
@@ -106,7 +106,7 @@ describe('alert delivery: outages, restarts, NAK, garbled ACKs, link tests, AES 
     arc.duhNext = 1;
     await owner.post('/api/panic');
     const [a] = await until(
-      () => alerts(owner),
+      () => allAlerts(t),
       (l) => l[0]?.status === 'failed',
     );
     expect(a?.deliveries[0]?.detail).toMatch(/DUH/);

@@ -10,7 +10,7 @@ import type { HubPlugin } from '../../../hub/api/plugin.js';
 import { ApiClient, OWNER } from '../../helpers/api-client.js';
 import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
 import { type TestHub, tempDir } from '../../helpers/hub.js';
-import { alerts, setConsent, signIn, startAlertHub, until } from './alert-hub.js';
+import { allAlerts, setConsent, signIn, startAlertHub, until } from './alert-hub.js';
 
 function panicAtStart(): HubPlugin<Record<string, never>> {
   return {
@@ -52,7 +52,7 @@ describe('alerts raised while the hub starts', () => {
     const owner = new ApiClient(t.url);
     expect((await owner.login(OWNER.username, OWNER.password)).status).toBe(200);
     const list = await until(
-      () => alerts(owner),
+      () => allAlerts(t),
       (l) => l.length === 1 && l[0]?.status === 'acknowledged',
     );
     expect(list[0]?.kind).toBe('panic');

@@ -94,8 +94,8 @@ describe('sanctuary CLI', () => {
       });
     });
     expect(output).toMatch(/[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/);
-    const health = (await (await fetch(`${url}/api/health`)).json()) as { status: string };
-    expect(health.status).toBe('ok');
+    const health = (await (await fetch(`${url}/api/health`)).json()) as { up: boolean };
+    expect(health).toEqual({ up: true });
     const pid = child.pid ?? 0;
     child.kill('SIGTERM');
     const r = await done;

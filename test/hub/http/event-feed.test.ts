@@ -13,7 +13,7 @@ describe('event timeline and live feed', () => {
     t = null;
   });
 
-  it('never shows a duress disarm (or its alert) to anyone holding the phone, but shows the rest by role', async () => {
+  it('never shows a duress disarm or a silent panic (or their alerts) to anyone holding the phone, but shows the rest by role', async () => {
     t = await startTestHub({ modules: [] });
     const owner = await ownerClient(t.url, t.setupCode);
     const installer = await invitedClient(t.url, owner, 'installer', 'ivy');
@@ -27,9 +27,25 @@ describe('event timeline and live feed', () => {
     await new Promise((r) => ws.once('open', r));
     await waitFor(() => ws.readyState === WebSocket.OPEN, 'socket open');
     const bus = t.hub.bus;
-    bus.emit('duress', { source: 'alarm', userId: null });
-    bus.emit('alert.raised', { source: 'alerts', alertId: 'a1', kind: 'duress', status: 'queued' });
-    bus.emit('alert.raised', { source: 'alerts', alertId: 'a2', kind: 'panic', status: 'queued' });
+    const duress = bus.emit('duress', { source: 'alarm', userId: null });
+    bus.emit('alert.raised', {
+      source: 'alerts',
+      alertId: 'a1',
+      kind: 'duress',
+      status: 'queued',
+      silent: true,
+      correlationId: duress.correlationId,
+    });
+    const covert = bus.emit('panic', { source: 'alarm', origin: 'api', userId: null, loud: false });
+    bus.emit('alert.raised', {
+      source: 'alerts',
+      alertId: 'a3',
+      kind: 'panic',
+      status: 'queued',
+      silent: true,
+      correlationId: covert.correlationId,
+    });
+    bus.emit('alert.raised', { source: 'alerts', alertId: 'a2', kind: 'panic', status: 'queued', silent: false });
     bus.emit('sensor.opened', {
       source: 'mqtt-sensors',
       sensorId: 'front',
@@ -48,11 +64,12 @@ describe('event timeline and live feed', () => {
     expect(names).toContain('alert.raised:panic');
     expect(names).toContain('sensor.opened:door');
     expect(names.some((n) => n.includes('duress'))).toBe(false);
+    expect(names.filter((n) => n.startsWith('panic') || n === 'alert.raised:panic')).toEqual(['alert.raised:panic']);
 
     const instTimeline = await installer.get<{ events: Array<{ name: string }> }>('/api/events');
     const instNames = instTimeline.body.events.map((e) => e.name);
     expect(instNames).toContain('sensor.opened');
-    expect(instNames.filter((n) => !n.startsWith('health.') && !n.startsWith('sensor.'))).toEqual([]);
+    expect(instNames.filter((n) => !n.startsWith('health.') && !n.startsWith('hub.') && !n.startsWith('sensor.'))).toEqual([]);
 
     // Unauthenticated sockets are closed with 4401.
     const anon = new WebSocket(`${t.url.replace('http', 'ws')}/api/ws`);

@@ -48,10 +48,7 @@ describe('plugin host', () => {
   it('a plugin that fails to start is named in the log and health; the hub carries on', async () => {
     const log: string[] = [];
     t = await startTestHub({ plugins: [recordingPlugin('broken', log, { failStart: true }), recordingPlugin('fine', log)] });
-    const health = (await (await fetch(`${t.url}/api/health`)).json()) as {
-      status: string;
-      components: Record<string, { status: string; message: string }>;
-    };
+    const health = await t.hub.health.snapshot();
     expect(health.components['plugin:broken']?.status).toBe('failed');
     expect(health.components['plugin:broken']?.message).toContain('could not reach its device');
     expect(health.components['plugin:fine']?.status).toBe('ok');

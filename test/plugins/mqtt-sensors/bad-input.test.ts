@@ -152,7 +152,7 @@ describe('mqtt-sensors plugin: bad input on every subscribed topic', () => {
     expect(hub.sim.sirenCommands).toEqual([]);
     const refused = hub.plugin.refusedCounts();
     expect(Object.values(refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(9_000);
-    const health = (await (await fetch(`${hub.t.url}/api/health`)).json()) as { components: Record<string, { status: string }> };
+    const health = await hub.t.hub.health.snapshot();
     expect(health.components['plugin:mqtt-sensors']?.status).toBe('ok');
 
     // Stopping closes the log windows: each kind is logged a few times, then summarised once.

@@ -47,9 +47,12 @@ const EVENT_WORDS: Record<string, string> = {
   'intrusion.confirmed': 'Break-in confirmed',
 };
 
-/** One line for a stored or live event. The duress event is deliberately not described. */
+/**
+ * One line for a stored or live event (null: not worth a line on the timeline). Which events
+ * reach this screen at all is the hub's visibility policy's decision, not this function's.
+ */
 export function eventWords(name: string, p: Record<string, unknown>): string | null {
-  if (name === 'duress' || name === 'alarm.pin_rejected' || name.startsWith('health.') || name.startsWith('hub.')) return null;
+  if (name === 'alarm.pin_rejected' || name.startsWith('health.') || name.startsWith('hub.')) return null;
   if (name === 'alarm.state_changed') {
     const to = String(p.to);
     if (to === 'disarmed') return 'Alarm turned off';

@@ -42,8 +42,9 @@ export function AlertsPanel(props: { refreshKey?: number; limit?: number }) {
     post(`/api/alerts/${encodeURIComponent(id)}/${action}`).then(load, (err: unknown) => setError(messageOf(err)));
   };
 
-  // A duress alert is never shown: whoever forced the disarm may be looking at this screen.
-  const shown = (alerts ?? []).filter((a) => a.kind !== 'duress' && !a.silent).slice(0, props.limit ?? 5);
+  // The hub's visibility policy already left out silent alerts (a covert panic, duress): this
+  // list shows what the server sent, nothing is filtered here.
+  const shown = (alerts ?? []).slice(0, props.limit ?? 5);
   return (
     <section aria-labelledby="alerts-h" class="card">
       <h2 id="alerts-h">Alerts</h2>

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { AlertKind } from '../../../../hub/api/events.js';
 import { get, messageOf, put } from '../../api.js';
 import { Check, ErrorText, formatTime, Notice, useAction } from '../../components/form.js';
+import { WhereItGoes } from './egress.js';
 
 type Mode = 'automatic' | 'ask' | 'never';
 type Share = { location: boolean; snapshot: boolean; clipLink: boolean };
@@ -70,6 +71,8 @@ export function ConsentPage() {
     <>
       <h1 tabIndex={-1}>What police are told</h1>
       <p>Nothing leaves your home unless you allow it here. You can change your mind at any time.</p>
+      <WhereItGoes onChange={loadHistory} />
+      <h2>What the police may be told</h2>
       <ErrorText error={loadError} />
       {current && kinds && share && (
         <form

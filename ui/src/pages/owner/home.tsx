@@ -9,6 +9,7 @@ import { PanicButton } from '../../components/panic-button.js';
 import { useLiveEvents } from '../../live.js';
 import { navigate } from '../../router.js';
 import type { AlarmSensor, AlarmStatus, CameraView, HubEventRow } from '../../view-types.js';
+import { SharingReview } from './egress.js';
 
 function useNow(active: boolean): number {
   const [now, setNow] = useState(Date.now());
@@ -123,6 +124,7 @@ export function HomePage() {
           {alarm.sirenOn && <p>The siren is sounding.</p>}
         </section>
       )}
+      <SharingReview />
       {!pinSet && (
         <section class="card" aria-labelledby="pin-first-h">
           <h2 id="pin-first-h">Choose your alarm PIN</h2>
