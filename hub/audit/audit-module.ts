@@ -12,10 +12,18 @@ import type { HubCore, HubModule } from '../core.js';
 
 /** Bus events that become audit entries here, and the subject each keeps. */
 const BRIDGED = {
-  'alert.raised': (e: EventMap['alert.raised']) => ({ alertId: e.alertId, kind: e.kind, status: e.status, correlationId: e.correlationId }),
+  'alert.raised': (e: EventMap['alert.raised']) => ({
+    alertId: e.alertId,
+    kind: e.kind,
+    status: e.status,
+    silent: e.silent,
+    correlationId: e.correlationId,
+  }),
   'alert.status_changed': (e: EventMap['alert.status_changed']) => ({
     alertId: e.alertId,
     kind: e.kind,
+    silent: e.silent,
+    correlationId: e.correlationId,
     channel: e.channel,
     status: e.status,
     detail: e.detail,

@@ -217,3 +217,13 @@ export function surfaceForSession(role: Role, isToken: boolean): Surface {
 export const INTERNAL_EVENTS: ReadonlySet<EventName> = new Set<EventName>(['segment.written', 'storage.pressure']);
 
 export type EventOf<K extends EventName> = EventMap[K];
+
+const CELL: Record<Rule, string> = { show: 'show', hide: '—', consent: 'consent' };
+
+/** The table as Markdown, for `hub/policy/README.md` (a test keeps the README equal to this). */
+export function policyTableMarkdown(): string {
+  const head = `| fact | ${SURFACES.join(' | ')} |`;
+  const line = `|---|${SURFACES.map(() => '---').join('|')}|`;
+  const rows = FACT_KINDS.map((f) => `| ${f} | ${SURFACES.map((s) => CELL[POLICY[f][s]]).join(' | ')} |`);
+  return [head, line, ...rows].join('\n');
+}

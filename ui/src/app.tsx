@@ -1,7 +1,7 @@
 /** The app shell: session, sign-in, role guard, navigation, quick exit. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, onSessionEnded, post, setCsrfToken } from './api.js';
-import { appIdentity } from './discreet.js';
+import { appIdentity, setProductName } from './discreet.js';
 import { liveFeed } from './live.js';
 import { AcceptInvite, FirstSetup, loadHubInfo, SignIn } from './pages/sign-in.js';
 import { homePath, isOtherRolesPage, PAGES } from './pages.js';
@@ -34,7 +34,14 @@ export function App() {
   }, [signedOut]);
 
   useEffect(() => {
-    if (!session) return undefined;
+    if (!session) {
+      setProductName(null);
+      return undefined;
+    }
+    loadHubInfo().then(
+      (info) => setProductName(info.name ?? null),
+      (err: unknown) => console.warn('could not read hub info', err),
+    );
     setCsrfToken(session.csrfToken);
     liveFeed.start(() => signedOut(EXPIRED_NOTICE));
     // Sign out on the dot when the session expires, rather than at the next failed call.

@@ -5,8 +5,18 @@
  */
 const KEY = 'sanctuary.discreet';
 
-export const BRAND = { name: 'Sanctuary', icon: '/icon.svg', manifest: '/manifest.webmanifest' };
 export const NEUTRAL = { name: 'Notes', icon: '/icon-notes.svg', manifest: '/manifest-notes.webmanifest' };
+/**
+ * The product's name comes from the hub, and only to a signed-in device: nothing a passer-by on
+ * the Wi-Fi can fetch (this bundle, the sign-in page, public routes) names it. Until then, and in
+ * discreet mode, the app is "Notes".
+ */
+let brand: typeof NEUTRAL | null = null;
+
+export function setProductName(name: string | null): void {
+  brand = name ? { name, icon: '/icon.svg', manifest: '/manifest.webmanifest' } : null;
+  applyIdentity();
+}
 
 export function isDiscreet(): boolean {
   try {
@@ -17,8 +27,8 @@ export function isDiscreet(): boolean {
   }
 }
 
-export function appIdentity(): typeof BRAND {
-  return isDiscreet() ? NEUTRAL : BRAND;
+export function appIdentity(): typeof NEUTRAL {
+  return isDiscreet() || !brand ? NEUTRAL : brand;
 }
 
 function setLink(rel: string, href: string): void {

@@ -9,11 +9,13 @@ export interface AppSession {
 
 export type HubMode = 'setup' | 'installing' | 'handover' | 'active';
 
+/** `GET /api`: the mode for anyone; the names only for a signed-in device. */
 export interface HubInfo {
-  name: string;
-  version: string;
   mode: HubMode;
-  home: string;
+  hubFingerprint: string | null;
+  name?: string;
+  version?: string;
+  home?: string;
 }
 
 export const EXPIRED_NOTICE = 'You were signed out because your session ended. Sign in again when you are ready.';
