@@ -1,7 +1,7 @@
 /** The app shell: session, sign-in, role guard, navigation, quick exit. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, onSessionEnded, post, setCsrfToken } from './api.js';
-import { appIdentity, setProductName } from './discreet.js';
+import { appIdentity, IDENTITY_CHANGED, setProductName } from './discreet.js';
 import { liveFeed } from './live.js';
 import { AcceptInvite, FirstSetup, loadHubInfo, SignIn } from './pages/sign-in.js';
 import { homePath, isOtherRolesPage, PAGES } from './pages.js';
@@ -14,6 +14,12 @@ export function App() {
   const [hub, setHub] = useState<HubInfo | null>(null);
   const [session, setSession] = useState<AppSession | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
+  const [brand, setBrand] = useState(appIdentity().name);
+  useEffect(() => {
+    const update = () => setBrand(appIdentity().name);
+    window.addEventListener(IDENTITY_CHANGED, update);
+    return () => window.removeEventListener(IDENTITY_CHANGED, update);
+  }, []);
 
   const signedOut = useCallback((message: string | null) => {
     liveFeed.stop();
@@ -39,7 +45,9 @@ export function App() {
       return undefined;
     }
     loadHubInfo().then(
-      (info) => setProductName(info.name ?? null),
+      (info) => {
+        setProductName(info.name ?? null);
+      },
       (err: unknown) => console.warn('could not read hub info', err),
     );
     setCsrfToken(session.csrfToken);
@@ -98,7 +106,7 @@ export function App() {
         Skip to content
       </a>
       <header class="top">
-        <span class="brand">{appIdentity().name}</span>
+        <span class="brand">{brand}</span>
         <button type="button" class="exit" onClick={quickExit} aria-label="Quick exit: leave this app now (or press Escape)">
           Exit
         </button>

@@ -48,7 +48,11 @@ export function applyIdentity(): void {
   setLink('manifest', id.manifest);
   const meta = document.querySelector<HTMLMetaElement>('meta[name="application-name"]');
   if (meta) meta.content = id.name;
+  // The header shows the name too: tell it at once, not at the next navigation.
+  window.dispatchEvent(new Event(IDENTITY_CHANGED));
 }
+
+export const IDENTITY_CHANGED = 'app-identity-changed';
 
 export function setDiscreet(on: boolean): void {
   localStorage.setItem(KEY, on ? '1' : '0');

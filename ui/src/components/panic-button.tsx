@@ -7,6 +7,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { messageOf, post } from '../api.js';
 
 export const HOLD_MS = 2000;
+/** How long "Sent" stays before the button looks untouched again. */
+export const SENT_SHOWN_MS = 3000;
 
 type Phase = 'idle' | 'holding' | 'sending' | 'sent' | 'failed';
 
@@ -33,10 +35,12 @@ export function PanicButton(props: { onSent?: () => void }) {
     post('/api/panic', {}).then(
       () => {
         setPhase('sent');
-        // Quiet afterwards: no ring left on screen, just the word "Sent".
+        // Quiet afterwards: no ring, a tiny vibration, "Sent" for a moment, then the button is
+        // exactly as it was, so someone who takes the phone later sees nothing happened.
         setProgress(0);
         navigator.vibrate?.(40);
         props.onSent?.();
+        timer.current = setTimeout(() => setPhase('idle'), SENT_SHOWN_MS);
       },
       (err: unknown) => {
         setPhase('failed');

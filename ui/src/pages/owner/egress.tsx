@@ -41,6 +41,8 @@ export function WhereItGoes(props: { onChange?: () => void }) {
   useEffect(load, [load]);
 
   const change = (d: EgressDestination, on: boolean, kinds: AlertKind[]) => {
+    // Shown at once; the hub's answer (reloaded below) is what stays.
+    setList((l) => (l ?? []).map((x) => (x.id === d.id ? { ...x, on, kinds } : x)));
     const request =
       d.type === 'token'
         ? del(`/api/tokens/${encodeURIComponent(d.id.slice('token:'.length))}`)
