@@ -59,9 +59,17 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
   });
 
   // The branded icon and install manifest name the product: only for signed-in devices.
+  const branded = new Set(['/icon.svg', '/manifest.webmanifest']);
   http.fastify.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0];
-    if ((path === '/icon.svg' || path === '/manifest.webmanifest') && !req.session) {
+    if (req.session) return;
+    // Compare the path the static server will resolve (dot segments, %-escapes, case), not the raw one.
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://hub.invalid').pathname).toLowerCase();
+    } catch {
+      path = req.url.toLowerCase();
+    }
+    if (branded.has(path) || [...branded].some((b) => path.endsWith(b))) {
       await reply.code(404).send({ error: { code: 'HUB_ERR_NOT_FOUND', message: 'not found' } });
     }
   });
@@ -338,7 +346,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       return;
     }
     const role = session?.user.role ?? 'police';
-    const surface = session ? core.policy.surfaceFor(session) : 'police_app';
+    const surface = session ? core.policy.surfaceFor(session) : 'visitor_app';
     const off = core.bus.onAny('ws-feed', (name: EventName, event: EventMap[EventName]) => {
       if (!core.policy.mayShow(surface, name, event) || socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify({ type: 'event', name, event }));

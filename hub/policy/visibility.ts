@@ -41,7 +41,8 @@ export const SURFACES = [
   /** Notifications on the owner's devices (push). */
   'owner_notification',
   'installer_app',
-  'police_app',
+  /** Police and advocate accounts: their own requests and shared logs, never a live event. */
+  'visitor_app',
   /** Incident logs the owner builds for an advocate (from events or a time window). */
   'advocate_log',
   /** Evidence packages and the hash-chained audit log itself: everything, silent facts included. */
@@ -77,7 +78,7 @@ function row(cells: Rule[]): Row {
 }
 
 /**
- * Columns, in order: owner_app, owner_notification, installer_app, police_app, advocate_log,
+ * Columns, in order: owner_app, owner_notification, installer_app, visitor_app, advocate_log,
  * evidence_export, integration, mqtt_local, mqtt_remote, police_channel, other_channel, siren.
  */
 export const POLICY: Readonly<Record<FactKind, Row>> = Object.freeze({
@@ -207,9 +208,10 @@ export function surfaceForSession(role: Role, isToken: boolean): Surface {
     case 'installer':
       return 'installer_app';
     case 'police':
-      return 'police_app';
     case 'advocate':
-      return 'advocate_log';
+      // An advocate reads the incident logs the owner shares (advocate_log is what goes into
+      // them); her own feed and pages show no live event.
+      return 'visitor_app';
   }
 }
 

@@ -170,4 +170,29 @@ describe('e2e: a covert panic and a duress disarm leave no trace on any owner pa
     await screenshots(page, 'owner-home-after-silent-alarms');
     await context.close();
   }, 180_000);
+
+  it('serves nothing to an anonymous visitor that names the product or the home', async () => {
+    const html = await (await fetch(`${hub.url}/`)).text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets.length).toBeGreaterThan(1);
+    const paths = [
+      '/',
+      '/login',
+      ...assets,
+      '/icon.svg',
+      '/%69con.svg',
+      '/ICON.SVG',
+      '/assets/../icon.svg',
+      '/manifest.webmanifest',
+      '/api',
+      '/api/health',
+      '/api/identity',
+    ];
+    for (const path of paths) {
+      const text = await (await fetch(`${hub.url}${path}`)).text();
+      expect(text, path).not.toMatch(/sanctuary|Test home|Example Street/i);
+    }
+    // A signed-in device does get the branded icon.
+    expect(await (await fetch(`${hub.url}/icon.svg`, { headers: { cookie: owner.sessionCookie ?? '' } })).text()).toMatch(/Sanctuary/);
+  });
 });

@@ -3,7 +3,8 @@
  * manifest), so a glance at the phone's tabs or home screen shows nothing about safety. Kept on
  * this device only (localStorage): it is about what this screen shows.
  */
-const KEY = 'sanctuary.discreet';
+// A neutral key: this bundle is public, so nothing in it names the product.
+const KEY = 'notes.discreet';
 
 export const NEUTRAL = { name: 'Notes', icon: '/icon-notes.svg', manifest: '/manifest-notes.webmanifest' };
 /**

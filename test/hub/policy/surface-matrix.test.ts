@@ -21,7 +21,7 @@ import type { EventMap } from '../../../hub/api/events.js';
 import { ROUTE_SURFACES } from '../../../hub/policy/route-surfaces.js';
 import { SimRtspServer } from '../../../hub/sim/rtsp-server.js';
 import { ZigbeeSim } from '../../../hub/sim/zigbee-sensors.js';
-import { ApiClient, ownerClient } from '../../helpers/api-client.js';
+import { ApiClient, invitedClient, ownerClient } from '../../helpers/api-client.js';
 import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub, tempDir } from '../../helpers/hub.js';
 import { freePort, waitFor } from '../../helpers/ports.js';
@@ -59,6 +59,7 @@ describe('surface matrix: what each surface shows or receives, for each kind of 
   const hooked: Array<{ type: string; alert?: { kind: string } }> = [];
   const ownerFeed: string[] = [];
   const tokenFeed: string[] = [];
+  const visitorFeed: string[] = [];
   const mqttSeen: Array<{ topic: string; payload: string }> = [];
   let panic: EventMap['panic'];
   let duress: EventMap['duress'];
@@ -162,6 +163,10 @@ describe('surface matrix: what each surface shows or receives, for each kind of 
         ws.once('open', () => resolve());
       });
     await open({ cookie: owner.sessionCookie ?? '' }, ownerFeed);
+    for (const role of ['police', 'advocate'] as const) {
+      const c = await invitedClient(hub.url, owner, role, `${role}1`);
+      await open({ cookie: c.sessionCookie ?? '' }, visitorFeed);
+    }
     await open({ authorization: `Bearer ${token}` }, tokenFeed);
     local = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
     local.on('message', (topic, payload) => mqttSeen.push({ topic, payload: payload.toString() }));
@@ -276,6 +281,8 @@ describe('surface matrix: what each surface shows or receives, for each kind of 
     expect(ownerFeed.some((l) => l.startsWith('sensor.opened'))).toBe(true);
     expect(ownerFeed.filter((l) => revealsSilent(l))).toEqual([]);
     expect(tokenFeed.some((l) => l.startsWith('alarm.state_changed'))).toBe(true);
+    // Police and advocate accounts never see a live event of the home.
+    expect(visitorFeed).toEqual([]);
     expect(tokenFeed.filter((l) => l.startsWith('alert.') || revealsSilent(l))).toEqual([]);
     const topics = mqttSeen.filter((m) => !m.topic.startsWith('zigbee2mqtt/'));
     expect(topics.some((m) => m.topic === 'sanctuary/alarm/state')).toBe(true);
