@@ -110,6 +110,8 @@ export class AlertsModule implements HubModule {
           void outbox.worker.kickAll().catch((err: unknown) => core.log.error({ err: String(err) }, 'could not resume alert deliveries')),
       ),
     );
+    // A channel that proves its far end is back (link test or any ACK) releases its queue at once.
+    this.offs.push(core.alertChannels.onLinkUp((channel) => outbox.worker.linkUp(channel)));
     await outbox.resume();
     core.health.set('alerts', 'ok', 'alert outbox ready');
   }

@@ -112,7 +112,17 @@ export interface OutboundAlert {
   text: string;
 }
 
-export type DeliveryResult = { ok: true; acknowledged: boolean; detail: string } | { ok: false; retryable: boolean; detail: string };
+/**
+ * What the far end made of a message, for the installer's test signal and the health line:
+ * `no_answer` (nothing came back), `wrong_key` (it could not read us, or we could not read it),
+ * `clock` (it refused our timestamp), `refused` (it answered but would not take the message),
+ * `garbled` (an answer that is not a valid frame), `acknowledged`.
+ */
+export type DeliveryOutcome = 'acknowledged' | 'no_answer' | 'wrong_key' | 'clock' | 'refused' | 'garbled';
+
+export type DeliveryResult =
+  | { ok: true; acknowledged: boolean; detail: string; outcome?: DeliveryOutcome }
+  | { ok: false; retryable: boolean; detail: string; outcome?: DeliveryOutcome };
 
 export interface AlertChannel {
   id: string;
@@ -125,6 +135,11 @@ export interface AlertChannel {
 
 export interface AlertChannels {
   register(channel: AlertChannel): Disposer;
+  /**
+   * The channel has just proved its far end is reachable (a link test or any message was
+   * acknowledged): alerts waiting out a backoff for it are sent now, in order.
+   */
+  linkUp(channelId: string): void;
 }
 
 export interface Clock {
