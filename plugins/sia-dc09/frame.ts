@@ -169,12 +169,14 @@ interface ResponseHeader {
 /**
  * The fields between the sequence number and the first `[`. The standard writes them R, L, #
  * (or `A0`, no account, on a NAK), but receivers differ: pysiaalarm answers `"NAK"0000L0R0A0[]`.
- * Each field may come once, in any order.
+ * Each field may come once, in any order. R and L values are hex, so a trailing `A0` is taken off
+ * first (`R0A0` is receiver 0 and no account, not receiver 0A0).
  */
 function parseHeader(text: string): ResponseHeader {
   const out: ResponseHeader = { receiver: null, line: null, account: null };
   const seen = new Set<string>();
-  let rest = text;
+  // `A0` (no account) written last would read as more hex digits of the field before it.
+  let rest = !text.includes('#') && /A0$/i.test(text) ? text.slice(0, -2) : text;
   while (rest.length > 0) {
     const m = HEADER_FIELD.exec(rest);
     if (!m) throw new Dc09Error('response header has a field that is not R, L, # or A', { header: text.slice(0, 40) });

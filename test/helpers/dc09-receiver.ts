@@ -238,7 +238,7 @@ export class Dc09TestReceiver {
       }
       const plain = this.decrypt(rest, this.key);
       // A wrong key decrypts to noise: no `|` ... `]` ... `_timestamp` to be found.
-      const readable = plain !== null && /^[\x20-\x7e]*$/.test(plain) && /\|[^]*\]/.test(plain) && /_\d\d:\d\d:\d\d,/.test(plain);
+      const readable = plain !== null && /^[\x20-\x7e]*$/.test(plain) && /\|.*\]/.test(plain) && /_\d\d:\d\d:\d\d,/.test(plain);
       if (readable) rest = plain.slice(plain.indexOf('|') + 1);
       else {
         unreadable = true;

@@ -54,9 +54,9 @@ describe('sia-dc09 against receivers as they really are', () => {
       () => alerts(owner),
       (l) => l.length === 2 && l[1]?.deliveries[0]?.status === 'failed',
     );
-    const panicDelivery = (await owner.get<{ deliveries: Array<{ nextAttemptAt: number | null; failedAt: number | null }> }>(
-      `/api/alerts/${queued[1]?.id}`,
-    )).body.deliveries[0];
+    const panicDelivery = (
+      await owner.get<{ deliveries: Array<{ nextAttemptAt: number | null; failedAt: number | null }> }>(`/api/alerts/${queued[1]?.id}`)
+    ).body.deliveries[0];
     expect((panicDelivery?.nextAttemptAt ?? 0) - (panicDelivery?.failedAt ?? 0)).toBeGreaterThanOrEqual(60_000);
     const framesBefore = arc.frames.length;
 
