@@ -11,6 +11,7 @@ import type { HubCore, HubModule } from '../core.js';
 import { alertView } from './alert-view.js';
 import { Outbox } from './outbox.js';
 import { wireTriggers } from './triggers.js';
+import { registerVerificationRoutes } from './verification-routes.js';
 
 export class AlertsModule implements HubModule {
   readonly name = 'alerts';
@@ -101,6 +102,8 @@ export class AlertsModule implements HubModule {
         return { channel: channel.id, police: channel.police, ...result };
       },
     });
+
+    registerVerificationRoutes(core, outbox.links, outbox.store);
 
     this.offs = wireTriggers(core, outbox, config);
     // Plugins start after modules: each channel that registers picks up what waited for it.

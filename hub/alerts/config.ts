@@ -18,6 +18,15 @@ export const alertsConfigSchema = z
      * snapshot or clip link can be attached, whatever the consent says.
      */
     publicBaseUrl: z.string().url().nullable().default(null),
+    /**
+     * How long a verification link sent to the ARC with a consented alert opens its snapshot or
+     * clip (the operator verifies within minutes; the owner can withdraw it sooner).
+     */
+    verificationLinkMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(120),
     /** Health components whose failure is a "hub power or link loss" alert. */
     linkLossComponents: z.array(z.string().min(1)).default(['power']),
   })

@@ -15,6 +15,8 @@ import { policeExtras, RecentClips } from './attachments.js';
 import type { AlertsConfig } from './config.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { type AlertRow, type DeliveryRow, OutboxStore } from './outbox-store.js';
+import type { LinkGrant } from './verification-links.js';
+import { VerificationLinks } from './verification-links.js';
 
 export interface RaiseInput {
   kind: AlertKind;
@@ -32,6 +34,7 @@ export class Outbox {
   readonly store: OutboxStore;
   readonly worker: DeliveryWorker;
   readonly clips = new RecentClips();
+  readonly links: VerificationLinks;
   private readonly askTimers = new Map<string, NodeJS.Timeout>();
   private tail: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -42,6 +45,7 @@ export class Outbox {
     private readonly config: AlertsConfig,
   ) {
     this.store = new OutboxStore(core.db);
+    this.links = new VerificationLinks(core.db, config.verificationLinkMinutes * 60_000);
     // Alert channels are plugins, which start after the hub's modules. An alert raised in that
     // window (a panic pressed while the hub boots, an alarm restored after a reboot) waits until
     // the hub has started, so it is routed to every channel instead of failing for want of one.
@@ -97,8 +101,10 @@ export class Outbox {
       version = d.version;
       share = d.share;
     }
-    const extras = policeExtras(share, this.core.config.home, this.config.publicBaseUrl, this.clips.near(now));
     const id = randomUUID();
+    // Verification links are written before the alert that carries them, and only if it may go.
+    const issue = mode === 'never' ? null : (clipId: string, grant: LinkGrant) => this.links.issue(id, clipId, grant, silent, now);
+    const extras = await policeExtras(share, this.core.config.home, this.config.publicBaseUrl, this.clips.near(now), issue);
     const base: OutboundAlert = {
       alertId: id,
       kind: input.kind,
