@@ -2,6 +2,8 @@
  * `sia-dc09`: the alarm receiving centre channel. Registers a police channel (`arc`) that sends
  * each alert the consent gate let through as a SIA-DCS (or ADM-CID) message, and sends NULL
  * link tests on a schedule so the ARC notices a hub that has gone silent (unplugged, stolen).
+ * While the ARC does not answer it probes more often, and the first ACK after an outage tells
+ * the outbox to send what is queued at once.
  */
 import { z } from 'zod';
 import { describeError } from '../../hub/api/errors.js';
@@ -35,6 +37,11 @@ export const siaDc09ConfigSchema = z
     ackTimeoutMs: z.number().int().min(50).max(60_000).default(5_000),
     /** Seconds between NULL link tests; 0 turns them off. */
     linkTestSeconds: z.number().min(0).max(86_400).default(90),
+    /**
+     * While the ARC is not answering, a link test this often (seconds) finds out when it is back,
+     * and its ACK releases every queued alert at once; 0 waits for the regular link tests.
+     */
+    outageProbeSeconds: z.number().min(0).max(3600).default(5),
     /**
      * The supervision interval in the ARC contract: the ARC raises a fault when it hears nothing
      * for this long. Link tests must come at least this often. null: the contract sets none.
@@ -77,6 +84,8 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
   private timer: NodeJS.Timeout | null = null;
   private disposers: Disposer[] = [];
   private abort: AbortController | null = null;
+  private probe: NodeJS.Timeout | null = null;
+  private linkDown: () => void = () => undefined;
 
   async start(ctx: PluginContext<SiaDc09Config>): Promise<void> {
     const c = ctx.config;
@@ -145,6 +154,7 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
             : cidData(account, codes.cid, restore, zone, c.area);
         const r = await client.send({ id: c.format, data, extended: extendedData(alert), dedupeKey: alert.alertId }, signal);
         report(r, `${alert.kind} ${alert.phase}`, true);
+        if (!r.ok && r.outcome === 'no_answer') this.linkDown();
         return r;
       },
       test: async (signal: AbortSignal) => {
@@ -168,22 +178,34 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
       'ARC channel ready',
     );
     ctx.health.report('ok', `ARC ${where} account ${account}${cipher}`);
-    if (c.linkTestSeconds > 0) {
-      const signal = this.abort.signal;
-      let running = false;
-      const linkTest = async () => {
-        if (running) return;
-        running = true;
-        try {
-          const r = await client.send({ id: 'NULL', data: '', extended: [], dedupeKey: null }, signal);
-          report(r, 'link test', false);
-          if (!r.ok) ctx.log.warn({ detail: r.detail }, 'DC-09 link test failed');
-        } catch (err) {
-          ctx.log.error({ err: describeError(err) }, 'DC-09 link test crashed');
-        } finally {
-          running = false;
+    const signal = this.abort.signal;
+    let running = false;
+    const linkTest = async () => {
+      if (running) return;
+      running = true;
+      try {
+        const r = await client.send({ id: 'NULL', data: '', extended: [], dedupeKey: null }, signal);
+        report(r, 'link test', false);
+        if (!r.ok) {
+          ctx.log.warn({ detail: r.detail }, 'DC-09 link test failed');
+          if (r.outcome === 'no_answer') linkDown();
         }
-      };
+      } catch (err) {
+        ctx.log.error({ err: describeError(err) }, 'DC-09 link test crashed');
+      } finally {
+        running = false;
+      }
+    };
+    // The link is known down: probe until it answers (the ACK releases the queue via onAck).
+    const linkDown = () => {
+      if (c.outageProbeSeconds === 0 || this.probe !== null || signal.aborted) return;
+      this.probe = setTimeout(() => {
+        this.probe = null;
+        void linkTest();
+      }, c.outageProbeSeconds * 1000);
+    };
+    this.linkDown = linkDown;
+    if (c.linkTestSeconds > 0) {
       this.timer = setInterval(() => void linkTest(), c.linkTestSeconds * 1000);
       void linkTest();
     }
@@ -192,6 +214,9 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.probe) clearTimeout(this.probe);
+    this.probe = null;
+    this.linkDown = () => undefined;
     this.abort?.abort();
     for (const d of this.disposers.splice(0)) d();
     this.transport?.close();

@@ -75,6 +75,27 @@ describe('sia-dc09 against receivers as they really are', () => {
     expect(done.map((a) => a.deliveries[0]?.attempts)).toEqual([1, 2]);
   });
 
+  it('with regular link tests off, outage probes find the ARC back and its ACK releases the queue', async () => {
+    const arc = await receiver();
+    const t = await hub({
+      receiver: arc,
+      alerts: { retryInitialMs: 60_000, retryMaxSeconds: 600 },
+      sia: { linkTestSeconds: 0, outageProbeSeconds: 0.3 },
+    });
+    const owner = await signIn(t);
+    await setConsent(owner, { kinds: { panic: 'automatic' } });
+    await arc.stop();
+    await owner.post('/api/panic');
+    await until(
+      () => alerts(owner),
+      (l) => l[0]?.deliveries[0]?.status === 'failed',
+    );
+    await arc.start();
+    await arc.waitFor((r) => r.alarms().length === 1, 10_000);
+    // Nothing but the probe could have brought it: no regular link tests, a one-minute backoff.
+    expect(arc.frames.map((f) => `${f.id === 'NULL' ? 'NULL' : f.code}/${f.response}`)).toEqual(['NULL/ACK', 'PA/ACK']);
+  });
+
   it('a DUH is resent with backoff and gets through once the ARC fixes its key', async () => {
     const key = randomBytes(16);
     const arc = await receiver({ key: randomBytes(16) }); // the ARC typed a different key
