@@ -146,6 +146,26 @@ export interface Clock {
   now(): number;
 }
 
+/** What a power-aware plugin sees: mains present or not, and the backup battery's state. */
+export interface PowerState {
+  mains: 'on' | 'off';
+  /** `none`: no backup battery (the hub dies with the mains). */
+  battery: 'ok' | 'low' | 'none';
+  /** Free text for the installer ("UPS HAT: 3.61 V"), never secrets. */
+  detail: string;
+}
+
+/**
+ * Power sources as the hub learns of them: a GPIO mains-sense input, a UPS HAT, `upower` on a
+ * UPS. The plugin that can tell reports each change; the hub tells the ARC (AC loss, low
+ * battery) under the victim's consent for "power or link loss".
+ */
+export interface PowerMonitor {
+  report(source: string, state: PowerState): void;
+  /** Every change of any source's state; `previous` is null for a source's first report. */
+  onChange(owner: string, listener: (source: string, state: PowerState, previous: PowerState | null) => void): Disposer;
+}
+
 export interface HubServices {
   mqtt: MqttLink;
   devices: DeviceRegistry;
@@ -153,6 +173,7 @@ export interface HubServices {
   frames: FrameSource;
   alerts: AlertChannels;
   clock: Clock;
+  power: PowerMonitor;
 }
 
 export interface PluginContext<C> {
