@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { alertsConfigSchema } from '../../../hub/alerts/config.js';
 import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
 import type { TestHub } from '../../helpers/hub.js';
 import { setConsent, signIn, startAlertHub } from '../../hub/alerts/alert-hub.js';
@@ -144,6 +145,11 @@ describe('verification links sent to the ARC', () => {
     expect((await fetch(`${t.url}${path}`)).status).toBe(410);
     const audit = await owner.get<{ entries: Array<{ subject: Record<string, unknown> }> }>('/api/audit?action=alert.verification_revoked');
     expect(audit.body.entries).toHaveLength(1);
+  });
+
+  it('refuses a public address that is not HTTPS (the token is in the URL)', () => {
+    expect(() => alertsConfigSchema.parse({ publicBaseUrl: 'http://hub.example.org' })).toThrow(/https/);
+    expect(alertsConfigSchema.parse({ publicBaseUrl: BASE }).publicBaseUrl).toBe(BASE);
   });
 
   it('no consent to share, no link: the ARC gets the alarm without one', async () => {
