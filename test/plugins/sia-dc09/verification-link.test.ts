@@ -133,12 +133,19 @@ describe('verification links sent to the ARC', () => {
     expect(JSON.stringify(rows)).not.toContain(token);
   });
 
-  it('the owner can withdraw the link; then it opens nothing', async () => {
+  it('a consented clip link opens the clip; the owner can withdraw the link; then it opens nothing', async () => {
     const { arc, t, owner } = await setup(new FakeClock());
-    await saveClip(t, 'the alert clip');
+    await setConsent(owner, { share: { snapshot: true, clipLink: true } });
+    const clip = await saveClip(t, 'the alert clip');
     await owner.post('/api/panic');
     const path = new URL(await linkFromArc(arc, 1)).pathname;
-    expect((await fetch(`${t.url}${path}`)).status).toBe(200);
+    expect(path).toMatch(new RegExp(`/${clip.id}/clip$`));
+    const video = await fetch(`${t.url}${path}`);
+    expect(video.status).toBe(200);
+    expect(video.headers.get('content-type')).toBe('video/mp4');
+    expect(Buffer.from(await video.arrayBuffer()).toString()).toBe('not really an mp4: the alert clip');
+    // Both were consented: the same link opens the snapshot of that clip too.
+    expect((await fetch(`${t.url}${path.replace(/clip$/, 'snapshot')}`)).status).toBe(200);
     const [alert] = (await owner.get<{ alerts: Array<{ id: string }> }>('/api/alerts')).body.alerts;
     const revoke = await owner.post<{ revoked: number }>(`/api/alerts/${alert?.id}/verification-links/revoke`);
     expect(revoke.body.revoked).toBe(1);
