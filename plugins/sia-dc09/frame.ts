@@ -158,7 +158,7 @@ export function buildFrame(msg: Dc09Message, addr: Dc09Address, key: Buffer | nu
 
 const RESPONSE_HEAD = /^"(\*?)(ACK|NAK|DUH|RSP)"(\d{4})([^[]*)\[(.*)$/s;
 /** One header field: receiver (R), line (L), account (#) or the "no account" marker (A). */
-const HEADER_FIELD = /^(?:R([0-9A-Fa-f]{1,6})|L([0-9A-Fa-f]{1,6})|#([0-9A-Fa-f]{3,16})|A([0-9A-Fa-f]{1,16}))/;
+const HEADER_FIELD = /^(?:R([0-9A-Fa-f]{1,6})|L([0-9A-Fa-f]{1,6})|#([0-9A-Fa-f]{1,16})|A([0-9A-Fa-f]{1,16}))/;
 
 interface ResponseHeader {
   receiver: string | null;
