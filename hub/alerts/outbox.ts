@@ -15,8 +15,7 @@ import { policeExtras, RecentClips } from './attachments.js';
 import type { AlertsConfig } from './config.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { type AlertRow, type DeliveryRow, OutboxStore } from './outbox-store.js';
-import type { LinkGrant } from './verification-links.js';
-import { VerificationLinks } from './verification-links.js';
+import { type LinkGrant, VerificationLinks } from './verification-links.js';
 
 export interface RaiseInput {
   kind: AlertKind;
