@@ -68,6 +68,8 @@ describe('sia-dc09 against receivers as they really are', () => {
     // Released by that link test: the next frames are the queued alerts, oldest first, once each.
     expect(since.slice(firstTest + 1, firstTest + 3).map((f) => `${f.code}/${f.response}`)).toEqual(['PA/ACK', 'TA/ACK']);
     expect(since.filter((f) => f.id !== 'NULL').map((f) => f.code)).toEqual(['PA', 'TA']);
+    // Well before the backoff would have resent it (the hub runs on the real clock here).
+    expect(since[firstTest + 1]?.receivedAt ?? Number.POSITIVE_INFINITY).toBeLessThan(panicDelivery?.nextAttemptAt ?? 0);
     const done = await until(
       () => alerts(owner),
       (l) => l.every((a) => a.status === 'acknowledged'),
