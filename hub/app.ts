@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AlertChannelRegistry } from './alerts/channels.js';
+import { PowerRegistry } from './alerts/power-registry.js';
 import { describeError } from './api/errors.js';
 import type { Clock, HubPlugin, HubServices, Logger } from './api/plugin.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -165,6 +166,7 @@ export class Hub {
       frames: frameHub,
       alerts: alertChannels,
       clock,
+      power: new PowerRegistry(log.child({ module: 'power' })),
     };
     const modulesByName = new Map<string, HubModule>();
     this.core = {

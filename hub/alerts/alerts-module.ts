@@ -11,6 +11,7 @@ import type { HubCore, HubModule } from '../core.js';
 import { alertView } from './alert-view.js';
 import { Outbox } from './outbox.js';
 import { wireTriggers } from './triggers.js';
+import { registerVerificationRoutes } from './verification-routes.js';
 
 export class AlertsModule implements HubModule {
   readonly name = 'alerts';
@@ -111,6 +112,8 @@ export class AlertsModule implements HubModule {
       },
     });
 
+    registerVerificationRoutes(core, outbox.links, outbox.store);
+
     this.offs = wireTriggers(core, outbox, config);
     // Plugins start after modules: each channel that registers picks up what waited for it.
     this.offs.push(
@@ -119,6 +122,8 @@ export class AlertsModule implements HubModule {
           void outbox.worker.kickAll().catch((err: unknown) => core.log.error({ err: String(err) }, 'could not resume alert deliveries')),
       ),
     );
+    // A channel that proves its far end is back (link test or any ACK) releases its queue at once.
+    this.offs.push(core.alertChannels.onLinkUp((channel) => outbox.worker.linkUp(channel)));
     await outbox.resume();
     core.health.set('alerts', 'ok', 'alert outbox ready');
   }

@@ -2,11 +2,17 @@
  * What may go with a police alert, decided from the consent flags and what exists: the home
  * address and coordinates (config `home`), and snapshot / clip links (only when the hub has a
  * public address police can reach, and a clip was saved recently). Local channels get none of it.
+ *
+ * The links are verification links (verification-links.ts): a fresh random token per alert that
+ * opens, without an account and for a limited time, only that alert's consented snapshot or clip,
+ * at `<publicBaseUrl>/api/verify/<token>/<clipId>/snapshot|clip`. They are HTTPS when the
+ * public address is.
  */
 import type { EventMap } from '../api/events.js';
 import type { HubConfig } from '../config/schema.js';
 import type { ConsentSettings } from '../consent/settings.js';
 import type { Attached } from './outbox-store.js';
+import type { LinkGrant } from './verification-links.js';
 
 /** A clip saved this recently before (or after) an alert belongs to it. */
 const CLIP_WINDOW_MS = 5 * 60_000;
@@ -45,12 +51,20 @@ export interface PoliceExtras {
   attached: Attached;
 }
 
-export function policeExtras(
+/** Issues the token for one alert's clip (null: links are not to be issued, e.g. consent is "never"). */
+export type LinkIssuer = ((clipId: string, grant: LinkGrant) => Promise<string>) | null;
+
+export function verificationUrl(base: string, token: string, clipId: string, target: 'snapshot' | 'clip'): string {
+  return `${base.replace(/\/+$/, '')}/api/verify/${token}/${clipId}/${target}`;
+}
+
+export async function policeExtras(
   share: ConsentSettings['share'],
   home: HubConfig['home'],
   publicBaseUrl: string | null,
   clip: EventMap['clip.saved'] | null,
-): PoliceExtras {
+  issue: LinkIssuer,
+): Promise<PoliceExtras> {
   const notes: string[] = [];
   let location: string | null = null;
   let coordinates: { lat: number; lon: number } | null = null;
@@ -69,10 +83,14 @@ export function policeExtras(
     const base = publicBaseUrl?.replace(/\/+$/, '') ?? null;
     if (!base) notes.push('snapshot/clip consented but the hub has no public address for police to fetch them');
     else if (!clip) notes.push('snapshot/clip consented but no clip was saved around the alert');
-    else {
-      if (share.clipLink) clipUrl = `${base}/api/clips/${clip.clipId}`;
-      if (share.snapshot && clip.snapshotSha256) snapshotUrl = `${base}/api/clips/${clip.clipId}/snapshot`;
-      else if (share.snapshot) notes.push('snapshot consented but the clip has no snapshot');
+    else if (issue) {
+      const grant = { snapshot: share.snapshot && clip.snapshotSha256 !== null, clip: share.clipLink };
+      if (share.snapshot && !grant.snapshot) notes.push('snapshot consented but the clip has no snapshot');
+      if (grant.snapshot || grant.clip) {
+        const token = await issue(clip.clipId, grant);
+        if (grant.clip) clipUrl = verificationUrl(base, token, clip.clipId, 'clip');
+        if (grant.snapshot) snapshotUrl = verificationUrl(base, token, clip.clipId, 'snapshot');
+      }
     }
   }
   return {

@@ -5,6 +5,7 @@ import type { AlertChannel, AlertChannels } from '../api/plugin.js';
 export class AlertChannelRegistry implements AlertChannels {
   private readonly channels = new Map<string, AlertChannel>();
   private readonly watchers = new Set<() => void>();
+  private readonly upWatchers = new Set<(channelId: string) => void>();
 
   register(channel: AlertChannel): Disposer {
     this.channels.set(channel.id, channel);
@@ -20,6 +21,18 @@ export class AlertChannelRegistry implements AlertChannels {
 
   get(id: string): AlertChannel | undefined {
     return this.channels.get(id);
+  }
+
+  linkUp(channelId: string): void {
+    for (const w of this.upWatchers) w(channelId);
+  }
+
+  /** Called when a channel reports its link up (the outbox releases what waited out a backoff). */
+  onLinkUp(fn: (channelId: string) => void): Disposer {
+    this.upWatchers.add(fn);
+    return () => {
+      this.upWatchers.delete(fn);
+    };
   }
 
   /** Called when a channel registers (the outbox retries what was waiting for it). */

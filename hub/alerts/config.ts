@@ -14,10 +14,26 @@ export const alertsConfigSchema = z
     /** One delivery attempt is abandoned (and retried) after this long. */
     attemptTimeoutSeconds: z.number().min(1).max(300).default(30),
     /**
-     * The address police can reach the hub's evidence links at (a reverse proxy). Without it no
-     * snapshot or clip link can be attached, whatever the consent says.
+     * The address police can reach the hub's verification links at (the hub's HTTPS address, or
+     * a reverse proxy in front of it). Without it no snapshot or clip link can be attached,
+     * whatever the consent says.
      */
-    publicBaseUrl: z.string().url().nullable().default(null),
+    publicBaseUrl: z
+      .string()
+      .url()
+      // The link itself opens the footage: over plain HTTP anyone on the path could copy it.
+      .refine((u) => u.startsWith('https://'), 'must be an https:// address (verification links carry their token in the URL)')
+      .nullable()
+      .default(null),
+    /**
+     * How long a verification link sent to the ARC with a consented alert opens its snapshot or
+     * clip (the operator verifies within minutes; the owner can withdraw it sooner).
+     */
+    verificationLinkMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(120),
     /** Health components whose failure is a "hub power or link loss" alert. */
     linkLossComponents: z.array(z.string().min(1)).default(['power']),
   })

@@ -3,6 +3,10 @@
  * first and one at a time (so alerts arrive in order), resending with exponential backoff until
  * the channel acknowledges. State is in SQLite at every step, so a restart resumes where it was;
  * a delivery caught mid-send by a crash is sent again.
+ *
+ * Backoff only holds while the link is known to be down: when the channel reports its far end
+ * reachable again (a link test or any message acknowledged), what is waiting goes at once. A
+ * panic must not sit out a minute of backoff after the ARC has answered a dozen link tests.
  */
 import { describeError } from '../api/errors.js';
 import type { DeliveryResult, Logger, OutboundAlert } from '../api/plugin.js';
@@ -21,6 +25,9 @@ export class DeliveryWorker {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly abort = new AbortController();
   private stopped = false;
+  /** Per channel, how many times its link was reported up; each failure remembers the count it saw. */
+  private readonly linkUps = new Map<string, number>();
+  private readonly failedAtLinkUps = new Map<number, number>();
 
   constructor(
     private readonly store: OutboxStore,
@@ -49,6 +56,28 @@ export class DeliveryWorker {
         if (this.again.delete(channel)) this.kick(channel);
       });
     this.busy.set(channel, run);
+  }
+
+  /**
+   * The channel's far end just acknowledged something: a delivery that failed before this (and
+   * is waiting out its backoff) is sent now instead of at its scheduled time.
+   */
+  linkUp(channel: string): void {
+    if (this.stopped) return;
+    this.linkUps.set(channel, (this.linkUps.get(channel) ?? 0) + 1);
+    const timer = this.timers.get(channel);
+    if (!timer) return; // nothing is waiting out a backoff (or the loop is mid-send and will look again)
+    clearTimeout(timer);
+    this.timers.delete(channel);
+    this.log.info({ channel }, 'channel link is up: sending queued alerts now');
+    this.kick(channel);
+  }
+
+  /** A failed delivery waits out its backoff only if no link-up was reported since it failed. */
+  private released(channel: string, seq: number): boolean {
+    const seen = this.failedAtLinkUps.get(seq);
+    // After a restart nothing is remembered: the next link-up releases everything that waits.
+    return (this.linkUps.get(channel) ?? 0) > (seen ?? 0);
   }
 
   async kickAll(): Promise<void> {
@@ -81,7 +110,7 @@ export class DeliveryWorker {
       const row = await this.store.nextPending(channelId);
       if (!row) return;
       const wait = (row.next_attempt_at ?? 0) - this.now();
-      if (row.status === 'failed' && wait > 0) {
+      if (row.status === 'failed' && wait > 0 && !this.released(channelId, row.seq)) {
         this.schedule(channelId, wait);
         return;
       }
@@ -98,11 +127,14 @@ export class DeliveryWorker {
       const result = await this.attempt(channelId, payload, (d) => channel.deliver(payload, d));
       if (this.stopped && !result.ok) return; // stays `sending`: resumed and resent at the next start
       if (result.ok) {
+        this.failedAtLinkUps.delete(row.seq);
         await this.store.markDone(row.seq, result.acknowledged, result.detail, this.now());
         await this.hooks.changed(row.alert_id, channelId, result.acknowledged ? 'acknowledged' : 'sent', result.detail);
         this.log.info({ alertId: row.alert_id, channel: channelId, kind: alert.kind, attempts: row.attempts + 1 }, 'alert delivered');
         continue;
       }
+      if (result.retryable) this.failedAtLinkUps.set(row.seq, this.linkUps.get(channelId) ?? 0);
+      else this.failedAtLinkUps.delete(row.seq);
       const next = result.retryable ? this.now() + this.backoffMs(row.attempts + 1) : null;
       await this.store.markFailed(row.seq, result.detail, this.now(), next);
       await this.hooks.changed(row.alert_id, channelId, 'failed', result.detail);

@@ -18,6 +18,7 @@ import { policeExtras, RecentClips } from './attachments.js';
 import type { AlertsConfig } from './config.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { type AlertRow, type DeliveryRow, OutboxStore } from './outbox-store.js';
+import { type LinkGrant, VerificationLinks } from './verification-links.js';
 
 export interface RaiseInput {
   kind: AlertKind;
@@ -36,6 +37,7 @@ export class Outbox {
   readonly store: OutboxStore;
   readonly worker: DeliveryWorker;
   readonly clips = new RecentClips();
+  readonly links: VerificationLinks;
   private readonly askTimers = new Map<string, NodeJS.Timeout>();
   private tail: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -46,6 +48,7 @@ export class Outbox {
     private readonly config: AlertsConfig,
   ) {
     this.store = new OutboxStore(core.db);
+    this.links = new VerificationLinks(core.db, config.verificationLinkMinutes * 60_000);
     // Alert channels are plugins, which start after the hub's modules. An alert raised in that
     // window (a panic pressed while the hub boots, an alarm restored after a reboot) waits until
     // the hub has started, so it is routed to every channel instead of failing for want of one.
@@ -103,8 +106,11 @@ export class Outbox {
       text: input.text,
     };
     const clip = this.clips.near(now);
-    const withExtras = (share: Share) => {
-      const x = policeExtras(share, this.core.config.home, this.config.publicBaseUrl, clip);
+    // Verification links are written before the alert that carries them, and only for a
+    // destination the policy lets it go to (withExtras is called only then).
+    const issue = (clipId: string, grant: LinkGrant) => this.links.issue(id, clipId, grant, silent, now);
+    const withExtras = async (share: Share, links: boolean) => {
+      const x = await policeExtras(share, this.core.config.home, this.config.publicBaseUrl, clip, links ? issue : null);
       return { payload: { ...base, location: x.location, coordinates: x.coordinates, snapshotUrl: x.snapshotUrl, clipUrl: x.clipUrl }, x };
     };
     // The policy decides per destination: the table first, then the owner's consent for it.
@@ -127,12 +133,13 @@ export class Outbox {
       const decision: ChannelDecision = previousChannels && asked.mode === 'ask' ? { ...asked, mode: 'send' } : asked;
       if (channel.police) police.push({ id: channel.id, decision });
       else if (decision.mode === 'send')
-        deliveries.push({ channel: channel.id, police: false, payload: withExtras(decision.share).payload });
+        deliveries.push({ channel: channel.id, police: false, payload: (await withExtras(decision.share, true)).payload });
     }
     const sending = police.filter((p) => p.decision.mode === 'send');
     const asking = police.filter((p) => p.decision.mode === 'ask');
     const policeShare = (sending[0] ?? asking[0])?.decision.share ?? { location: false, snapshot: false, clipLink: false };
-    const { payload: policePayload, x: extras } = withExtras(policeShare);
+    const policeGoes = sending.length > 0 || (asking.length > 0 && input.phase === 'alarm');
+    const { payload: policePayload, x: extras } = await withExtras(policeShare, policeGoes);
     let status: AlertStatus;
     let detail: string;
     let mode: string;

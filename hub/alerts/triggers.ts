@@ -1,8 +1,10 @@
 /**
  * Which hub events become alerts. Panic and duress need no confirmation; an intrusion becomes an
  * alert only once confirmed (hub/confirmation); tamper covers sensor and camera tamper and a
- * camera going offline; power or link loss comes from health components. Restores close them.
+ * camera going offline; power or link loss comes from health components and from the power
+ * monitor (mains lost, backup battery low). Restores close them.
  */
+import { randomUUID } from 'node:crypto';
 import { describeError } from '../api/errors.js';
 import type { Disposer } from '../api/events.js';
 import type { HubCore } from '../core.js';
@@ -115,5 +117,48 @@ export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig
     }),
   );
   offs.push(bus.on('clip.saved', 'alerts', (e) => outbox.clips.add(e)));
+  // Mains and backup battery as a power-aware plugin reports them: AC loss and low battery go to
+  // the ARC as "power or link loss" (zones `power` and `battery`), each restored when it clears.
+  offs.push(
+    core.services.power.onChange('alerts', (source, state, previous) => {
+      const correlationId = randomUUID();
+      const wasOff = previous?.mains === 'off';
+      if (state.mains === 'off' && !wasOff) {
+        raise({
+          kind: 'link_loss',
+          phase: 'alarm',
+          zone: 'power',
+          text: `Hub mains power lost (${source}): ${state.detail}`,
+          correlationId,
+        });
+      } else if (state.mains === 'on' && wasOff) {
+        raise({
+          kind: 'link_loss',
+          phase: 'restore',
+          zone: 'power',
+          text: `Hub mains power back (${source}): ${state.detail}`,
+          correlationId,
+        });
+      }
+      const wasLow = previous?.battery === 'low';
+      if (state.battery === 'low' && !wasLow) {
+        raise({
+          kind: 'link_loss',
+          phase: 'alarm',
+          zone: 'battery',
+          text: `Hub backup battery low (${source}): ${state.detail}`,
+          correlationId,
+        });
+      } else if (state.battery !== 'low' && wasLow) {
+        raise({
+          kind: 'link_loss',
+          phase: 'restore',
+          zone: 'battery',
+          text: `Hub backup battery restored (${source}): ${state.detail}`,
+          correlationId,
+        });
+      }
+    }),
+  );
   return offs;
 }

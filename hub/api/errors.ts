@@ -38,6 +38,7 @@ export type HubErrorCode =
   | 'HUB_ERR_CONSENT'
   | 'HUB_ERR_ALERT_DELIVERY'
   | 'HUB_ERR_DC09'
+  | 'HUB_ERR_DC09_KEY'
   | 'HUB_ERR_AUDIT_CHAIN'
   | 'HUB_ERR_EVIDENCE'
   | 'HUB_ERR_VERIFY'

@@ -116,7 +116,17 @@ export interface OutboundAlert {
   text: string;
 }
 
-export type DeliveryResult = { ok: true; acknowledged: boolean; detail: string } | { ok: false; retryable: boolean; detail: string };
+/**
+ * What the far end made of a message, for the installer's test signal and the health line:
+ * `no_answer` (nothing came back), `wrong_key` (it could not read us, or we could not read it),
+ * `clock` (it refused our timestamp), `refused` (it answered but would not take the message),
+ * `garbled` (an answer that is not a valid frame), `acknowledged`.
+ */
+export type DeliveryOutcome = 'acknowledged' | 'no_answer' | 'wrong_key' | 'clock' | 'refused' | 'garbled';
+
+export type DeliveryResult =
+  | { ok: true; acknowledged: boolean; detail: string; outcome?: DeliveryOutcome }
+  | { ok: false; retryable: boolean; detail: string; outcome?: DeliveryOutcome };
 
 export interface AlertChannel {
   id: string;
@@ -141,10 +151,35 @@ export interface AlertChannel {
 
 export interface AlertChannels {
   register(channel: AlertChannel): Disposer;
+  /**
+   * The channel has just proved its far end is reachable (a link test or any message was
+   * acknowledged): alerts waiting out a backoff for it are sent now, in order.
+   */
+  linkUp(channelId: string): void;
 }
 
 export interface Clock {
   now(): number;
+}
+
+/** What a power-aware plugin sees: mains present or not, and the backup battery's state. */
+export interface PowerState {
+  mains: 'on' | 'off';
+  /** `none`: no backup battery (the hub dies with the mains). */
+  battery: 'ok' | 'low' | 'none';
+  /** Free text for the installer ("UPS HAT: 3.61 V"), never secrets. */
+  detail: string;
+}
+
+/**
+ * Power sources as the hub learns of them: a GPIO mains-sense input, a UPS HAT, `upower` on a
+ * UPS. The plugin that can tell reports each change; the hub tells the ARC (AC loss, low
+ * battery) under the victim's consent for "power or link loss".
+ */
+export interface PowerMonitor {
+  report(source: string, state: PowerState): void;
+  /** Every change of any source's state; `previous` is null for a source's first report. */
+  onChange(owner: string, listener: (source: string, state: PowerState, previous: PowerState | null) => void): Disposer;
 }
 
 export interface HubServices {
@@ -154,6 +189,7 @@ export interface HubServices {
   frames: FrameSource;
   alerts: AlertChannels;
   clock: Clock;
+  power: PowerMonitor;
 }
 
 export interface PluginContext<C> {

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { HubCore } from '../core.js';
 
 const MASK = '********';
-const SECRET_KEY = /key|secret|password|token/i;
+// Fields named for a secret (`key`, `apiKey`, `secret`, `password`, `authToken`), not ones that
+// only describe one (`keyFormat`).
+const SECRET_KEY = /(?:key|secret|password|token)$/i;
 
 /** Secret-looking string fields are shown as a mask (so the page can say "set" without revealing it). */
 export function maskSecrets(settings: unknown): unknown {

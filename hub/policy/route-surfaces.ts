@@ -54,6 +54,11 @@ const TABLE: Record<string, RouteReveals> = {
   'POST /api/alerts/:id/send': { surface: 'owner_app' },
   'POST /api/alerts/:id/dismiss': { surface: 'owner_app' },
   'POST /api/alerts/test': 'none',
+  // A consented alert's verification link: exactly that clip, for whoever the police channel gave it to.
+  'GET /api/verify/:token/:clipId/snapshot': { surface: 'police_channel' },
+  'GET /api/verify/:token/:clipId/clip': { surface: 'police_channel' },
+  'GET /api/alerts/:id/verification-links': BY_SESSION,
+  'POST /api/alerts/:id/verification-links/revoke': { surface: 'owner_app' },
   'GET /api/cameras': { surface: 'owner_app' },
   'GET /api/cameras/:id/snapshot': 'none',
   'POST /api/cameras/:id/clips': 'none',

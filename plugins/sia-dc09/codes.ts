@@ -17,17 +17,21 @@ export const ALERT_CODES: Record<AlertKind, CodePair> = {
   duress: { sia: 'HA', siaRestore: 'HR', cid: 121 },
   intrusion: { sia: 'BA', siaRestore: 'BR', cid: 130 },
   tamper: { sia: 'TA', siaRestore: 'TR', cid: 137 },
-  // Communications trouble; `power` zone alerts use AC loss instead (below).
+  // Communications trouble; `power` and `battery` zone alerts use AC and battery trouble (below).
   link_loss: { sia: 'YC', siaRestore: 'YK', cid: 350 },
 };
 
+/** AC (mains) trouble and restore; Contact ID 301 AC loss. */
 const POWER: CodePair = { sia: 'AT', siaRestore: 'AR', cid: 301 };
+/** System battery trouble and restore; Contact ID 302 low system battery. */
+const BATTERY: CodePair = { sia: 'YT', siaRestore: 'YR', cid: 302 };
 
 /** Opening / closing reports (disarm / arm). Contact ID 401 with qualifier 1 = open, 3 = close. */
 export const OPEN_CLOSE = { open: 'OP', close: 'CL', cid: 401 } as const;
 
 export function codesFor(alert: Pick<OutboundAlert, 'kind' | 'zone'>): CodePair {
   if (alert.kind === 'link_loss' && alert.zone === 'power') return POWER;
+  if (alert.kind === 'link_loss' && alert.zone === 'battery') return BATTERY;
   return ALERT_CODES[alert.kind];
 }
 

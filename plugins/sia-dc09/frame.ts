@@ -48,8 +48,15 @@ export interface Dc09Response {
 }
 
 export class Dc09Error extends HubError {
+  constructor(message: string, details?: Record<string, unknown>, code: 'HUB_ERR_DC09' | 'HUB_ERR_DC09_KEY' = 'HUB_ERR_DC09') {
+    super(code, message, details === undefined ? {} : { details });
+  }
+}
+
+/** The receiver's reply is a sound frame we cannot read: the two sides hold different keys. */
+export class Dc09KeyError extends Dc09Error {
   constructor(message: string, details?: Record<string, unknown>) {
-    super('HUB_ERR_DC09', message, details === undefined ? {} : { details });
+    super(message, details, 'HUB_ERR_DC09_KEY');
   }
 }
 
@@ -76,6 +83,31 @@ export function aesAlgorithm(key: Buffer): string {
   if (key.length === 24) return 'aes-192-cbc';
   if (key.length === 32) return 'aes-256-cbc';
   throw new Dc09Error(`AES key must be 16, 24 or 32 bytes (32, 48 or 64 hex digits), got ${key.length} bytes`);
+}
+
+export type KeyFormat = 'hex' | 'text';
+
+/** The AES variant a key of this many bytes selects. */
+export function keyBits(bytes: number): 128 | 192 | 256 | null {
+  return bytes === 16 ? 128 : bytes === 24 ? 192 : bytes === 32 ? 256 : null;
+}
+
+/**
+ * The key bytes from what the installer typed. ARCs write keys two ways: as hex digits standing
+ * for bytes (32/48/64 digits), or as characters that are themselves the key (16/24/32 of them),
+ * which is how pysiaalarm and Home Assistant read the key they are given.
+ */
+export function keyBytes(key: string, format: KeyFormat): Buffer {
+  if (format === 'hex') {
+    if (!/^(?:[0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$/.test(key)) {
+      throw new Dc09Error('a hex AES key must be 32, 48 or 64 hex digits (AES-128/192/256)');
+    }
+    return Buffer.from(key, 'hex');
+  }
+  if (!/^[\x21-\x7e]*$/.test(key) || keyBits(key.length) === null) {
+    throw new Dc09Error('a text AES key must be 16, 24 or 32 printable characters without spaces (AES-128/192/256)');
+  }
+  return Buffer.from(key, 'latin1');
 }
 
 /** Pad with characters that can never be mistaken for the `|` separator, then encrypt. */
@@ -124,9 +156,45 @@ export function buildFrame(msg: Dc09Message, addr: Dc09Address, key: Buffer | nu
   return frameBody(messageBody(msg, addr, key));
 }
 
-const RESPONSE = /^"(\*?)(ACK|NAK|DUH|RSP)"(\d{4})(?:R([0-9A-Fa-f]{1,6}))?(?:L([0-9A-Fa-f]{1,6}))?(?:#([0-9A-Fa-f]{3,16})|A0)?\[(.*)$/s;
+const RESPONSE_HEAD = /^"(\*?)(ACK|NAK|DUH|RSP)"(\d{4})([^[]*)\[(.*)$/s;
+/** One header field: receiver (R), line (L), account (#) or the "no account" marker (A). */
+const HEADER_FIELD = /^(?:R([0-9A-Fa-f]{1,6})|L([0-9A-Fa-f]{1,6})|#([0-9A-Fa-f]{1,16})|A([0-9A-Fa-f]{1,16}))/;
 
-/** Parse one response frame (LF ... CR, or the text between). Throws Dc09Error when garbled. */
+interface ResponseHeader {
+  receiver: string | null;
+  line: string | null;
+  account: string | null;
+}
+
+/**
+ * The fields between the sequence number and the first `[`. The standard writes them R, L, #
+ * (or `A0`, no account, on a NAK), but receivers differ: pysiaalarm answers `"NAK"0000L0R0A0[]`.
+ * Each field may come once, in any order. R and L values are hex, so a trailing `A0` is taken off
+ * first (`R0A0` is receiver 0 and no account, not receiver 0A0).
+ */
+function parseHeader(text: string): ResponseHeader {
+  const out: ResponseHeader = { receiver: null, line: null, account: null };
+  const seen = new Set<string>();
+  // `A0` (no account) written last would read as more hex digits of the field before it.
+  let rest = !text.includes('#') && /A0$/i.test(text) ? text.slice(0, -2) : text;
+  while (rest.length > 0) {
+    const m = HEADER_FIELD.exec(rest);
+    if (!m) throw new Dc09Error('response header has a field that is not R, L, # or A', { header: text.slice(0, 40) });
+    const tag = m[0][0] as string;
+    if (seen.has(tag)) throw new Dc09Error(`response header repeats the ${tag} field`, { header: text.slice(0, 40) });
+    seen.add(tag);
+    if (m[1] !== undefined) out.receiver = m[1].toUpperCase();
+    if (m[2] !== undefined) out.line = m[2].toUpperCase();
+    if (m[3] !== undefined) out.account = m[3].toUpperCase();
+    rest = rest.slice(m[0].length);
+  }
+  return out;
+}
+
+/**
+ * Parse one response frame (LF ... CR, or the text between). Throws Dc09Error when garbled, and
+ * Dc09KeyError when the frame is sound but its encrypted part does not decrypt with our key.
+ */
 export function parseResponse(raw: Buffer, key: Buffer | null): Dc09Response {
   let start = 0;
   let end = raw.length;
@@ -143,34 +211,29 @@ export function parseResponse(raw: Buffer, key: Buffer | null): Dc09Response {
   if (Number.parseInt(lenText, 16) !== Buffer.byteLength(body, 'latin1')) {
     throw new Dc09Error(`response length mismatch (frame says ${lenText}, content is ${hex4(body.length)})`);
   }
-  const m = RESPONSE.exec(body);
+  const m = RESPONSE_HEAD.exec(body);
   if (!m) throw new Dc09Error('response is not ACK, NAK, DUH or RSP', { start: body.slice(0, 12) });
-  const [, star, type, seq, receiver, line, account, rest] = m as unknown as [
-    string,
-    string,
-    Dc09ResponseType,
-    string,
-    string | undefined,
-    string | undefined,
-    string | undefined,
-    string,
-  ];
+  const [, star, type, seq, header, rest] = m as unknown as [string, string, Dc09ResponseType, string, string, string];
+  const { receiver, line, account } = parseHeader(header);
   const encrypted = star === '*';
   let content = rest;
   if (encrypted) {
-    if (!key) throw new Dc09Error('receiver sent an encrypted response but no key is configured');
-    content = decryptContent(rest, key);
+    if (!key) throw new Dc09KeyError('receiver sent an encrypted response but no key is configured');
+    try {
+      content = decryptContent(rest, key);
+    } catch (err) {
+      throw new Dc09KeyError('encrypted response does not decrypt with our key', { cause: describeCause(err) });
+    }
+    // A right key gives the `]` that closes the (empty) data block; a wrong one gives noise.
+    if (!/^[\x20-\x7e]*$/.test(content) || !content.includes(']')) {
+      throw new Dc09KeyError('encrypted response is not readable with our key');
+    }
   }
-  return {
-    type,
-    encrypted,
-    seq,
-    receiver: receiver?.toUpperCase() ?? null,
-    line: line?.toUpperCase() ?? null,
-    account: account?.toUpperCase() ?? null,
-    content,
-    timestamp: parseTimestamp(content),
-  };
+  return { type, encrypted, seq, receiver, line, account, content, timestamp: parseTimestamp(content) };
+}
+
+function describeCause(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Splits a byte stream into LF...CR frames; bytes outside a frame are reported as garbage. */

@@ -42,11 +42,14 @@ export interface ReceivedFrame {
   code: string | null;
   zone: string | null;
   response: 'ACK' | 'NAK' | 'DUH' | 'garbled' | 'none';
+  /** Encrypted, but not readable with the receiver's key. */
+  unreadable: boolean;
   /** Same account and sequence as the frame before it that was acknowledged. */
   duplicate: boolean;
 }
 
 export interface ReceiverOptions {
+  /** The key bytes as the receiver holds them (a text key's characters, as pysiaalarm takes them). */
   key?: Buffer | null;
   /** Receiver clock minus real time. */
   clockOffsetMs?: number;
@@ -74,6 +77,13 @@ export class Dc09TestReceiver {
   duhNext = 0;
   silentNext = 0;
   delayMs = 0;
+  /**
+   * Header field order in responses: `standard` writes R, L, # (`"NAK"0000R0L0A0[]`);
+   * `line-first` writes L before R, as pysiaalarm does (`"NAK"0000L0R0A0[]`).
+   */
+  fieldOrder: 'standard' | 'line-first' = 'standard';
+  /** What it answers an encrypted frame it cannot read: DUH (as the standard asks) or NAK. */
+  unreadableAnswer: 'DUH' | 'NAK' = 'DUH';
   private tcp: Server | null = null;
   private udp: UdpSocket | null = null;
   private readonly sockets = new Set<Socket>();
@@ -220,15 +230,20 @@ export class Dc09TestReceiver {
       return this.respondNak();
     }
     let rest = body.slice(pos + 1);
+    let unreadable = false;
     if (encrypted) {
       if (!this.key) {
         this.errors.push('encrypted frame but no key');
         return this.respondNak();
       }
-      const d = createDecipheriv(cipherName(this.key), this.key, Buffer.alloc(16));
-      d.setAutoPadding(false);
-      const plain = Buffer.concat([d.update(Buffer.from(rest, 'hex')), d.final()]).toString('latin1');
-      rest = plain.slice(plain.indexOf('|') + 1);
+      const plain = this.decrypt(rest, this.key);
+      // A wrong key decrypts to noise: no `|` ... `]` ... `_timestamp` to be found.
+      const readable = plain !== null && /^[\x20-\x7e]*$/.test(plain) && /\|.*\]/.test(plain) && /_\d\d:\d\d:\d\d,/.test(plain);
+      if (readable) rest = plain.slice(plain.indexOf('|') + 1);
+      else {
+        unreadable = true;
+        rest = ']';
+      }
     }
     const close = rest.indexOf(']');
     const data = rest.slice(0, close);
@@ -260,6 +275,7 @@ export class Dc09TestReceiver {
       code: sia?.[1] ?? null,
       zone: sia?.[2] ?? null,
       response: 'none',
+      unreadable,
       duplicate: this.lastAcked.get(account) === seq && id !== 'NULL',
     };
     this.frames.push(frame);
@@ -268,10 +284,30 @@ export class Dc09TestReceiver {
     return reply;
   }
 
+  private decrypt(hex: string, key: Buffer): string | null {
+    if (!/^(?:[0-9A-Fa-f]{32})+$/.test(hex)) return null;
+    const d = createDecipheriv(cipherName(key), key, Buffer.alloc(16));
+    d.setAutoPadding(false);
+    return Buffer.concat([d.update(Buffer.from(hex, 'hex')), d.final()]).toString('latin1');
+  }
+
+  /** `R.. L.. #..` (or `L.. R.. #..`) for a response to this frame. */
+  private header(frame: Pick<ReceivedFrame, 'receiver' | 'line' | 'account'>): string {
+    const r = frame.receiver !== null ? `R${frame.receiver}` : '';
+    const l = `L${frame.line}`;
+    return `${this.fieldOrder === 'line-first' ? l + r : r + l}#${frame.account}`;
+  }
+
   private decide(frame: ReceivedFrame): Buffer | null {
     if (this.silentNext > 0) {
       this.silentNext--;
       return null;
+    }
+    if (frame.unreadable) {
+      frame.response = this.unreadableAnswer;
+      this.errors.push('encrypted frame not readable with the receiver key');
+      if (this.unreadableAnswer === 'NAK') return this.respondNak();
+      return this.wrap(`"DUH"${frame.seq}${this.header(frame)}[]`);
     }
     if (this.garbleNext > 0) {
       this.garbleNext--;
@@ -289,11 +325,11 @@ export class Dc09TestReceiver {
     if (this.duhNext > 0) {
       this.duhNext--;
       frame.response = 'DUH';
-      return this.wrap(`"DUH"${frame.seq}${frame.receiver !== null ? `R${frame.receiver}` : ''}L${frame.line}#${frame.account}[]`);
+      return this.wrap(`"DUH"${frame.seq}${this.header(frame)}[]`);
     }
     frame.response = 'ACK';
     this.lastAcked.set(frame.account, frame.seq);
-    const prefix = `${frame.seq}${frame.receiver !== null ? `R${frame.receiver}` : ''}L${frame.line}#${frame.account}[`;
+    const prefix = `${frame.seq}${this.header(frame)}[`;
     if (!frame.encrypted || !this.key) return this.wrap(`"ACK"${prefix}]`);
     const plain = `]${stamp(this.now())}`;
     const padded = `${'0'.repeat((16 - ((plain.length + 1) % 16)) % 16)}|${plain}`;
@@ -306,7 +342,8 @@ export class Dc09TestReceiver {
   }
 
   private respondNak(): Buffer {
-    return this.wrap(`"NAK"0000R0L0A0[]${stamp(this.now())}`);
+    const head = this.fieldOrder === 'line-first' ? 'L0R0A0' : 'R0L0A0';
+    return this.wrap(`"NAK"0000${head}[]${stamp(this.now())}`);
   }
 
   private wrap(body: string): Buffer {

@@ -9,6 +9,7 @@ import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
 import { evidenceMigrations } from './evidence.js';
 import { recorderMigrations } from './recorder.js';
+import { verificationMigrations } from './verification.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ...coreMigrations,
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...alertsMigrations,
   ...alarmMigrations,
   ...recorderMigrations,
+  ...verificationMigrations,
 ];

@@ -12,7 +12,7 @@ import { MqttAlertsPlugin } from '../../../plugins/mqtt-alerts/index.js';
 import { SiaDc09Plugin } from '../../../plugins/sia-dc09/plugin.js';
 import { type ApiClient, ownerClient } from '../../helpers/api-client.js';
 import type { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
-import { startTestHub, type TestHub } from '../../helpers/hub.js';
+import { startTestHub, type TestHub, type TestHubOptions } from '../../helpers/hub.js';
 
 export const ACCOUNT = '1234AB';
 
@@ -26,6 +26,7 @@ export interface AlertHubOptions {
   earlyPlugins?: HubPlugin<unknown>[];
   pluginConfig?: Record<string, unknown>;
   keepDataDir?: boolean;
+  clock?: TestHubOptions['clock'];
 }
 
 interface TestSensor {
@@ -88,6 +89,7 @@ export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
     plugins: [...(o.earlyPlugins ?? []), new SiaDc09Plugin(), ...(o.extraPlugins ?? [])],
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.keepDataDir ? { keepDataDir: true } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
   });
 }
 

@@ -97,9 +97,9 @@ describe('alert delivery: outages, restarts, NAK, garbled ACKs, link tests, AES 
     expect(a?.deliveries[0]?.attempts).toBe(2);
   });
 
-  it('DUH is a final failure the victim can see; a test signal goes out as RX for installer and owner', async () => {
+  it('DUH (with resends turned off) is a final failure the victim can see; a test signal goes out as RX for installer and owner', async () => {
     const arc = await receiver();
-    const t = await startAlertHub({ receiver: arc });
+    const t = await startAlertHub({ receiver: arc, sia: { duhRetries: 0 } });
     hubs.push(t);
     const owner = await signIn(t);
     await setConsent(owner, { kinds: { panic: 'automatic' } });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { cidData, extendedData, siaData } from '../../../plugins/sia-dc09/codes.js';
 import { crc16Arc, hex4 } from '../../../plugins/sia-dc09/crc.js';
-import { buildFrame, decryptContent, encryptContent, parseResponse, parseTimestamp } from '../../../plugins/sia-dc09/frame.js';
+import {
+  buildFrame,
+  Dc09KeyError,
+  decryptContent,
+  encryptContent,
+  keyBits,
+  keyBytes,
+  parseResponse,
+  parseTimestamp,
+} from '../../../plugins/sia-dc09/frame.js';
 import { referenceCrc } from '../../helpers/dc09-receiver.js';
 
 const VECTOR = '"SIA-DCS"9876R579BDFL789ABC#12345A[#12345A|NFA129]';
@@ -64,5 +73,41 @@ describe('DC-09 framing', () => {
       'X-0.124600',
       'Y51.500700',
     ]);
+  });
+});
+
+describe('DC-09 responses and keys as receivers write them', () => {
+  const frameOf = (body: string) => Buffer.from(`\n${referenceCrc(body)}${hex4(body.length)}${body}\r`, 'latin1');
+
+  it("reads header fields in any order: R/L/# and pysiaalarm's L before R, with A0 for no account", () => {
+    const nak = parseResponse(frameOf('"NAK"0000L0R0A0[]_10:20:30,12-24-2024'), null);
+    expect(nak).toMatchObject({ type: 'NAK', line: '0', receiver: '0', account: null });
+    expect(nak.timestamp?.toISOString()).toBe('2024-12-24T10:20:30.000Z');
+    const ack = parseResponse(frameOf('"ACK"0042L3R12#1234AB[]'), null);
+    expect(ack).toMatchObject({ type: 'ACK', seq: '0042', line: '3', receiver: '12', account: '1234AB' });
+    const duh = parseResponse(frameOf('"DUH"0042#1234ABL3[]'), null);
+    expect(duh).toMatchObject({ type: 'DUH', line: '3', receiver: null, account: '1234AB' });
+    expect(() => parseResponse(frameOf('"ACK"0042L3L4#1234[]'), null)).toThrow(/repeats/);
+    expect(() => parseResponse(frameOf('"ACK"0042X9#1234[]'), null)).toThrow(/not R, L, # or A/);
+  });
+
+  it('takes a key as hex digits or as its characters, and says which AES it implies', () => {
+    expect(keyBytes('00112233445566778899AABBCCDDEEFF', 'hex')).toHaveLength(16);
+    expect(keyBytes('0123456789ABCDEF', 'text').toString('latin1')).toBe('0123456789ABCDEF');
+    expect(keyBits(keyBytes('0123456789ABCDEF01234567', 'text').length)).toBe(192);
+    expect(keyBits(keyBytes('0123456789ABCDEF0123456789ABCDEF', 'text').length)).toBe(256);
+    expect(keyBits(keyBytes('0123456789ABCDEF0123456789ABCDEF', 'hex').length)).toBe(128);
+    expect(() => keyBytes('0123456789ABCDEF', 'hex')).toThrow(/32, 48 or 64 hex digits/);
+    expect(() => keyBytes('short', 'text')).toThrow(/16, 24 or 32/);
+    expect(() => keyBytes('0123456789ABCDE ', 'text')).toThrow(/printable/);
+  });
+
+  it('an encrypted reply that does not decrypt with our key is a key error, not garble', () => {
+    const ours = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
+    const theirs = Buffer.from('FFEEDDCCBBAA99887766554433221100', 'hex');
+    const body = `"*ACK"0001L1#1234[${encryptContent(']_10:20:30,12-24-2024', theirs)}`;
+    expect(() => parseResponse(frameOf(body), ours)).toThrow(Dc09KeyError);
+    const good = `"*ACK"0001L1#1234[${encryptContent(']_10:20:30,12-24-2024', ours)}`;
+    expect(parseResponse(frameOf(good), ours)).toMatchObject({ type: 'ACK', encrypted: true, content: ']_10:20:30,12-24-2024' });
   });
 });
