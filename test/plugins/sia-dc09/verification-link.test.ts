@@ -75,6 +75,8 @@ describe('verification links sent to the ARC', () => {
     hubs.push(t);
     const owner = await signIn(t);
     await setConsent(owner, { kinds: { panic: 'automatic' }, share: { snapshot: true, clipLink: false } });
+    // A loud panic: its alert is on the owner's list (a covert one is not shown there at all).
+    expect((await owner.put('/api/alarm/settings', { loudPanic: true })).status).toBe(200);
     return { arc, t, owner };
   }
 
