@@ -96,7 +96,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       reply.setCookie(SESSION_COOKIE, token, {
         httpOnly: true,
         sameSite: 'strict',
-        secure: config.http.secureCookies,
+        secure: config.http.secureCookies || config.http.tls.enabled,
         path: '/',
         expires: new Date(session.expiresAt),
       });
