@@ -113,6 +113,8 @@ export class Hub {
       sessionTtlMs: config.http.sessionTtlMinutes * 60_000,
       loginAttempts: config.http.loginAttempts,
       loginWindowMs: config.http.loginWindowMinutes * 60_000,
+      installerAccountDays: config.http.installerAccountDays,
+      policeAccountDays: config.http.policeAccountDays,
       now: () => clock.now(),
     });
     const devices = new HubDeviceRegistry(this.db, log.child({ module: 'devices' }));

@@ -67,6 +67,9 @@ export const httpConfigSchema = z
       .min(1)
       .max(24 * 60)
       .default(15),
+    /** Invited installer and police accounts stop working after this many days unless the owner renews them. */
+    installerAccountDays: z.number().int().min(1).max(365).default(30),
+    policeAccountDays: z.number().int().min(1).max(365).default(90),
     /** Requests per minute from one address across the whole API (a flood guard, not the sign-in throttle). */
     requestsPerMinute: z.number().int().min(10).max(100_000).default(1200),
   })

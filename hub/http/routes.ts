@@ -12,6 +12,10 @@ import { formatZodIssues } from '../config/load.js';
 
 export type Access = { public: true } | { roles: readonly Role[]; scope?: string };
 
+/** The server-wide body limit, and the one for routes that declare no body. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const NO_BODY_LIMIT = 16 * 1024;
+
 export interface RouteContext<B, Q, P> {
   body: B;
   query: Q;
@@ -28,6 +32,8 @@ export interface RouteDef<B, Q, P> {
   body?: ZodType<B>;
   query?: ZodType<Q>;
   params?: ZodType<P>;
+  /** Largest body in bytes (default: the server's limit, 1 MiB; routes without a body schema 16 KiB). */
+  bodyLimit?: number;
   /** Rate-limit or other checks run before the body is parsed. */
   handler: (ctx: RouteContext<B, Q, P> & { session: Session }) => Promise<unknown> | unknown;
 }
@@ -84,6 +90,8 @@ export function createRegistrar(app: FastifyInstance): RouteRegistrar {
     app.route({
       method: def.method,
       url: def.url,
+      // Every route has a body limit: its own, the server's, or a small one when it takes no body.
+      bodyLimit: def.bodyLimit ?? (def.body ? DEFAULT_BODY_LIMIT : NO_BODY_LIMIT),
       config: { access: def.access },
       handler: async (req, reply) => {
         const session = authorize(req, def.access);

@@ -14,14 +14,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { describeError, HubError } from '../api/errors.js';
 import type { Logger } from '../api/plugin.js';
 import type { Accounts } from '../auth/accounts.js';
-import { assertRouteHasAccess } from './routes.js';
+import { assertRouteHasAccess, DEFAULT_BODY_LIMIT } from './routes.js';
 
 export const SESSION_COOKIE = 'sanctuary_session';
 /** Long-lived, per account: a device that signed in before is not slowed by others' failed sign-ins. */
 export const DEVICE_COOKIE = 'sanctuary_device';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** Largest request body any route accepts unless it declares its own (smaller) `bodyLimit`. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /**
  * The whole UI is served from this origin as files: no inline script or style, no eval, no
@@ -95,7 +93,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.addHook('onRequest', async (req) => {
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
-      req.session = await opts.accounts.sessionFromApiToken(auth.slice(7).trim());
+      req.session = await opts.accounts.sessionFromApiToken(auth.slice(7).trim(), req.ip);
       if (!req.session) throw new HubError('HUB_ERR_UNAUTHENTICATED', 'that API token is not valid');
       return;
     }

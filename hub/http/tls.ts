@@ -217,3 +217,23 @@ export async function loadOrCreateTls(
   }
   return material(key as string, cert as string, caCert, 'generated');
 }
+
+/** What the owner's and installer's screens show: the fingerprint to compare, and where the phone gets the CA. */
+export interface TlsSummary {
+  enabled: boolean;
+  fingerprint: string | null;
+  notAfter: number | null;
+  names: string[];
+  source: TlsMaterial['source'] | null;
+}
+
+/** Reads the certificate the hub serves (from disk, so no running-server handle is needed). */
+export async function tlsSummary(dataDir: string, tls: Readonly<HubConfig['http']['tls']>): Promise<TlsSummary> {
+  if (!tls.enabled) return { enabled: false, fingerprint: null, notAfter: null, names: [], source: null };
+  const certPath = tls.certFile ?? join(tlsDir(dataDir), 'server.crt');
+  const caPath = tls.certFile ? tls.caFile : join(tlsDir(dataDir), 'ca.crt');
+  const cert = await readIfExists(certPath);
+  if (!cert) return { enabled: true, fingerprint: null, notAfter: null, names: [], source: null };
+  const m = material('', cert, caPath ? await readIfExists(caPath) : null, tls.certFile ? 'files' : 'generated');
+  return { enabled: true, fingerprint: m.fingerprint, notAfter: m.notAfter, names: m.names, source: m.source };
+}

@@ -138,6 +138,11 @@ export class ApiClient {
     return this.cookie;
   }
 
+  /** The long-lived known-device cookie (`sanctuary_device=...`) once signed in. */
+  get deviceCookie(): string | null {
+    return this.device;
+  }
+
   /** Forget the session (keep the device cookie): like a browser whose session ended. */
   dropSession(): void {
     this.cookie = null;
