@@ -345,13 +345,14 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
   });
 
   // Live event feed over WebSocket, filtered by role.
-  http.fastify.get('/api/ws', { websocket: true, config: { access: { roles: ALL } } }, (socket, req) => {
+  const feedAccess = { roles: ALL, scope: 'events:read' };
+  http.fastify.get('/api/ws', { websocket: true, config: { access: feedAccess } }, (socket, req) => {
     let session: ReturnType<typeof http.authorize>;
     try {
-      session = http.authorize(req, { roles: ALL, scope: 'events:read' });
-    } catch {
-      // Not signed in: close with a policy-violation code the UI understands as "sign in again".
-      socket.close(4401, 'sign in first');
+      session = http.authorize(req, feedAccess);
+    } catch (err) {
+      // 4401: the UI understands it as "sign in again"; 4403: signed in, but not allowed (a token without events:read).
+      socket.close((err as { code?: string }).code === 'HUB_ERR_FORBIDDEN' ? 4403 : 4401, 'sign in first');
       return;
     }
     const role = session?.user.role ?? 'police';

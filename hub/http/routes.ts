@@ -52,7 +52,17 @@ declare module 'fastify' {
   }
 }
 
+/** One API route as registered: what the route matrix test enumerates. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access;
+  websocket: boolean;
+}
+
 export interface RouteRegistrar {
+  /** Every /api and /ws route registered so far, HTTP and WebSocket, with its declared access. */
+  routes(): readonly RegisteredRoute[];
   /** A route for signed-in users with one of `access.roles`. */
   route<B = undefined, Q = undefined, P = undefined>(def: RouteDef<B, Q, P>): void;
   /** A route anyone on the network may call (health, sign-in, setup). */
@@ -86,6 +96,16 @@ export function authorize(req: FastifyRequest, access: Access): Session | null {
 }
 
 export function createRegistrar(app: FastifyInstance): RouteRegistrar {
+  const registered: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api') && !route.url.startsWith('/ws')) return;
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      // Fastify adds a HEAD twin for every GET; it runs the same handler and checks.
+      if (method === 'HEAD' || !access) continue;
+      registered.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });
+    }
+  });
   const add = (def: RouteDef<unknown, unknown, unknown> | PublicRouteDef<unknown, unknown, unknown>) => {
     app.route({
       method: def.method,
@@ -111,6 +131,7 @@ export function createRegistrar(app: FastifyInstance): RouteRegistrar {
     });
   };
   return {
+    routes: () => registered,
     fastify: app,
     authorize,
     route: (def) => add(def as RouteDef<unknown, unknown, unknown>),
