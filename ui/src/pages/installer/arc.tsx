@@ -135,8 +135,14 @@ export function ArcSettings() {
               onValue={set('key')}
               type="password"
               autoComplete="off"
-              hint="AES key as 32, 48 or 64 hex digits. Leave empty to send without encryption. A saved key shows as ********."
+              hint="AES key as 32, 48 or 64 hex digits, from the alarm centre. Without it alerts travel unencrypted. A saved key shows as ********."
             />
+            {form.enabled && form.key.trim() === '' && (
+              <p class="status warn" role="alert" data-testid="arc-clear-warning">
+                No encryption key: alerts, including the home address, would go to the alarm centre in clear, readable by anyone on the
+                network path. Ask the alarm centre for the AES key and enter it above.
+              </p>
+            )}
             <Select
               label="Message format"
               value={form.format}
