@@ -234,7 +234,15 @@ export class Hub {
     const setupCode = await accounts.ensureSetupCode();
     if (setupCode) this.opts.onSetupCode?.(setupCode, this.url);
     this.bus.emit('hub.started', { source: 'hub', version: HUB_VERSION });
-    log.info({ url: this.url, dataDir, mqtt: this.broker ? 'embedded' : 'external' }, 'hub started');
+    log.info(
+      {
+        url: this.url,
+        dataDir,
+        mqtt: this.broker ? 'embedded' : 'external',
+        ...(this.tls ? { caFingerprint: this.tls.fingerprint, caUrl: this.httpUrl ? `${this.httpUrl}/sanctuary-ca.crt` : null } : {}),
+      },
+      'hub started',
+    );
     return { url: this.url, setupCode };
   }
 

@@ -13,6 +13,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
 import type { HubConfig } from '../config/schema.js';
+import { nameConstraintsExtension, permittedDnsNames, permittedName } from './tls-name-constraints.js';
 
 // node-forge is CommonJS with one `module.exports` object (no static named exports for ESM).
 const forge = createRequire(import.meta.url)('node-forge') as typeof import('node-forge');
@@ -71,7 +72,13 @@ function serial(): string {
   return b.toString('hex');
 }
 
-function makeCa(now: number): { keyPem: string; certPem: string } {
+/** What the hub's CA may vouch for (kept next to it, so later server certificates stay inside). */
+interface CaScope {
+  dns: string[];
+  ips: string[];
+}
+
+function makeCa(now: number, scope: CaScope): { keyPem: string; certPem: string } {
   const keys = newKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
@@ -88,6 +95,7 @@ function makeCa(now: number): { keyPem: string; certPem: string } {
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    nameConstraintsExtension(scope.dns, scope.ips),
   ]);
   cert.sign(forge.pki.privateKeyFromPem(keys.privatePem), forge.md.sha256.create());
   return { keyPem: keys.privatePem, certPem: forge.pki.certificateToPem(cert) };
@@ -188,19 +196,26 @@ export async function loadOrCreateTls(
   const paths = {
     caKey: join(dir, 'ca.key'),
     caCert: join(dir, 'ca.crt'),
+    caScope: join(dir, 'ca-scope.json'),
     key: join(dir, 'server.key'),
     cert: join(dir, 'server.crt'),
   };
   let caKey = await readIfExists(paths.caKey);
   let caCert = await readIfExists(paths.caCert);
-  if (!caKey || !caCert) {
-    const ca = makeCa(now);
+  const scopeText = await readIfExists(paths.caScope);
+  let scope: CaScope | null = scopeText ? (JSON.parse(scopeText) as CaScope) : null;
+  if (!caKey || !caCert || !scope) {
+    scope = { dns: permittedDnsNames(hostname(), tls.names), ips: tls.names.filter((n) => isIp(n)) };
+    const ca = makeCa(now, scope);
+    await writeAtomic(paths.caScope, JSON.stringify(scope), 0o644);
     await writeAtomic(paths.caKey, ca.keyPem, 0o600);
     await writeAtomic(paths.caCert, ca.certPem, 0o644);
     caKey = ca.keyPem;
     caCert = ca.certPem;
   }
-  const names = certificateNames(tls.names);
+  const caScope = scope;
+  // A name outside the CA's constraints would make phones reject the whole certificate: leave it out.
+  const names = certificateNames(tls.names).filter((n) => permittedName(n, caScope.dns, caScope.ips));
   let key = await readIfExists(paths.key);
   let cert = await readIfExists(paths.cert);
   const usable = (() => {

@@ -1,6 +1,9 @@
-import { X509Certificate } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadOrCreateTls } from '../../../hub/http/tls.js';
@@ -144,5 +147,85 @@ describe('plain HTTP only by explicit config on loopback', () => {
     expect(() => validateConfig({ version: 1, http: { tls: { enabled: false } } })).toThrow(/http\.tls\.enabled.*loopback|only allowed/);
     expect(validateConfig({ version: 1, http: { host: '127.0.0.1', tls: { enabled: false } } }).http.tls.enabled).toBe(false);
     expect(() => validateConfig({ version: 1, http: { tls: { certFile: '/x.crt' } } })).toThrow(/certFile/);
+  });
+});
+
+describe("the hub's CA can only vouch for the hub", () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  /** Sign a server certificate for `name` with the hub CA's own key (what a thief of the hub could do). */
+  function forgeLeaf(caKeyPem: string, caCertPem: string, name: string): { key: string; cert: string } {
+    const forge = createRequire(import.meta.url)('node-forge') as typeof import('node-forge');
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const ca = forge.pki.certificateFromPem(caCertPem);
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.publicKeyFromPem(publicKey);
+    cert.serialNumber = '0a1b2c';
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+    cert.setSubject([{ name: 'commonName', value: name }]);
+    cert.setIssuer(ca.subject.attributes);
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: false },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: name }] },
+    ]);
+    cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+    return { key: privateKey, cert: forge.pki.certificateToPem(cert) };
+  }
+
+  async function handshake(leaf: { key: string; cert: string }, ca: string, name: string): Promise<string> {
+    const server = createTlsServer({ key: leaf.key, cert: leaf.cert }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      return await new Promise<string>((resolve) => {
+        const sock = tlsConnect({ host: '127.0.0.1', port, ca, servername: name }, () => {
+          sock.end();
+          resolve('ok');
+        });
+        sock.once('error', (err: Error & { code?: string }) => resolve(`${err.code ?? ''} ${err.message}`));
+      });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }
+
+  it('a certificate its key signs for a public website is refused by a client that trusts the CA', async () => {
+    const d = await tempDir();
+    dirs.push(d);
+    const tls = await loadOrCreateTls(d, { enabled: true, certFile: null, keyFile: null, caFile: null, names: [] });
+    const caKey = await readFile(join(d, 'tls', 'ca.key'), 'utf8');
+    const ca = tls.caPem ?? '';
+    expect(await handshake(forgeLeaf(caKey, ca, 'hub.local'), ca, 'hub.local')).toBe('ok');
+    expect(await handshake(forgeLeaf(caKey, ca, 'bank.example.com'), ca, 'bank.example.com')).toMatch(/permitted subtree violation/i);
+    // The hub's own certificate carries only names inside the constraints.
+    const local = new BlockList();
+    for (const [net, prefix] of [
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+      ['127.0.0.0', 8],
+      ['169.254.0.0', 16],
+    ] as const)
+      local.addSubnet(net, prefix, 'ipv4');
+    for (const [net, prefix] of [
+      ['fc00::', 7],
+      ['fe80::', 10],
+      ['::1', 128],
+    ] as const)
+      local.addSubnet(net, prefix, 'ipv6');
+    for (const n of tls.names) {
+      const family = isIP(n);
+      if (family) expect(local.check(n, family === 4 ? 'ipv4' : 'ipv6'), n).toBe(true);
+      else expect(n, n).toMatch(/^(localhost|[^.]+|.+\.local)$/);
+    }
   });
 });
