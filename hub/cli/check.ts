@@ -11,7 +11,8 @@ import { tlsDir } from '../http/tls.js';
 import { redactUrl } from '../log/logger.js';
 import { resolveFfmpeg } from '../media/ffmpeg.js';
 
-export async function runCheck(config: Readonly<HubConfig>, dataDirArg: string | undefined): Promise<number> {
+/** `now` is only for tests of certificate expiry. */
+export async function runCheck(config: Readonly<HubConfig>, dataDirArg: string | undefined, now: number = Date.now()): Promise<number> {
   let failed = 0;
   const line = (ok: boolean | 'warn', name: string, text: string) => {
     if (ok === false) failed++;
@@ -32,7 +33,6 @@ export async function runCheck(config: Readonly<HubConfig>, dataDirArg: string |
   } catch (err) {
     line(false, 'disk', describeError(err));
   }
-  const now = Date.now();
   line(now > Date.UTC(2024, 0, 1), 'clock', new Date(now).toISOString());
   await checkCertificate(config, dataDir, now, line);
   if (config.mqtt.url) {
