@@ -21,8 +21,10 @@ import { HealthRegistry } from './health/health.js';
 import { addSystemProbes } from './health/probes.js';
 import { registerCoreRoutes } from './http/core-routes.js';
 import { registerPluginSettingsRoutes } from './http/plugin-settings-routes.js';
+import { type RedirectServer, startRedirectServer } from './http/redirect-server.js';
 import { createRegistrar } from './http/routes.js';
 import { createHttpServer } from './http/server.js';
+import { loadOrCreateTls, type TlsMaterial } from './http/tls.js';
 import { createLogger } from './log/logger.js';
 import { type FfmpegInfo, resolveFfmpeg } from './media/ffmpeg.js';
 import { coreModules } from './modules.js';
@@ -59,6 +61,11 @@ export function resolveDataDir(config: Readonly<HubConfig>, explicit?: string): 
 export class Hub {
   core!: HubCore;
   url = '';
+  /** The plain-HTTP listener's URL (redirects, CA certificate); '' when there is none. */
+  httpUrl = '';
+  /** The certificate the hub serves (null when plain HTTP is configured on loopback). */
+  tls: TlsMaterial | null = null;
+  private redirect: RedirectServer | null = null;
   private db: Database | null = null;
   private broker: EmbeddedBroker | null = null;
   private mqtt: HubMqttLink | null = null;
@@ -109,6 +116,8 @@ export class Hub {
       sessionTtlMs: config.http.sessionTtlMinutes * 60_000,
       loginAttempts: config.http.loginAttempts,
       loginWindowMs: config.http.loginWindowMinutes * 60_000,
+      installerAccountDays: config.http.installerAccountDays,
+      policeAccountDays: config.http.policeAccountDays,
       now: () => clock.now(),
     });
     const devices = new HubDeviceRegistry(this.db, log.child({ module: 'devices' }));
@@ -153,10 +162,13 @@ export class Hub {
     );
     await this.mqtt.connect();
 
+    this.tls = config.http.tls.enabled ? await loadOrCreateTls(dataDir, config.http.tls, clock.now()) : null;
     this.http = await createHttpServer({
       accounts,
       log: log.child({ module: 'http' }),
       uiDir: this.opts.uiDir ?? null,
+      tls: this.tls,
+      requestsPerMinute: config.http.requestsPerMinute,
     });
     const http = createRegistrar(this.http);
     const services: HubServices = {
@@ -209,13 +221,38 @@ export class Hub {
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const addr = this.http.server.address() as AddressInfo;
     const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-    this.health.set('http', 'ok', `listening on ${config.http.host}:${addr.port}`);
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    this.url = `${this.tls ? 'https' : 'http'}://${urlHost}:${addr.port}`;
+    if (this.tls && config.http.redirectPort !== null) {
+      this.redirect = await startRedirectServer({
+        host: config.http.host,
+        port: config.http.redirectPort,
+        httpsPort: addr.port,
+        tls: this.tls,
+        log: log.child({ module: 'http-redirect' }),
+      });
+      this.httpUrl = `http://${urlHost}:${this.redirect.port}`;
+    }
+    this.health.set(
+      'http',
+      'ok',
+      this.tls
+        ? `HTTPS on ${config.http.host}:${addr.port}, certificate until ${new Date(this.tls.notAfter).toISOString().slice(0, 10)}`
+        : `plain HTTP on loopback ${config.http.host}:${addr.port} (TLS off by config)`,
+    );
 
     const setupCode = await accounts.ensureSetupCode();
     if (setupCode) this.opts.onSetupCode?.(setupCode, this.url);
     this.bus.emit('hub.started', { source: 'hub', version: HUB_VERSION });
-    log.info({ url: this.url, dataDir, mqtt: this.broker ? 'embedded' : 'external' }, 'hub started');
+    log.info(
+      {
+        url: this.url,
+        dataDir,
+        mqtt: this.broker ? 'embedded' : 'external',
+        ...(this.tls ? { caFingerprint: this.tls.fingerprint, caUrl: this.httpUrl ? `${this.httpUrl}/sanctuary-ca.crt` : null } : {}),
+      },
+      'hub started',
+    );
     return { url: this.url, setupCode };
   }
 
@@ -233,6 +270,7 @@ export class Hub {
         this.log.error({ step: name, err: describeError(err) }, 'error while stopping');
       }
     };
+    await step('http-redirect', () => this.redirect?.close());
     await step('http', () => this.http?.close());
     await step('plugins', () => this.pluginHost?.stopAll());
     while (this.startedModules.length > 0) {

@@ -156,6 +156,17 @@ export class AlarmModule implements HubModule {
     return this.snapshot();
   }
 
+  /**
+   * Proof for a PIN change: this user's current PIN (wrong tries count towards the keypad
+   * lockout). The duress PIN is accepted exactly like the normal one and raises the silent alarm.
+   */
+  async checkCurrentPin(userId: string, pin: string): Promise<void> {
+    const { pins } = this.parts();
+    const match = await pins.check(pin, userId, userId);
+    if (match.userId !== userId) throw new HubError('HUB_ERR_BAD_PIN', 'currentPin: that is not your current PIN');
+    if (match.duress) this.raiseDuress(match, 'pin_change');
+  }
+
   async setPins(userId: string, pin: string, duressPin: string): Promise<void> {
     const { pins, core } = this.parts();
     await pins.set(userId, pin, duressPin);
@@ -214,7 +225,7 @@ export class AlarmModule implements HubModule {
     return { markedFrom, markedTo };
   }
 
-  private raiseDuress(match: PinMatch, during: 'arm' | null): void {
+  private raiseDuress(match: PinMatch, during: 'arm' | 'pin_change' | null): void {
     const { core } = this.parts();
     core.bus.emit('duress', { source: 'alarm', userId: match.userId });
     // A duress PIN used to disarm is recorded in the disarm entry itself; elsewhere it gets its own.

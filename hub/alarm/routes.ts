@@ -5,13 +5,15 @@
  *        is the entry sensor that started it; nothing in it ever shows a duress or a covert panic)
  *   POST /api/alarm/arm        owner; scope alarm:arm    {mode, pin?, force?} -> AlarmSnapshot (409 lists open sensors)
  *   POST /api/alarm/disarm     owner; scope alarm:disarm {pin?} -> AlarmSnapshot (a browser session must give a PIN)
- *   PUT  /api/alarm/pins       owner (no tokens)         {pin, duressPin}
+ *   PUT  /api/alarm/pins       owner (no tokens)         {pin, duressPin, currentPin? | password?}
+ *        (changing PINs that are set needs the current PIN or the owner's password; duress != PIN)
  *   GET  /api/alarm/settings   owner                     -> {loudPanic, pinSet}
  *   PUT  /api/alarm/settings   owner                     {loudPanic}
  *   POST /api/panic            owner                     {} -> {ok: true}, loud or covert alike
  *   POST /api/smartwater       owner                     {note?} -> {ok: true, markedFrom, markedTo}
  */
 import { z } from 'zod';
+import { ValidationError } from '../api/errors.js';
 import type { HubCore } from '../core.js';
 import type { AlarmModule } from './module.js';
 
@@ -54,10 +56,37 @@ export function registerAlarmRoutes(core: HubCore, alarm: AlarmModule): void {
     method: 'PUT',
     url: '/api/alarm/pins',
     access: { roles: ['owner'] },
+    bodyLimit: 4096,
     body: z
-      .strictObject({ pin: pinSchema, duressPin: pinSchema })
+      .strictObject({
+        pin: pinSchema,
+        duressPin: pinSchema,
+        /** Proof for a change: the current alarm PIN... */
+        currentPin: pinAttempt.optional(),
+        /** ...or the owner's account password. */
+        password: z.string().max(256).optional(),
+      })
       .refine((b) => b.pin !== b.duressPin, { message: 'must differ from the PIN', path: ['duressPin'] }),
-    handler: async ({ body, session }) => {
+    handler: async ({ body, session, req }) => {
+      // Someone holding an unlocked phone must not be able to set PINs they then know.
+      if (await alarm.hasPin(session.user.id)) {
+        if (body.password !== undefined) {
+          const key = `pw:${session.user.id}`;
+          core.accounts.limiter.check(key, req.ip);
+          try {
+            await core.accounts.confirmPassword(session.user.id, body.password, 'alarm.pins');
+          } catch (err) {
+            core.accounts.limiter.fail(key, req.ip);
+            throw err;
+          }
+        } else if (body.currentPin !== undefined) {
+          await alarm.checkCurrentPin(session.user.id, body.currentPin);
+        } else {
+          throw new ValidationError('currentPin: enter your current alarm PIN (or your password) to change the PINs', {
+            field: 'currentPin',
+          });
+        }
+      }
       await alarm.setPins(session.user.id, body.pin, body.duressPin);
     },
   });

@@ -1,15 +1,21 @@
 /**
  * Accounts, sessions, invites and API tokens. No account exists until someone holds the setup
  * code the hub prints at first start; nothing has a default password. Sessions are random
- * tokens whose SHA-256 is stored (a stolen database does not hold live cookies).
+ * tokens whose SHA-256 is stored (a stolen database does not hold live cookies). Invited
+ * installers and police officers expire unless the owner renews them.
  */
 import { randomUUID } from 'node:crypto';
-import { ForbiddenError, HubError, UnauthenticatedError, ValidationError } from '../api/errors.js';
+import { ForbiddenError, HubError, UnauthenticatedError } from '../api/errors.js';
 import type { Role, SessionUser } from '../api/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
+import { AccountControl, accountUsable, checkNewPassword, MIN_PASSWORD_LENGTH, type UserRow } from './account-control.js';
+import { type ApiTokenInfo, ApiTokens, DAY_MS } from './api-tokens.js';
+import { KnownDevices } from './known-devices.js';
 import { hashPassword, humanCode, normaliseCode, randomToken, sha256Hex, verifyPassword } from './passwords.js';
-import { LoginLimiter } from './rate-limit.js';
+import { LoginThrottle } from './rate-limit.js';
+
+export { MIN_PASSWORD_LENGTH };
 
 export interface Session {
   user: SessionUser;
@@ -20,33 +26,48 @@ export interface Session {
   sessionId: string;
 }
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  role: Role;
-  password_hash: string;
-  disabled: number;
-}
+/** Record a session's last use at most this often. */
+const TOUCH_EVERY_MS = 60_000;
 
-export const MIN_PASSWORD_LENGTH = 10;
+export interface AccountsOptions {
+  sessionTtlMs: number;
+  /** Failed sign-ins per (account, address) or known device before each try has to wait. */
+  loginAttempts: number;
+  /** The longest wait, and how long a failure is remembered. */
+  loginWindowMs: number;
+  /** Sign-in throttle entries kept in memory (least recently used dropped beyond it). */
+  throttleEntries?: number;
+  /** How long an invited installer's or police officer's account lasts before it must be renewed. */
+  installerAccountDays?: number;
+  policeAccountDays?: number;
+  now?: () => number;
+}
 
 export type HubMode = 'setup' | 'installing' | 'handover' | 'active';
 
 export class Accounts {
-  readonly limiter: LoginLimiter;
+  readonly limiter: LoginThrottle;
+  readonly tokens: ApiTokens;
+  readonly devices: KnownDevices;
+  readonly control: AccountControl;
 
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
-    private readonly opts: {
-      sessionTtlMs: number;
-      loginAttempts: number;
-      loginWindowMs: number;
-      now?: () => number;
-    },
+    private readonly opts: AccountsOptions,
   ) {
-    this.limiter = new LoginLimiter(opts.loginAttempts, opts.loginWindowMs, opts.now ?? Date.now);
+    const now = () => this.now();
+    this.limiter = new LoginThrottle({
+      freeAttempts: opts.loginAttempts,
+      baseDelayMs: 1000,
+      maxDelayMs: opts.loginWindowMs,
+      forgetAfterMs: opts.loginWindowMs,
+      maxEntries: opts.throttleEntries ?? 10_000,
+      now,
+    });
+    this.tokens = new ApiTokens(db, audit, now);
+    this.devices = new KnownDevices(db, now);
+    this.control = new AccountControl(db, audit, this.tokens, this.devices, now);
   }
 
   private now(): number {
@@ -133,21 +154,26 @@ export class Accounts {
     displayName: string;
     role: Role;
     createdBy: string | null;
+    expiresAt?: number | null;
+    /** Already hashed (invite acceptance hashes before its transaction). */
+    passwordHash?: string;
   }): Promise<SessionUser> {
-    if (input.password.length < MIN_PASSWORD_LENGTH) {
-      throw new ValidationError(`password: use at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
-    }
-    if (input.password.toLowerCase() === input.username.toLowerCase()) {
-      throw new ValidationError('password: must not be the username', {
-        field: 'password',
-      });
-    }
+    checkNewPassword(input.password, input.username);
     const exists = await this.db.get('SELECT id FROM users WHERE username = ?', [input.username]);
     if (exists) throw new HubError('HUB_ERR_CONFLICT', `username "${input.username}" is taken`);
     const id = randomUUID();
     await this.db.run(
-      'INSERT INTO users (id, username, display_name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [id, input.username, input.displayName, input.role, await hashPassword(input.password), this.now(), input.createdBy],
+      'INSERT INTO users (id, username, display_name, role, password_hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        id,
+        input.username,
+        input.displayName,
+        input.role,
+        input.passwordHash ?? (await hashPassword(input.password)),
+        this.now(),
+        input.createdBy,
+        input.expiresAt ?? null,
+      ],
     );
     return {
       id,
@@ -157,33 +183,50 @@ export class Accounts {
     };
   }
 
-  async login(username: string, password: string, address: string): Promise<{ token: string; session: Session }> {
-    this.limiter.check(username, address);
+  /**
+   * Sign in. `deviceToken` is the browser's known-device cookie: a device that signed in to this
+   * account before is throttled only on its own failures. Returns the session token and the
+   * (possibly new) device token to set as cookies.
+   */
+  async login(
+    username: string,
+    password: string,
+    address: string,
+    device: { deviceToken?: string | undefined; userAgent?: string | undefined } = {},
+  ): Promise<{ token: string; session: Session; deviceToken: string }> {
+    const deviceId = await this.devices.find(device.deviceToken, username);
+    this.limiter.check(username, address, deviceId);
     const row = await this.db.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
-    const ok = row !== undefined && row.disabled === 0 && (await verifyPassword(password, row.password_hash));
+    const ok = row !== undefined && row.disabled === 0 && row.removed_at === null && (await verifyPassword(password, row.password_hash));
     if (!ok || !row) {
-      this.limiter.fail(username, address);
+      this.limiter.fail(username, address, deviceId);
       await this.audit.append({
         action: 'login.failed',
         actor: row?.id ?? null,
-        subject: { username, address, disabled: row?.disabled === 1 },
+        subject: { username, address, knownDevice: deviceId !== null, disabled: row?.disabled === 1 },
       });
       throw new HubError('HUB_ERR_BAD_CREDENTIALS', 'username or password is not right');
     }
-    this.limiter.succeed(username, address);
+    this.limiter.succeed(username, address, deviceId);
+    if (!accountUsable(row, this.now())) {
+      await this.audit.append({ action: 'login.expired_account', actor: row.id, subject: { username, address } });
+      throw new ForbiddenError('this account has expired; ask the owner to renew it');
+    }
     const token = randomToken();
     const csrf = randomToken(18);
     const expiresAt = this.now() + this.opts.sessionTtlMs;
     await this.db.run(
-      'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [sha256Hex(token), row.id, csrf, this.now(), expiresAt, this.now()],
+      'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen_at, address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [sha256Hex(token), row.id, csrf, this.now(), expiresAt, this.now(), address, (device.userAgent ?? '').slice(0, 200)],
     );
+    const deviceToken = await this.devices.remember(row.id, device.deviceToken);
     await this.audit.append({
       action: 'login',
       actor: row.id,
-      subject: { username, address },
+      subject: { username, address, knownDevice: deviceId !== null },
     });
     return {
+      deviceToken,
       token,
       session: {
         user: toUser(row),
@@ -196,36 +239,43 @@ export class Accounts {
   }
 
   async sessionFromCookie(token: string): Promise<Session | null> {
-    const row = await this.db.get<UserRow & { csrf_token: string; expires_at: number; id_hash: string }>(
-      'SELECT u.*, s.csrf_token, s.expires_at, s.id_hash FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?',
+    if (token.length > 100) return null;
+    const row = await this.db.get<
+      UserRow & { csrf_token: string; session_expires_at: number; id_hash: string; last_seen_at: number; user_expires_at: number | null }
+    >(
+      `SELECT u.*, u.expires_at AS user_expires_at, s.csrf_token, s.expires_at AS session_expires_at, s.id_hash, s.last_seen_at
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
       [sha256Hex(token)],
     );
-    if (!row || row.disabled === 1) return null;
-    if (row.expires_at <= this.now()) {
+    if (!row || !accountUsable({ ...row, expires_at: row.user_expires_at }, this.now())) return null;
+    if (row.session_expires_at <= this.now()) {
       await this.db.run('DELETE FROM sessions WHERE id_hash = ?', [row.id_hash]);
       return null;
+    }
+    if (this.now() - row.last_seen_at > TOUCH_EVERY_MS) {
+      await this.db.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [this.now(), row.id_hash]);
     }
     return {
       user: toUser(row),
       csrfToken: row.csrf_token,
-      expiresAt: row.expires_at,
+      expiresAt: row.session_expires_at,
       scopes: null,
       sessionId: row.id_hash.slice(0, 16),
     };
   }
 
-  async sessionFromApiToken(token: string): Promise<Session | null> {
-    const row = await this.db.get<UserRow & { scopes: string; token_hash: string }>(
-      'SELECT u.*, t.scopes, t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL',
-      [sha256Hex(token)],
-    );
-    if (!row || row.disabled === 1) return null;
+  async sessionFromApiToken(token: string, address = ''): Promise<Session | null> {
+    if (token.length > 200) return null;
+    const t = await this.tokens.use(token, address);
+    if (!t) return null;
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [t.userId]);
+    if (!row || !accountUsable(row, this.now())) return null;
     return {
       user: toUser(row),
       csrfToken: '',
-      expiresAt: Number.MAX_SAFE_INTEGER,
-      scopes: JSON.parse(row.scopes) as string[],
-      sessionId: `token:${row.token_hash.slice(0, 12)}`,
+      expiresAt: t.expiresAt ?? Number.MAX_SAFE_INTEGER,
+      scopes: t.scopes,
+      sessionId: `token:${t.id}`,
     };
   }
 
@@ -243,59 +293,17 @@ export class Accounts {
     }
   }
 
-  async issueApiToken(userId: string, name: string, scopes: string[]): Promise<string> {
-    const token = `sat_${randomToken()}`;
-    await this.db.run('INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at) VALUES (?, ?, ?, ?, ?)', [
-      sha256Hex(token),
-      userId,
-      name,
-      JSON.stringify(scopes),
-      this.now(),
-    ]);
-    await this.audit.append({
-      action: 'api_token.issued',
-      actor: userId,
-      subject: { name, scopes },
-    });
-    return token;
+  /** A new API token (expires after `ttlDays`, default 90). */
+  async issueApiToken(userId: string, name: string, scopes: string[], ttlDays = 90): Promise<string> {
+    return (await this.tokens.issue(userId, name, scopes, ttlDays)).token;
   }
 
-  async listApiTokens(userId: string): Promise<
-    Array<{
-      id: string;
-      name: string;
-      scopes: string[];
-      createdAt: number;
-      revokedAt: number | null;
-    }>
-  > {
-    const rows = await this.db.all<{
-      token_hash: string;
-      name: string;
-      scopes: string;
-      created_at: number;
-      revoked_at: number | null;
-    }>('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at', [userId]);
-    return rows.map((r) => ({
-      id: r.token_hash.slice(0, 16),
-      name: r.name,
-      scopes: JSON.parse(r.scopes) as string[],
-      createdAt: r.created_at,
-      revokedAt: r.revoked_at,
-    }));
+  async listApiTokens(userId: string): Promise<ApiTokenInfo[]> {
+    return this.tokens.list(userId);
   }
 
   async revokeApiToken(userId: string, id: string): Promise<void> {
-    const r = await this.db.run(
-      'UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND substr(token_hash, 1, 16) = ? AND revoked_at IS NULL',
-      [this.now(), userId, id],
-    );
-    if (r.changes === 0) throw new HubError('HUB_ERR_NOT_FOUND', 'no such token');
-    await this.audit.append({
-      action: 'api_token.revoked',
-      actor: userId,
-      subject: { id },
-    });
+    await this.tokens.revoke(userId, id, userId);
   }
 
   /** An invite code for a police officer, an advocate or an installer. */
@@ -324,16 +332,41 @@ export class Accounts {
     return code;
   }
 
+  /**
+   * Accept an invite. The password is hashed first (slow, outside any lock); then one transaction
+   * claims the invite with a single conditional UPDATE ... RETURNING and creates the account, so
+   * two people racing the same code cannot both get an account, and a taken username leaves the
+   * invite unused.
+   */
   async acceptInvite(input: { code: string; username: string; password: string }): Promise<SessionUser> {
-    const row = await this.db.get<{
-      code_hash: string;
-      role: Role;
-      display_name: string;
-      created_by: string;
-      expires_at: number;
-      used_at: number | null;
-    }>('SELECT * FROM invites WHERE code_hash = ?', [sha256Hex(normaliseCode(input.code))]);
-    if (!row || row.used_at !== null || row.expires_at <= this.now()) {
+    checkNewPassword(input.password, input.username);
+    const passwordHash = await hashPassword(input.password);
+    const codeHash = sha256Hex(normaliseCode(input.code));
+    const now = this.now();
+    const claimed = await this.db.transaction(async () => {
+      const row = await this.db.get<{ role: Role; display_name: string; created_by: string }>(
+        'UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING role, display_name, created_by',
+        [now, codeHash, now],
+      );
+      if (!row) return null;
+      const days =
+        row.role === 'installer'
+          ? (this.opts.installerAccountDays ?? 30)
+          : row.role === 'police'
+            ? (this.opts.policeAccountDays ?? 90)
+            : null;
+      const user = await this.createUser({
+        username: input.username,
+        password: input.password,
+        passwordHash,
+        displayName: row.display_name,
+        role: row.role,
+        createdBy: row.created_by,
+        expiresAt: days === null ? null : now + days * DAY_MS,
+      });
+      return { user, row };
+    });
+    if (!claimed) {
       await this.audit.append({
         action: 'invite.rejected',
         actor: null,
@@ -341,14 +374,7 @@ export class Accounts {
       });
       throw new HubError('HUB_ERR_SETUP_CODE', 'that invite code is not valid (used, expired or mistyped)');
     }
-    const user = await this.createUser({
-      username: input.username,
-      password: input.password,
-      displayName: row.display_name,
-      role: row.role,
-      createdBy: row.created_by,
-    });
-    await this.db.run('UPDATE invites SET used_at = ? WHERE code_hash = ?', [this.now(), row.code_hash]);
+    const { user, row } = claimed;
     await this.audit.append({
       action: 'invite.accepted',
       actor: user.id,
@@ -357,9 +383,8 @@ export class Accounts {
     return user;
   }
 
-  async users(): Promise<Array<SessionUser & { disabled: boolean }>> {
-    const rows = await this.db.all<UserRow>('SELECT * FROM users ORDER BY created_at');
-    return rows.map((r) => ({ ...toUser(r), disabled: r.disabled === 1 }));
+  async users(): Promise<Awaited<ReturnType<AccountControl['accounts']>>> {
+    return this.control.accounts();
   }
 
   async user(id: string): Promise<SessionUser | undefined> {

@@ -17,7 +17,12 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
   const parts = demoParts();
   const raw: HubConfigInput & { plugins: Record<string, unknown> } = {
     version: CONFIG_VERSION,
-    http: { host: '127.0.0.1', port: Number(process.env.PORT ?? 8080) },
+    // HTTPS like a real install: the demo makes its own CA in its data folder.
+    http: {
+      host: '127.0.0.1',
+      port: Number(process.env.PORT ?? 8443),
+      redirectPort: Number(process.env.SANCTUARY_HTTP_PORT ?? 8080),
+    },
     mqtt: { embedded: { host: '127.0.0.1', port: Number(process.env.SANCTUARY_MQTT_PORT ?? 1883) } },
     home: { name: 'Demo home', address: '1 Example Street, Exampletown', coordinates: '51.5007,-0.1246' },
     plugins: {},
@@ -40,7 +45,13 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
       } else {
         say('\nDemo owner account exists from an earlier run (its password was printed then; delete the demo data folder to start over).');
       }
-      say(`Open ${hub.url} in a browser. Health: ${hub.url}/api/health\n`);
+      say(`Open ${hub.url} in a browser. Health: ${hub.url}/api/health`);
+      if (hub.tls) {
+        say(
+          `The hub's certificate authority: ${join(dataDir, 'tls', 'ca.crt')}${hub.httpUrl ? ` (also at ${hub.httpUrl}/sanctuary-ca.crt)` : ''}`,
+        );
+        say(`Its SHA-256 fingerprint: ${hub.tls.fingerprint}\n`);
+      } else say('');
       const undo: Array<() => Promise<void>> = [];
       for (const p of parts) {
         undo.push(await p.start({ hub, mqttUrl: hub.core.mqttUrl, log: hub.log.child({ demo: p.name }), dataDir, say }));

@@ -12,20 +12,54 @@ import { cameraSeedSchema, sensorSeedSchema } from './devices-schema.js';
 
 export const CONFIG_VERSION = 1;
 
+/** Addresses that never leave the machine: the only binds where plain HTTP may be allowed. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
+
+export const tlsConfigSchema = z
+  .strictObject({
+    /**
+     * HTTPS is on unless turned off here. Off is accepted only with a loopback `host` (tests, or a
+     * reverse proxy on the same machine that terminates TLS), never on the home network.
+     */
+    enabled: z.boolean().default(true),
+    /** Bring your own certificate: PEM files. When both are null the hub makes its own CA and certificate. */
+    certFile: z.string().min(1).nullable().default(null),
+    keyFile: z.string().min(1).nullable().default(null),
+    /** The CA (PEM) that issued `certFile`, served to phones on the plain-HTTP port; optional. */
+    caFile: z.string().min(1).nullable().default(null),
+    /** Extra host names or addresses for the hub's own certificate (its host name, .local name and addresses are always in it). */
+    names: z.array(z.string().min(1).max(253)).default([]),
+  })
+  .refine((t) => (t.certFile === null) === (t.keyFile === null), {
+    message: 'set both certFile and keyFile, or neither',
+    path: ['certFile'],
+  })
+  .prefault({});
+
 export const httpConfigSchema = z
   .strictObject({
     /** 0.0.0.0 so phones on the home network reach the hub; tests bind 127.0.0.1. */
     host: z.string().min(1).default('0.0.0.0'),
-    port: z.number().int().min(0).max(65535).default(8080),
+    /** The HTTPS port (app, API, WebSockets). */
+    port: z.number().int().min(0).max(65535).default(8443),
+    /**
+     * Plain HTTP: only redirects to HTTPS and serves the hub's CA certificate and fingerprint
+     * (so a phone can fetch it before it trusts the hub). null: no plain-HTTP listener.
+     */
+    redirectPort: z.number().int().min(0).max(65535).nullable().default(8080),
+    tls: tlsConfigSchema,
     sessionTtlMinutes: z
       .number()
       .int()
       .min(5)
       .max(7 * 24 * 60)
       .default(12 * 60),
-    /** Set when the hub is served over HTTPS (a reverse proxy) so cookies get `Secure`. */
+    /** Cookies always get `Secure` over the hub's own HTTPS; set this when a TLS reverse proxy fronts a plain-HTTP hub. */
     secureCookies: z.boolean().default(false),
-    /** Failed sign-ins allowed per username and per address in `loginWindowMinutes`. */
+    /**
+     * Failed sign-ins from one address for one account before each further try must wait (the
+     * wait doubles with every failure); no one is ever locked out for everyone.
+     */
     loginAttempts: z.number().int().min(1).max(100).default(5),
     loginWindowMinutes: z
       .number()
@@ -33,6 +67,15 @@ export const httpConfigSchema = z
       .min(1)
       .max(24 * 60)
       .default(15),
+    /** Invited installer and police accounts stop working after this many days unless the owner renews them. */
+    installerAccountDays: z.number().int().min(1).max(365).default(30),
+    policeAccountDays: z.number().int().min(1).max(365).default(90),
+    /** Requests per minute from one address across the whole API (a flood guard, not the sign-in throttle). */
+    requestsPerMinute: z.number().int().min(10).max(100_000).default(1200),
+  })
+  .refine((h) => h.tls.enabled || (LOOPBACK_HOSTS as readonly string[]).includes(h.host), {
+    message: 'plain HTTP (tls.enabled: false) is only allowed when host is 127.0.0.1, ::1 or localhost',
+    path: ['tls', 'enabled'],
   })
   .prefault({});
 

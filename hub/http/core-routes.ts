@@ -4,11 +4,13 @@ import { NotFoundError, ValidationError } from '../api/errors.js';
 import type { EventMap, EventName } from '../api/events.js';
 import type { Role } from '../api/roles.js';
 import { MIN_PASSWORD_LENGTH } from '../auth/accounts.js';
+import { DEVICE_COOKIE_DAYS } from '../auth/known-devices.js';
 import { cameraSeedSchema, sensorSeedSchema } from '../config/devices-schema.js';
 import type { HubCore } from '../core.js';
 import { publicCamera } from '../devices/registry.js';
 import type { IdentityModule } from '../identity/identity-module.js';
-import { SESSION_COOKIE } from './server.js';
+import { registerAccountRoutes } from './account-routes.js';
+import { DEVICE_COOKIE, SESSION_COOKIE } from './server.js';
 
 const username = z
   .string()
@@ -18,6 +20,8 @@ const username = z
   .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
 const password = z.string().min(MIN_PASSWORD_LENGTH, `use at least ${MIN_PASSWORD_LENGTH} characters`).max(256);
 const ALL: readonly Role[] = ['owner', 'installer', 'police', 'advocate'];
+/** Largest sign-in, setup and invite bodies: a few short strings. */
+const AUTH_BODY_LIMIT = 4096;
 
 /** API-token scopes an owner may grant (Homebridge and other local integrations). */
 export const TOKEN_SCOPES = ['alarm:read', 'alarm:arm', 'alarm:disarm', 'sensors:read', 'events:read', 'cameras:snapshot'] as const;
@@ -27,6 +31,7 @@ export const PRODUCT_NAME = 'Sanctuary';
 
 export function registerCoreRoutes(core: HubCore, version: string): void {
   const { http, accounts, health, devices, config } = core;
+  registerAccountRoutes(core);
 
   // Public routes say nothing about the home or the product: anyone on the Wi-Fi can call them.
   // Health details (components, cameras offline, the ARC link, the alarm) need a signed-in
@@ -78,6 +83,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     method: 'POST',
     url: '/api/setup',
     access: { public: true },
+    bodyLimit: AUTH_BODY_LIMIT,
     body: z.strictObject({
       code: z.string().min(4).max(64),
       username,
@@ -100,18 +106,31 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     method: 'POST',
     url: '/api/auth/login',
     access: { public: true },
+    bodyLimit: AUTH_BODY_LIMIT,
     body: z.strictObject({
       username: z.string().min(1).max(64),
       password: z.string().min(1).max(256),
     }),
     handler: async ({ body, req, reply }) => {
-      const { token, session } = await accounts.login(body.username, body.password, req.ip);
+      const secure = config.http.secureCookies || config.http.tls.enabled;
+      const { token, session, deviceToken } = await accounts.login(body.username, body.password, req.ip, {
+        deviceToken: req.cookies[DEVICE_COOKIE],
+        userAgent: req.headers['user-agent'],
+      });
       reply.setCookie(SESSION_COOKIE, token, {
         httpOnly: true,
         sameSite: 'strict',
-        secure: config.http.secureCookies,
+        secure,
         path: '/',
         expires: new Date(session.expiresAt),
+      });
+      // Sent only to the sign-in route: it tells the throttle this browser signed in here before.
+      reply.setCookie(DEVICE_COOKIE, deviceToken, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure,
+        path: '/api/auth',
+        maxAge: DEVICE_COOKIE_DAYS * 24 * 3600,
       });
       return {
         user: session.user,
@@ -129,6 +148,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       const token = req.cookies[SESSION_COOKIE];
       if (token) await accounts.logout(token, session.user.id);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      // The device cookie stays: this browser is still one that signed in here before.
     },
   });
 
@@ -160,6 +180,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     method: 'POST',
     url: '/api/invites/accept',
     access: { public: true },
+    bodyLimit: AUTH_BODY_LIMIT,
     body: z.strictObject({
       code: z.string().min(4).max(64),
       username,
@@ -211,6 +232,8 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       scopes: z.array(z.enum(TOKEN_SCOPES)).min(1),
       /** Required for `alarm:disarm`: a token that disarms without a PIN is worth a password. */
       password: z.string().max(256).optional(),
+      /** Every token expires; the owner makes a new one when it does. */
+      expiresInDays: z.number().int().min(1).max(365).default(90),
     }),
     handler: async ({ body, session }) => {
       if (body.scopes.includes('alarm:disarm')) {
@@ -219,7 +242,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
         }
         await accounts.confirmPassword(session.user.id, body.password, 'api_token.alarm:disarm');
       }
-      return { token: await accounts.issueApiToken(session.user.id, body.name, body.scopes) };
+      return { token: await accounts.issueApiToken(session.user.id, body.name, body.scopes, body.expiresInDays) };
     },
   });
 
@@ -336,13 +359,14 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
   });
 
   // Live event feed over WebSocket, filtered by role.
-  http.fastify.get('/api/ws', { websocket: true, config: { access: { roles: ALL } } }, (socket, req) => {
+  const feedAccess = { roles: ALL, scope: 'events:read' };
+  http.fastify.get('/api/ws', { websocket: true, config: { access: feedAccess } }, (socket, req) => {
     let session: ReturnType<typeof http.authorize>;
     try {
-      session = http.authorize(req, { roles: ALL, scope: 'events:read' });
-    } catch {
-      // Not signed in: close with a policy-violation code the UI understands as "sign in again".
-      socket.close(4401, 'sign in first');
+      session = http.authorize(req, feedAccess);
+    } catch (err) {
+      // 4401: the UI understands it as "sign in again"; 4403: signed in, but not allowed (a token without events:read).
+      socket.close((err as { code?: string }).code === 'HUB_ERR_FORBIDDEN' ? 4403 : 4401, 'sign in first');
       return;
     }
     const role = session?.user.role ?? 'police';

@@ -12,6 +12,10 @@ import { formatZodIssues } from '../config/load.js';
 
 export type Access = { public: true } | { roles: readonly Role[]; scope?: string };
 
+/** The server-wide body limit, and the one for routes that declare no body. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const NO_BODY_LIMIT = 16 * 1024;
+
 export interface RouteContext<B, Q, P> {
   body: B;
   query: Q;
@@ -28,6 +32,8 @@ export interface RouteDef<B, Q, P> {
   body?: ZodType<B>;
   query?: ZodType<Q>;
   params?: ZodType<P>;
+  /** Largest body in bytes (default: the server's limit, 1 MiB; routes without a body schema 16 KiB). */
+  bodyLimit?: number;
   /** Rate-limit or other checks run before the body is parsed. */
   handler: (ctx: RouteContext<B, Q, P> & { session: Session }) => Promise<unknown> | unknown;
 }
@@ -46,7 +52,20 @@ declare module 'fastify' {
   }
 }
 
+/** One API route as registered: what the route matrix test enumerates. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access;
+  websocket: boolean;
+}
+
 export interface RouteRegistrar {
+  /**
+   * Every /api and /ws route registered so far, HTTP and WebSocket, with its declared access. The
+   * route matrix and the surface matrix tests walk it, so a new route cannot miss either.
+   */
+  routes(): readonly RegisteredRoute[];
   /** A route for signed-in users with one of `access.roles`. */
   route<B = undefined, Q = undefined, P = undefined>(def: RouteDef<B, Q, P>): void;
   /** A route anyone on the network may call (health, sign-in, setup). */
@@ -54,18 +73,6 @@ export interface RouteRegistrar {
   /** The underlying Fastify instance for WebSocket routes (they still declare access via `authorize`). */
   readonly fastify: FastifyInstance;
   authorize(req: FastifyRequest, access: Access): Session | null;
-  /**
-   * Every /api route registered so far (HTTP and WebSocket), with its declared access. Tests walk
-   * it so a new route cannot miss the role matrix or the visibility policy.
-   */
-  routes(): ReadonlyArray<RegisteredRoute>;
-}
-
-export interface RegisteredRoute {
-  method: string;
-  url: string;
-  access: Access;
-  websocket: boolean;
 }
 
 function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string): T {
@@ -94,12 +101,11 @@ export function authorize(req: FastifyRequest, access: Access): Session | null {
 export function createRegistrar(app: FastifyInstance): RouteRegistrar {
   const registered: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api')) return;
+    if (!route.url.startsWith('/api') && !route.url.startsWith('/ws')) return;
     const access = (route.config as { access?: Access } | undefined)?.access;
-    if (!access) return; // assertRouteHasAccess refuses these
-    for (const method of [route.method].flat()) {
-      // Fastify adds a HEAD twin for every GET; it is the same route.
-      if (method === 'HEAD') continue;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      // Fastify adds a HEAD twin for every GET; it runs the same handler and checks.
+      if (method === 'HEAD' || !access) continue;
       registered.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });
     }
   });
@@ -107,6 +113,8 @@ export function createRegistrar(app: FastifyInstance): RouteRegistrar {
     app.route({
       method: def.method,
       url: def.url,
+      // Every route has a body limit: its own, the server's, or a small one when it takes no body.
+      bodyLimit: def.bodyLimit ?? (def.body ? DEFAULT_BODY_LIMIT : NO_BODY_LIMIT),
       config: { access: def.access },
       handler: async (req, reply) => {
         const session = authorize(req, def.access);
@@ -126,11 +134,11 @@ export function createRegistrar(app: FastifyInstance): RouteRegistrar {
     });
   };
   return {
+    routes: () => registered,
     fastify: app,
     authorize,
     route: (def) => add(def as RouteDef<unknown, unknown, unknown>),
     publicRoute: (def) => add(def as PublicRouteDef<unknown, unknown, unknown>),
-    routes: () => registered,
   };
 }
 

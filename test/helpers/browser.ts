@@ -69,10 +69,15 @@ export async function ensureUiBuilt(): Promise<string> {
   return UI_DIST;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * `trustSpki`: base64 SHA-256 of a certificate's public key (a hub's `tls.spkiSha256`). Chromium
+ * then accepts that hub's certificate, and only it, like a phone that installed the hub's CA.
+ */
+export async function launchBrowser(opts: { trustSpki?: string } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
+      ...(opts.trustSpki ? [`--ignore-certificate-errors-spki-list=${opts.trustSpki}`] : []),
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',

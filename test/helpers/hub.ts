@@ -1,6 +1,12 @@
 /**
  * Start a real hub for a test: SQLite in a temp dir, the embedded broker on a free loopback port,
  * HTTP on port 0. `close()` stops everything and removes the temp dir.
+ *
+ * Test hubs serve plain HTTP on 127.0.0.1 unless asked for `tls: true`: the config allows plain
+ * HTTP only on a loopback bind (the same rule a reverse proxy on the box relies on), so the many
+ * tests that are about something else keep talking plain HTTP and WebSocket, while the TLS tests
+ * (test/hub/http/tls.test.ts, the account e2e) run the real default: the hub's own CA, HTTPS, and
+ * the plain-HTTP redirect listener. `ca` is then the PEM a client must trust.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +25,10 @@ export interface TestHub {
   dataDir: string;
   logs: LogCapture;
   setupCode: string | null;
+  /** The hub's CA certificate (PEM) when it serves HTTPS, else null. */
+  ca: string | null;
+  /** The plain-HTTP redirect listener ('' without TLS). */
+  httpUrl: string;
   close(): Promise<void>;
 }
 
@@ -32,17 +42,24 @@ export interface TestHubOptions {
   pluginStartTimeoutMs?: number;
   /** Keep the data dir on close (restart tests reopen it). */
   keepDataDir?: boolean;
+  /** Serve HTTPS with the hub's own CA and a plain-HTTP redirect listener on a free port (the real default). */
+  tls?: boolean;
 }
 
 export async function tempDir(prefix = 'sanctuary-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-export function testConfig(overrides: Partial<HubConfigInput> = {}): HubConfigInput {
+export function testConfig(overrides: Partial<HubConfigInput> = {}, tls = false): HubConfigInput {
   return {
     version: CONFIG_VERSION,
     ...overrides,
-    http: { host: '127.0.0.1', port: 0, ...(overrides.http ?? {}) },
+    http: {
+      host: '127.0.0.1',
+      port: 0,
+      ...(tls ? { redirectPort: 0, tls: { enabled: true } } : { redirectPort: null, tls: { enabled: false } }),
+      ...(overrides.http ?? {}),
+    },
     mqtt: { ...(overrides.mqtt ?? {}), embedded: { host: '127.0.0.1', port: 0, ...(overrides.mqtt?.embedded ?? {}) } },
   };
 }
@@ -51,7 +68,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const dataDir = opts.dataDir ?? (await tempDir());
   const logs = new LogCapture();
   const hubOpts: HubOptions = {
-    config: validateConfig(testConfig(opts.config)),
+    config: validateConfig(testConfig(opts.config, opts.tls ?? false)),
     plugins: opts.plugins ?? [],
     log: logs.logger,
     dataDir,
@@ -76,6 +93,8 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     dataDir,
     logs,
     setupCode: started.setupCode,
+    ca: hub.tls?.caPem ?? null,
+    httpUrl: hub.httpUrl,
     async close() {
       await hub.stop('test finished');
       if (!opts.keepDataDir && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import type { Role } from '../../hub/api/roles.js';
 import { AdvocateLogs } from './pages/advocate/logs.js';
 import { ArcSettings } from './pages/installer/arc.js';
 import { CameraSetup } from './pages/installer/cameras.js';
+import { CertificatePage } from './pages/installer/certificate.js';
 import { Handover } from './pages/installer/handover.js';
 import { SensorSetup } from './pages/installer/sensors.js';
 import { WalkTest } from './pages/installer/walk-test.js';
@@ -12,6 +13,7 @@ import { DoorbellPage } from './pages/owner/doorbell.js';
 import { HomePage } from './pages/owner/home.js';
 import { IncidentLogsPage } from './pages/owner/incident-logs.js';
 import { RequestsInbox } from './pages/owner/requests.js';
+import { SecurityPage } from './pages/owner/security.js';
 import { SettingsPage } from './pages/owner/settings.js';
 import { TimelinePage } from './pages/owner/timeline.js';
 import { PoliceNewRequest } from './pages/police/new-request.js';
@@ -32,12 +34,14 @@ export const PAGES: Record<Role, PageDef[]> = {
     { path: '/incident-logs', label: 'Incident logs', component: IncidentLogsPage },
     { path: '/consent', label: 'What police are told', component: ConsentPage },
     { path: '/settings', label: 'Settings', component: SettingsPage },
+    { path: '/security', label: 'Account and security', component: SecurityPage },
   ],
   installer: [
     { path: '/install/cameras', label: 'Cameras', component: CameraSetup },
     { path: '/install/sensors', label: 'Sensors', component: SensorSetup },
     { path: '/install/walk-test', label: 'Walk test', component: WalkTest },
     { path: '/install/arc', label: 'Alarm centre', component: ArcSettings },
+    { path: '/install/certificate', label: 'Phone certificate', component: CertificatePage },
     { path: '/install/handover', label: 'Handover', component: Handover },
   ],
   police: [

@@ -4,6 +4,7 @@
  * 300-399 sensors/alarm, 400-499 consent/alerts, 500-599 evidence/audit, 600-699 ui/integrations.
  */
 import type { Migration } from '../migrate.js';
+import { accountMigrations } from './accounts.js';
 import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
@@ -13,6 +14,7 @@ import { verificationMigrations } from './verification.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   ...coreMigrations,
+  ...accountMigrations,
   ...evidenceMigrations,
   ...alertsMigrations,
   ...alarmMigrations,

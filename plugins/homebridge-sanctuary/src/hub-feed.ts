@@ -113,7 +113,11 @@ export class HubFeed {
     });
     ws.on('close', (code, reason) => {
       const why =
-        code === 4401 ? 'the token lacks the "events:read" scope' : `closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+        code === 4403
+          ? 'the token lacks the "events:read" scope'
+          : code === 4401
+            ? 'the hub refused the token (revoked or expired: issue a new one)'
+            : `closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
       this.lost(ws, why);
     });
   }

@@ -78,7 +78,7 @@ describe('sanctuary CLI', () => {
   it('start: answers health, prints the setup code, and exits 0 on SIGTERM with no child left behind', async () => {
     dir = await tempDir();
     const cfg = join(dir, 'sanctuary.yaml');
-    await writeFile(cfg, 'version: 1\nhttp:\n  host: 127.0.0.1\n  port: 0\nmqtt:\n  embedded:\n    port: 0\n');
+    await writeFile(cfg, 'version: 1\nhttp:\n  host: 127.0.0.1\n  port: 0\n  tls:\n    enabled: false\nmqtt:\n  embedded:\n    port: 0\n');
     const { child, done } = runCli(['start', '--config', cfg, '--data-dir', join(dir, 'data')], { SANCTUARY_LOG_LEVEL: 'info' });
     children.push(child);
     let output = '';

@@ -4,7 +4,7 @@
  * SIGTERM leaves no child process (ffmpeg, RTSP server, ...) behind.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../helpers/api-client.js';
@@ -53,7 +53,7 @@ describe('sanctuary demo', () => {
     dir = await tempDir();
     const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app/main.ts'), 'demo', '--data-dir', join(dir, 'demo')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', SANCTUARY_MQTT_PORT: '0', SANCTUARY_LOG_LEVEL: 'warn' },
+      env: { ...process.env, PORT: '0', SANCTUARY_HTTP_PORT: '0', SANCTUARY_MQTT_PORT: '0', SANCTUARY_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
@@ -66,13 +66,14 @@ describe('sanctuary demo', () => {
     });
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
-    const url = await waitFor(() => /Open (http:\/\/127\.0\.0\.1:\d+) in a browser/.exec(out)?.[1], `demo URL in output:\n${out}`, 60_000);
+    const url = await waitFor(() => /Open (https:\/\/127\.0\.0\.1:\d+) in a browser/.exec(out)?.[1], `demo URL in output:\n${out}`, 60_000);
     const creds = /demo-owner \/ (\S+)/.exec(out);
     expect(creds?.[1]).toBeTruthy();
     // The simulated front door opens every 10 s: the event shows in the printed log...
     await waitFor(() => /\[hub\] \S+ sensor\.opened .*front-door/.test(out), `sensor.opened in demo output:\n${out}`, 30_000);
     // ...and on the API, for the signed-in owner.
-    const owner = new ApiClient(url);
+    // The demo serves HTTPS with its own CA: trust exactly that one, like a phone would.
+    const owner = new ApiClient(url, { ca: await readFile(join(dir, 'demo', 'tls', 'ca.crt'), 'utf8') });
     expect((await owner.login('demo-owner', creds?.[1] ?? '')).status).toBe(200);
     const events = await owner.get<{ events: Array<{ name: string; payload: { sensorId?: string } }> }>(
       '/api/events?names=sensor.opened,sensor.closed',

@@ -19,7 +19,9 @@ function configErrorOf(fn: () => unknown): ConfigError {
 describe('config validation', () => {
   it('fills every default from an empty config', () => {
     const c = validateConfig({ version: CONFIG_VERSION });
-    expect(c.http.port).toBe(8080);
+    expect(c.http.port).toBe(8443);
+    expect(c.http.redirectPort).toBe(8080);
+    expect(c.http.tls.enabled).toBe(true);
     expect(c.mqtt.url).toBeNull();
     expect(c.mqtt.embedded).toEqual({ host: '127.0.0.1', port: 1883 });
     expect(c.recorder.bufferMinutes).toBe(10);

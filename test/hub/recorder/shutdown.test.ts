@@ -53,7 +53,7 @@ describe('hub shutdown', () => {
       cfg,
       JSON.stringify({
         version: 1,
-        http: { host: '127.0.0.1', port: 0 },
+        http: { host: '127.0.0.1', port: 0, tls: { enabled: false } },
         mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
         recorder: { segmentSeconds: 2, minFreeBytes: 0 },
         cameras: [

@@ -212,6 +212,12 @@ export function ArcSettings() {
               autoComplete="off"
               hint={`${describeKey(form.key, form.keyFormat)} Leave empty to send without encryption.`}
             />
+            {form.enabled && form.key.trim() === '' && (
+              <p class="status warn" role="alert" data-testid="arc-clear-warning">
+                No encryption key: alerts, including the home address, would go to the alarm centre in clear, readable by anyone on the
+                network path. Ask the alarm centre for the AES key and enter it above.
+              </p>
+            )}
             <Select
               label="Message format"
               value={form.format}

@@ -18,8 +18,16 @@ const ROLE_WORDS: Record<Role, string> = { owner: 'You', installer: 'Installer',
 function Pins() {
   const [pin, setPin] = useState('');
   const [duressPin, setDuressPin] = useState('');
+  const [proof, setProof] = useState('');
+  const [pinSet, setPinSet] = useState(false);
   const [saved, setSaved] = useState(false);
   const { busy, error, run } = useAction();
+  useEffect(() => {
+    get<{ pinSet: boolean }>('/api/alarm/settings').then(
+      (r) => setPinSet(r.pinSet),
+      (err: unknown) => console.warn('alarm settings', messageOf(err)),
+    );
+  }, [saved]);
   return (
     <form
       class="card"
@@ -27,9 +35,12 @@ function Pins() {
       onSubmit={(e) => {
         e.preventDefault();
         void run(async () => {
-          await put('/api/alarm/pins', { pin, duressPin });
+          // Changing PINs that are set needs the current PIN, or the account password instead.
+          const check = !pinSet ? {} : /^\d{4,8}$/.test(proof) ? { currentPin: proof } : { password: proof };
+          await put('/api/alarm/pins', { pin, duressPin, ...check });
           setPin('');
           setDuressPin('');
+          setProof('');
           setSaved(true);
         });
       }}
@@ -39,6 +50,17 @@ function Pins() {
         The second PIN turns the alarm off like the first, and shows the same screen, but quietly asks for help if you allowed that in "What
         police are told". Use it if someone makes you turn the alarm off.
       </p>
+      {pinSet && (
+        <Field
+          label="Current PIN (or your password)"
+          type="password"
+          autoComplete="off"
+          value={proof}
+          onValue={setProof}
+          required
+          hint="Needed to change PINs that are already set."
+        />
+      )}
       <Field
         label="PIN"
         type="password"
