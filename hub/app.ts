@@ -249,7 +249,7 @@ export class Hub {
         url: this.url,
         dataDir,
         mqtt: this.broker ? 'embedded' : 'external',
-        ...(this.tls ? { caFingerprint: this.tls.fingerprint, caUrl: this.httpUrl ? `${this.httpUrl}/sanctuary-ca.crt` : null } : {}),
+        ...(this.tls ? { caFingerprint: this.tls.fingerprint, caUrl: this.httpUrl ? `${this.httpUrl}/hub-ca.crt` : null } : {}),
       },
       'hub started',
     );

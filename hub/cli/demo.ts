@@ -48,7 +48,7 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
       say(`Open ${hub.url} in a browser. Health: ${hub.url}/api/health`);
       if (hub.tls) {
         say(
-          `The hub's certificate authority: ${join(dataDir, 'tls', 'ca.crt')}${hub.httpUrl ? ` (also at ${hub.httpUrl}/sanctuary-ca.crt)` : ''}`,
+          `The hub's certificate authority: ${join(dataDir, 'tls', 'ca.crt')}${hub.httpUrl ? ` (also at ${hub.httpUrl}/hub-ca.crt)` : ''}`,
         );
         say(`Its SHA-256 fingerprint: ${hub.tls.fingerprint}\n`);
       } else say('');

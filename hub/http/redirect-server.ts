@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../api/plugin.js';
 import type { TlsMaterial } from './tls.js';
 
-export const CA_PATH = '/sanctuary-ca.crt';
-export const CA_DER_PATH = '/sanctuary-ca.cer';
-export const FINGERPRINT_PATH = '/sanctuary-ca.txt';
+export const CA_PATH = '/hub-ca.crt';
+export const CA_DER_PATH = '/hub-ca.cer';
+export const FINGERPRINT_PATH = '/hub-ca.txt';
 
 export interface RedirectServer {
   server: Server;
@@ -48,13 +48,13 @@ export async function startRedirectServer(opts: {
     if (req.method === 'GET' && ca && path === CA_PATH) {
       res.writeHead(200, {
         'content-type': 'application/x-x509-ca-cert',
-        'content-disposition': 'attachment; filename="sanctuary-ca.crt"',
+        'content-disposition': 'attachment; filename="hub-ca.crt"',
       });
       res.end(ca);
       return;
     }
     if (req.method === 'GET' && ca && path === CA_DER_PATH) {
-      res.writeHead(200, { 'content-type': 'application/pkix-cert', 'content-disposition': 'attachment; filename="sanctuary-ca.cer"' });
+      res.writeHead(200, { 'content-type': 'application/pkix-cert', 'content-disposition': 'attachment; filename="hub-ca.cer"' });
       res.end(pemToDer(ca));
       return;
     }

@@ -86,8 +86,10 @@ function makeCa(now: number, scope: CaScope): { keyPem: string; certPem: string 
   cert.validity.notBefore = new Date(now - 3600_000);
   cert.validity.notAfter = new Date(now + CA_DAYS * 24 * 3600_000);
   const subject = [
-    { name: 'commonName', value: `Sanctuary hub CA ${hostname()}`.slice(0, 64) },
-    { name: 'organizationName', value: 'Sanctuary home hub' },
+    // Served to anyone on the Wi-Fi (the CA download, the TLS handshake): it names neither the
+    // product nor the home, only a random tag so two hubs' CAs can be told apart.
+    { name: 'commonName', value: `Home hub CA ${randomBytes(3).toString('hex')}` },
+    { name: 'organizationName', value: 'Home hub' },
   ];
   cert.setSubject(subject);
   cert.setIssuer(subject);

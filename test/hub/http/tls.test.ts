@@ -62,10 +62,10 @@ describe('HTTPS by default', () => {
     expect(redirect.headers.get('location')).toBe(`${t.url}/api/health?x=1`);
     const forged = await plain.request('GET', '/', undefined, { host: 'evil.example:80' });
     expect(forged.headers.get('location')).toBe(`${t.url}/`);
-    const caFile = await plain.get<string>('/sanctuary-ca.crt');
+    const caFile = await plain.get<string>('/hub-ca.crt');
     expect(caFile.status).toBe(200);
     expect(caFile.body).toBe(t.ca);
-    const fp = await plain.get<string>('/sanctuary-ca.txt');
+    const fp = await plain.get<string>('/hub-ca.txt');
     expect(fp.body).toContain(ca.fingerprint256);
     const login = await plain.post('/api/auth/login', { username: 'x', password: 'y' });
     expect(login.status).toBe(308);
