@@ -1,0 +1,185 @@
+/**
+ * A police request's window, per camera, from the recorded segments: each unbroken run of
+ * segments is joined with the concat demuxer and copied (no re-encode) into one MP4 whose
+ * creation_time is the run's start, then hashed. The spans the window asked for that no
+ * segment covers are listed as gaps with the reason the index gives (deleted by retention,
+ * dropped from the rolling buffer, or never received: camera offline). Runs are never joined
+ * across a gap: a joined file would play as if no time had passed.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HubError } from '../api/errors.js';
+import type { SegmentRecord } from '../recorder/segment-store.js';
+import { hashFile, type PackageFile } from './package-builder.js';
+import { type GapReason, iso, type ManifestWindow, type WindowGap } from './package-format.js';
+
+/** What the export needs of the recorder's segment index (read-only). */
+export interface SegmentIndex {
+  overlapping(cameraId: string, fromTs: number, toTs: number): Promise<SegmentRecord[]>;
+  removedOverlapping(cameraId: string, fromTs: number, toTs: number): Promise<Array<SegmentRecord & { deleteReason: string | null }>>;
+}
+
+/** Segments further apart than this are separate runs (their measured ends jitter by a few ms). */
+export const JOIN_TOLERANCE_MS = 1000;
+
+export interface WindowPlan {
+  cameraId: string;
+  cameraName: string;
+  fromTs: number;
+  toTs: number;
+  runs: SegmentRecord[][];
+  gaps: WindowGap[];
+  coveredMs: number;
+}
+
+const overlap = (a0: number, a1: number, b0: number, b1: number) => Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
+
+/** Which footage exists for the window, without writing anything (the owner sees this before deciding). */
+export async function planWindow(
+  index: SegmentIndex,
+  cam: { cameraId: string; cameraName: string },
+  fromTs: number,
+  toTs: number,
+): Promise<WindowPlan> {
+  const segs = await index.overlapping(cam.cameraId, fromTs, toTs);
+  const runs: SegmentRecord[][] = [];
+  for (const s of segs) {
+    const run = runs.at(-1);
+    const last = run?.at(-1);
+    if (run && last && s.startTs - last.endTs <= JOIN_TOLERANCE_MS) run.push(s);
+    else runs.push([s]);
+  }
+  const removed = await index.removedOverlapping(cam.cameraId, fromTs, toTs);
+  const gaps: WindowGap[] = [];
+  let cursor = fromTs;
+  const spans = runs.map((r) => [r[0]?.startTs ?? 0, r.at(-1)?.endTs ?? 0] as const);
+  for (const [s0, s1] of [...spans, [toTs, toTs] as const]) {
+    if (s0 - cursor > JOIN_TOLERANCE_MS) gaps.push(describeGap(cursor, Math.min(s0, toTs), removed, spans));
+    cursor = Math.max(cursor, s1);
+  }
+  const coveredMs = spans.reduce((n, [a, b]) => n + overlap(a, b, fromTs, toTs), 0);
+  return { ...cam, fromTs, toTs, runs, gaps, coveredMs };
+}
+
+function describeGap(
+  fromTs: number,
+  toTs: number,
+  removed: Array<SegmentRecord & { deleteReason: string | null }>,
+  spans: ReadonlyArray<readonly [number, number]>,
+): WindowGap {
+  const gone = removed.filter((r) => overlap(r.startTs, r.endTs, fromTs, toTs) > 0);
+  let reason: GapReason;
+  let detail: string;
+  if (gone.length > 0) {
+    const why = [...new Set(gone.map((g) => g.deleteReason ?? 'deleted'))];
+    reason = why.every((w) => w.includes('buffer')) ? 'outside-buffer' : 'retention';
+    detail = `${gone.length} recorded segment(s) here were deleted before the export (${why.join('; ')})`;
+  } else {
+    reason = 'camera-offline';
+    const before = spans.some(([, e]) => e <= fromTs + JOIN_TOLERANCE_MS);
+    detail = before
+      ? 'the hub was recording this camera before this span and received no video during it'
+      : 'the hub received no video from this camera during this span';
+  }
+  return { fromTs, toTs, from: iso(fromTs), to: iso(toTs), reason, detail };
+}
+
+function ffmpeg(path: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(path, args, { timeout: 300_000, maxBuffer: 4 * 1024 * 1024 }, (err, _out, stderr) => {
+      if (err)
+        reject(
+          new HubError(
+            'HUB_ERR_EVIDENCE',
+            `ffmpeg could not join the recorded segments: ${String(stderr).trim().split('\n').slice(-2).join(' | ')}`,
+            { cause: err },
+          ),
+        );
+      else resolve();
+    });
+  });
+}
+
+/** Writes one MP4 per run into `workDir`, hashed; returns the package files and the manifest's window. */
+export async function writeWindow(opts: {
+  ffmpegPath: string;
+  dataDir: string;
+  workDir: string;
+  plan: WindowPlan;
+}): Promise<{ window: ManifestWindow; files: PackageFile[] }> {
+  const { plan } = opts;
+  await mkdir(opts.workDir, { recursive: true, mode: 0o700 });
+  const quote = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
+  const files: PackageFile[] = [];
+  for (const run of plan.runs) {
+    const first = run[0];
+    const last = run.at(-1);
+    if (!first || !last) continue;
+    const stamp = iso(first.startTs).replace(/[:.]/g, '-');
+    const name = `${plan.cameraId}_${stamp}.mp4`;
+    const list = join(opts.workDir, `${name}.concat.txt`);
+    const out = join(opts.workDir, name);
+    await writeFile(list, run.map((s) => `file ${quote(join(opts.dataDir, s.path))}\n`).join(''));
+    try {
+      await ffmpeg(opts.ffmpegPath, [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-f',
+        'concat',
+        '-safe',
+        '0',
+        '-i',
+        list,
+        '-map',
+        '0:v',
+        '-c',
+        'copy',
+        '-metadata',
+        `creation_time=${iso(first.startTs)}`,
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        '-y',
+        out,
+      ]);
+    } finally {
+      await rm(list, { force: true });
+    }
+    const { sha256, size } = await hashFile(out);
+    await chmod(out, 0o440);
+    files.push({
+      abs: out,
+      entry: {
+        path: `recordings/${name}`,
+        kind: 'recording',
+        sha256,
+        size,
+        cameraId: plan.cameraId,
+        cameraName: plan.cameraName,
+        startTs: first.startTs,
+        endTs: last.endTs,
+        start: iso(first.startTs),
+        end: iso(last.endTs),
+        masterCopy: true,
+      },
+    });
+  }
+  return {
+    files,
+    window: {
+      cameraId: plan.cameraId,
+      cameraName: plan.cameraName,
+      fromTs: plan.fromTs,
+      toTs: plan.toTs,
+      from: iso(plan.fromTs),
+      to: iso(plan.toTs),
+      coveredMs: plan.coveredMs,
+      recordings: files.map((f) => f.entry.path),
+      gaps: plan.gaps,
+    },
+  };
+}
