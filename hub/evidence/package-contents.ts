@@ -54,7 +54,7 @@ export function cameraClocks(cameraIds: string[]): CameraClock[] {
 }
 
 /** The moment a clip's snapshot shows: the event time the recorder cut it at, within the clip. */
-async function snapshotMoment(core: HubCore, clip: ClipRecord): Promise<number | null> {
+export async function snapshotMoment(core: HubCore, clip: ClipRecord): Promise<number | null> {
   const saved = (await core.audit.related([['clipId', clip.id]])).find((e) => e.action === 'clip.saved');
   const ts = (saved?.subject.requested as { eventTs?: unknown } | undefined)?.eventTs;
   if (typeof ts !== 'number') return null;
