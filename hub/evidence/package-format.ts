@@ -67,6 +67,8 @@ export interface ManifestWindow {
   /** Milliseconds of the window the recordings cover. */
   coveredMs: number;
   recordings: string[];
+  /** Viewing copies with the time burned in (re-encoded: not evidence masters). */
+  workingCopies: string[];
   gaps: WindowGap[];
 }
 

@@ -25,6 +25,7 @@ function windowsText(m: ReadmeInput): string {
         `  ${w.cameraName} (${w.cameraId}): ${(w.coveredMs / 1000).toFixed(1)} s of ${((w.toTs - w.fromTs) / 1000).toFixed(1)} s recorded`,
       ];
       for (const r of w.recordings) lines.push(`    recording ${r}`);
+      for (const c of w.workingCopies) lines.push(`    working copy ${c} (time burned in, re-encoded: NOT the master)`);
       for (const g of w.gaps) lines.push(`    GAP ${g.from} to ${g.to}: ${GAP_REASON[g.reason]}; ${g.detail}`);
       if (w.gaps.length === 0) lines.push('    no gaps');
       return lines.join('\n');

@@ -7,7 +7,7 @@
  * across a gap: a joined file would play as if no time had passed.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
 import type { SegmentRecord } from '../recorder/segment-store.js';
@@ -179,7 +179,86 @@ export async function writeWindow(opts: {
       to: iso(plan.toTs),
       coveredMs: plan.coveredMs,
       recordings: files.map((f) => f.entry.path),
+      workingCopies: [],
       gaps: plan.gaps,
+    },
+  };
+}
+
+export const WORKING_COPY_PROCESSING =
+  'Re-encoded (H.264, libx264) from the recording named in workingCopyOf, with the hub time burned in at the top left: ' +
+  'the recording start plus the position in the file, in UTC. For viewing only: the recording is the master copy.';
+
+/** drawtext needs its colons escaped twice: once for the filter graph, once inside the %{pts} function. */
+function burnedTimeFilter(font: string, startTs: number): string {
+  const fontArg = font.replace(/\\/g, '\\\\').replace(/:/g, '\\:').replace(/'/g, "\\'");
+  const time = `%{pts\\:gmtime\\:${(startTs / 1000).toFixed(3)}\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}`;
+  return `drawtext=fontfile=${fontArg}:fontsize=20:fontcolor=white:box=1:boxcolor=black@0.6:x=8:y=8:text='${time} UTC  WORKING COPY'`;
+}
+
+/**
+ * A viewing copy of a recording with the time burned in. Returns null (and says why) when the
+ * font is missing: the package is still made, with its masters, and without the copy.
+ */
+export async function writeWorkingCopy(opts: {
+  ffmpegPath: string;
+  font: string;
+  master: PackageFile;
+  workDir: string;
+}): Promise<{ file: PackageFile } | { skipped: string }> {
+  const { master } = opts;
+  try {
+    await access(opts.font);
+  } catch {
+    return { skipped: `the font ${opts.font} for the burned-in time is missing` };
+  }
+  const name = master.entry.path.replace(/^recordings\//, '').replace(/\.mp4$/, '_working-copy.mp4');
+  const out = join(opts.workDir, name);
+  await ffmpeg(opts.ffmpegPath, [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-i',
+    master.abs,
+    '-map',
+    '0:v',
+    '-vf',
+    burnedTimeFilter(opts.font, master.entry.startTs ?? 0),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '23',
+    '-pix_fmt',
+    'yuv420p',
+    '-metadata',
+    `creation_time=${master.entry.start ?? ''}`,
+    '-metadata',
+    'comment=WORKING COPY with burned-in time; not the evidence master',
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    '-y',
+    out,
+  ]);
+  const { sha256, size } = await hashFile(out);
+  await chmod(out, 0o440);
+  const { masterCopy: _m, ...meta } = master.entry;
+  return {
+    file: {
+      abs: out,
+      entry: {
+        ...meta,
+        path: `working-copies/${name}`,
+        kind: 'working-copy',
+        sha256,
+        size,
+        workingCopyOf: master.entry.path,
+        processing: WORKING_COPY_PROCESSING,
+      },
     },
   };
 }

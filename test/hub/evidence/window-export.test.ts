@@ -70,6 +70,7 @@ describe('a police request exports the recorded window, gaps named', () => {
       camera: { record: { preRollSeconds: 2, postRollSeconds: 2, continuous: true } },
       before: [identityModule(), auditModule()],
       after: [evidence],
+      config: { evidence: { workingCopies: true } },
     });
     const r = rig;
     const { t, recorder, server } = r;
@@ -175,6 +176,19 @@ describe('a police request exports the recorded window, gaps named', () => {
     expect(seconds + gapSeconds).toBeLessThanOrEqual(WINDOW_S + 2 * SEG_S + 1);
     expect(recs[0]?.startTs ?? 0).toBeGreaterThanOrEqual(fromTs - SEG_S * 1000 - 500);
     expect(recs.at(-1)?.endTs ?? 0).toBeLessThanOrEqual(toTs + SEG_S * 1000 + 500);
+
+    // One working copy per recording, with the time burned in, named and listed as such.
+    const copies = manifest.files.filter((f) => f.kind === 'working-copy');
+    expect(copies.map((c) => c.workingCopyOf)).toEqual(recs.map((f) => f.path));
+    expect(win.workingCopies).toEqual(copies.map((c) => c.path));
+    for (const c of copies) {
+      expect(c.path).toMatch(/^working-copies\/.+_working-copy\.mp4$/);
+      expect(c.masterCopy).toBeUndefined();
+      expect(c.processing).toMatch(/Re-encoded .* burned in/);
+    }
+    expect((files.get('README.txt') as Buffer).toString()).toMatch(
+      /working copy working-copies\/\S+ \(time burned in, re-encoded: NOT the master\)/,
+    );
 
     // The doorbell clip is inside, its snapshot labelled with the moment it shows.
     const clip = manifest.files.find((f) => f.kind === 'clip');
