@@ -30,6 +30,12 @@ function Footage({ requestId }: { requestId: string }) {
   }, [requestId]);
   if (error) return <ErrorText error={error} />;
   if (!footage) return <p class="muted">Looking up the recorded footage…</p>;
+  if (footage.length === 0)
+    return (
+      <p class="muted" data-testid="request-footage">
+        No camera in this home: nothing recorded to share.
+      </p>
+    );
   return (
     <ul class="plain" data-testid="request-footage">
       {footage.map((w) => (
