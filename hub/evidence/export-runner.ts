@@ -14,7 +14,7 @@ import { readClockSync } from './clock-sync.js';
 import { buildCustody } from './custody.js';
 import type { ExportRecord, ExportStore } from './exports-store.js';
 import { buildPackage, hashFile, type PackageFile } from './package-builder.js';
-import { cameraClocks, clipFiles, personOf, planWindows } from './package-contents.js';
+import { cameraClocks, clipFiles, personOf, planWindows, workingCopies } from './package-contents.js';
 import {
   homeTimeZone,
   iso,
@@ -26,7 +26,7 @@ import {
   TIME_BASIS,
 } from './package-format.js';
 import type { PoliceRequest } from './requests-store.js';
-import { writeWindow, writeWorkingCopy } from './window-export.js';
+import { writeWindow } from './window-export.js';
 
 /** Sensor and detection facts a court may need alongside the footage. */
 const EVIDENCE_EVENT =
@@ -196,7 +196,7 @@ export class ExportRunner {
         const w = await writeWindow({ ffmpegPath, dataDir: core.dataDir, workDir, plan });
         windows.push(w.window);
         packed.push(...w.files);
-        if (core.config.evidence.workingCopies) packed.push(...(await this.workingCopies(w, ffmpegPath, workDir)));
+        if (core.config.evidence.workingCopies) packed.push(...(await workingCopies(core, w, ffmpegPath, workDir)));
       }
       await core.audit.append({
         action: 'export.recorded',
@@ -306,20 +306,6 @@ export class ExportRunner {
       },
     });
     this.emit(rec.id, 'ready', total, total);
-  }
-
-  private async workingCopies(w: Awaited<ReturnType<typeof writeWindow>>, ffmpegPath: string, workDir: string): Promise<PackageFile[]> {
-    const out: PackageFile[] = [];
-    for (const master of w.files) {
-      const r = await writeWorkingCopy({ ffmpegPath, font: this.core.config.evidence.workingCopyFont, master, workDir });
-      if ('skipped' in r) {
-        this.core.log.warn({ recording: master.entry.path, reason: r.skipped }, 'working copy left out of the package');
-        continue;
-      }
-      w.window.workingCopies.push(r.file.entry.path);
-      out.push(r.file);
-    }
-    return out;
   }
 
   private async checkFile(

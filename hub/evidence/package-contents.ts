@@ -11,7 +11,7 @@ import type { ClipRecord } from '../storage/footage.js';
 import type { PackageFile } from './package-builder.js';
 import { type CameraClock, iso, type Person } from './package-format.js';
 import type { PoliceRequest } from './requests-store.js';
-import { planWindow, type SegmentIndex, type WindowPlan } from './window-export.js';
+import { planWindow, type SegmentIndex, type WindowPlan, type writeWindow, writeWorkingCopy } from './window-export.js';
 
 const NO_RECORDER: SegmentIndex = {
   overlapping: async () => [],
@@ -103,6 +103,26 @@ export async function clipFiles(
         ...(shows === null ? {} : { showsTs: shows, shows: iso(shows) }),
       },
     });
+  }
+  return out;
+}
+
+/** A viewing copy per recording of a window; one that cannot be made is left out and logged. */
+export async function workingCopies(
+  core: HubCore,
+  w: Awaited<ReturnType<typeof writeWindow>>,
+  ffmpegPath: string,
+  workDir: string,
+): Promise<PackageFile[]> {
+  const out: PackageFile[] = [];
+  for (const master of w.files) {
+    const r = await writeWorkingCopy({ ffmpegPath, font: core.config.evidence.workingCopyFont, master, workDir });
+    if ('skipped' in r) {
+      core.log.warn({ recording: master.entry.path, reason: r.skipped }, 'working copy left out of the package');
+      continue;
+    }
+    w.window.workingCopies.push(r.file.entry.path);
+    out.push(r.file);
   }
   return out;
 }

@@ -55,34 +55,56 @@ export async function planWindow(
   let cursor = fromTs;
   const spans = runs.map((r) => [r[0]?.startTs ?? 0, r.at(-1)?.endTs ?? 0] as const);
   for (const [s0, s1] of [...spans, [toTs, toTs] as const]) {
-    if (s0 - cursor > JOIN_TOLERANCE_MS) gaps.push(describeGap(cursor, Math.min(s0, toTs), removed, spans));
+    if (s0 - cursor > JOIN_TOLERANCE_MS) gaps.push(...describeGaps(cursor, Math.min(s0, toTs), removed, spans));
     cursor = Math.max(cursor, s1);
   }
   const coveredMs = spans.reduce((n, [a, b]) => n + overlap(a, b, fromTs, toTs), 0);
   return { ...cam, fromTs, toTs, runs, gaps, coveredMs };
 }
 
-function describeGap(
+const reasonOf = (deleteReason: string | null): GapReason => (deleteReason?.includes('buffer') ? 'outside-buffer' : 'retention');
+
+/**
+ * Splits one uncovered span by what the index knows of it: the parts where deleted segments
+ * lay get the reason they were deleted for; the rest the hub never received (camera offline).
+ */
+function describeGaps(
   fromTs: number,
   toTs: number,
   removed: Array<SegmentRecord & { deleteReason: string | null }>,
   spans: ReadonlyArray<readonly [number, number]>,
-): WindowGap {
-  const gone = removed.filter((r) => overlap(r.startTs, r.endTs, fromTs, toTs) > 0);
-  let reason: GapReason;
-  let detail: string;
-  if (gone.length > 0) {
-    const why = [...new Set(gone.map((g) => g.deleteReason ?? 'deleted'))];
-    reason = why.every((w) => w.includes('buffer')) ? 'outside-buffer' : 'retention';
-    detail = `${gone.length} recorded segment(s) here were deleted before the export (${why.join('; ')})`;
-  } else {
-    reason = 'camera-offline';
-    const before = spans.some(([, e]) => e <= fromTs + JOIN_TOLERANCE_MS);
-    detail = before
-      ? 'the hub was recording this camera before this span and received no video during it'
-      : 'the hub received no video from this camera during this span';
+): WindowGap[] {
+  const out: Array<{ fromTs: number; toTs: number; reason: GapReason; why: Set<string>; count: number }> = [];
+  const push = (a: number, b: number, reason: GapReason, why: string | null) => {
+    if (b - a <= 0) return;
+    const last = out.at(-1);
+    // Touching parts with the same reason are one gap.
+    if (last && last.reason === reason && a - last.toTs <= JOIN_TOLERANCE_MS) {
+      last.toTs = Math.max(last.toTs, b);
+      if (why) last.why.add(why);
+      last.count += why === null ? 0 : 1;
+    } else out.push({ fromTs: a, toTs: b, reason, why: new Set(why ? [why] : []), count: why === null ? 0 : 1 });
+  };
+  let cursor = fromTs;
+  for (const r of removed.filter((x) => overlap(x.startTs, x.endTs, fromTs, toTs) > 0)) {
+    if (r.startTs - cursor > JOIN_TOLERANCE_MS) push(cursor, r.startTs, 'camera-offline', null);
+    const a = Math.max(cursor, r.startTs);
+    const b = Math.min(toTs, r.endTs);
+    push(a, b, reasonOf(r.deleteReason), r.deleteReason ?? 'deleted');
+    cursor = Math.max(cursor, b);
   }
-  return { fromTs, toTs, from: iso(fromTs), to: iso(toTs), reason, detail };
+  if (toTs - cursor > JOIN_TOLERANCE_MS) push(cursor, toTs, 'camera-offline', null);
+  else if (out.length > 0) (out.at(-1) as { toTs: number }).toTs = toTs;
+  if (out.length > 0) (out[0] as { fromTs: number }).fromTs = fromTs;
+  return out.map((g) => {
+    let detail: string;
+    if (g.reason !== 'camera-offline')
+      detail = `${g.count} recorded segment(s) here were deleted before the export (${[...g.why].join('; ')})`;
+    else if (spans.some(([, e]) => e <= g.fromTs + JOIN_TOLERANCE_MS))
+      detail = 'the hub was recording this camera before this span and received no video during it';
+    else detail = 'the hub received no video from this camera during this span';
+    return { fromTs: g.fromTs, toTs: g.toTs, from: iso(g.fromTs), to: iso(g.toTs), reason: g.reason, detail };
+  });
 }
 
 function ffmpeg(path: string, args: string[]): Promise<void> {

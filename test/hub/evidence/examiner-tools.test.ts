@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,11 @@ describe('the package README checks, with standard tools only', () => {
     expect((await waitForExport(owner, id)).state).toBe('ready');
     pkg = join(work, 'package.zip');
     await download(police, id, pkg);
+    // The officer's view gives the zip's SHA-256 to note: it is the downloaded file's.
+    const shown = await police.get<{ sha256: string | null }>(`/api/requests/${id}/export`);
+    expect(shown.body.sha256).toBe(sha256(await readFile(pkg)));
+    const listed = await police.get<{ requests: Array<{ export: { sha256: string | null } | null }> }>('/api/requests');
+    expect(listed.body.requests[0]?.export?.sha256).toBe(shown.body.sha256);
     fingerprint = ((await (await fetch(`${h.t.url}/api`)).json()) as { hubFingerprint: string }).hubFingerprint;
     files = new Map(await readZip(pkg));
     manifest = JSON.parse((files.get('manifest.json') as Buffer).toString('utf8')) as Manifest;
