@@ -82,6 +82,35 @@ const isFormat1 = (m: Manifest): boolean => (m.format as string) === 'sanctuary-
 
 export const normaliseFingerprint = (fp: string): string => fp.replace(/[\s:]/g, '').toLowerCase();
 
+/**
+ * Each clip's hash must be the one its clip.saved audit entry recorded when the hub wrote it, and
+ * each recording's the one export.recorded logged when it was made: the file is the one hashed
+ * at the time, not merely one that matches a manifest.
+ */
+function footageInCustody(manifest: Manifest, entries: unknown[], problems: string[], passed: string[]): void {
+  const logged = (action: string): Set<string> => {
+    const out = new Set<string>();
+    for (const e of entries as Array<{ action?: unknown; subject?: { sha256?: unknown; files?: unknown } }>) {
+      if (e.action !== action) continue;
+      if (typeof e.subject?.sha256 === 'string') out.add(e.subject.sha256);
+      if (Array.isArray(e.subject?.files))
+        for (const f of e.subject.files as Array<{ sha256?: unknown }>) if (typeof f.sha256 === 'string') out.add(f.sha256);
+    }
+    return out;
+  };
+  for (const [kind, action] of [
+    ['clip', 'clip.saved'],
+    ['recording', 'export.recorded'],
+  ] as const) {
+    const known = logged(action);
+    const files = (Array.isArray(manifest.files) ? manifest.files : []).filter((f) => f.kind === kind);
+    const unknown = files.filter((f) => !known.has(f.sha256));
+    for (const f of unknown) problems.push(`${f.path}: its SHA-256 is in no ${action} entry of ${FILES.custody}`);
+    if (files.length > 0 && unknown.length === 0)
+      passed.push(`${FILES.custody}: every ${kind} is the file the hub hashed at the time (${action} entries)`);
+  }
+}
+
 export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const problems: string[] = [];
   const passed: string[] = [];
@@ -229,6 +258,7 @@ export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): 
             `${FILES.custody}: ends at hash ${String(head)}, ${FILES.manifest} says the chain ends at ${manifest.custody?.headHash}`,
           );
         }
+        if (manifest && !isFormat1(manifest)) footageInCustody(manifest, d.entries, problems, passed);
       }
     }
   }

@@ -101,6 +101,10 @@ describe('the package README checks, with standard tools only', () => {
     expect((files.get('manifest.json') as Buffer).includes(Buffer.from(OFFICER, 'utf8'))).toBe(true);
     const v = await verify(pkg, fingerprint);
     expect(v.out).toContain('VERIFIED');
+    expect(v.out).toContain('ok    custody.json: every clip is the file the hub hashed at the time (clip.saved entries)');
+    expect(v.out).toContain(`ok    manifest.json: hub id ${fingerprint.slice(0, 16)} belongs to the signing key`);
+    // No recorder on this hub: the window is listed, and all of it as a gap.
+    expect(v.out).toMatch(/^window Front door camera \(front-door-cam\): 0\.0 s of 1800\.0 s recorded, gaps: .+ camera-offline$/m);
     expect(v.code).toBe(0);
   }, 60_000);
 

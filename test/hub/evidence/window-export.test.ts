@@ -122,6 +122,8 @@ describe('a police request exports the recorded window, gaps named', () => {
     const fingerprint = ((await (await fetch(`${t.url}/api`)).json()) as { hubFingerprint: string }).hubFingerprint;
     const report = await verifyPackage(pkg, { expectedFingerprint: fingerprint });
     expect(report.problems).toEqual([]);
+    expect(report.passed).toContain('custody.json: every recording is the file the hub hashed at the time (export.recorded entries)');
+    expect(report.passed).toContain('custody.json: every clip is the file the hub hashed at the time (clip.saved entries)');
     const checks = await run('bash', [SCRIPT, pkg, fingerprint]).then(
       (x) => ({ code: 0, out: x.stdout }),
       (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
