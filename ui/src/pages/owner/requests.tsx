@@ -113,7 +113,9 @@ function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
                 ? 'Ready for the officer'
                 : req.export.state === 'failed'
                   ? 'Could not be made'
-                  : 'Being prepared…'}
+                  : req.export.phase === 'waiting'
+                    ? `Made once the time asked for has passed (${formatTime(req.toTs)})`
+                    : 'Being prepared…'}
             </dd>
           </>
         )}
