@@ -190,9 +190,12 @@ export class ExportRunner {
     const workDir = join(dir, `${rec.id}.work`);
     const windows: ManifestWindow[] = [];
     if (request.approvedClipIds === null) {
-      if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing: the recorded window cannot be exported');
-      const ffmpegPath = core.ffmpeg.path;
-      for (const plan of await planWindows(core, request)) {
+      const plans = await planWindows(core, request);
+      // Only joining recorded segments needs ffmpeg; a window with none is still listed, as a gap.
+      const ffmpegPath = core.ffmpeg?.path ?? '';
+      if (!core.ffmpeg && plans.some((p) => p.runs.length > 0))
+        throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing: the recorded window cannot be exported');
+      for (const plan of plans) {
         const w = await writeWindow({ ffmpegPath, dataDir: core.dataDir, workDir, plan });
         windows.push(w.window);
         packed.push(...w.files);
