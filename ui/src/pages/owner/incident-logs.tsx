@@ -30,7 +30,7 @@ export function IncidentLogsPage() {
   }, []);
   useEffect(() => {
     load();
-    get<{ events: HubEventRow[] }>('/api/events?limit=200').then(
+    get<{ events: HubEventRow[] }>('/api/events?limit=200&for=incident-log').then(
       (r) =>
         setEvents(
           r.events.flatMap((e) => {
