@@ -76,7 +76,7 @@ export async function run(): Promise<void> {
     for (let i = 0; i < CLIPS; i++) {
       const rel = join('clips', `clip-${i}.mp4`);
       await copyFile(master, join(dataDir, rel));
-      await hub.core.footage.addClip({
+      const clip = await hub.core.footage.addClip({
         cameraId: 'cam',
         trigger: 'person',
         path: rel,
@@ -87,6 +87,12 @@ export async function run(): Promise<void> {
         snapshotPath: null,
         snapshotSha256: null,
         correlationId: null,
+      });
+      // As the recorder does: the hash goes into the audit log when the clip is written.
+      await hub.core.audit.append({
+        action: 'clip.saved',
+        actor: 'recorder',
+        subject: { clipId: clip.id, cameraId: clip.cameraId, path: clip.path, sha256: clip.sha256, size: clip.size },
       });
     }
     const owner = await ownerClient(url, setupCode);

@@ -113,6 +113,12 @@ async function verifyZip(path: string, fingerprint: string | undefined, quiet: b
   if (!quiet) {
     if (m?.request) io.out(`package  ${m.exportId ?? '?'} for crime reference ${m.request.crimeReference} (${m.request.force})\n`);
     for (const p of report.passed) io.out(`ok    ${p}\n`);
+    for (const w of Array.isArray(m?.windows) ? m.windows : []) {
+      const gaps = w.gaps.map((g) => `${g.from} to ${g.to} ${g.reason}`).join('; ');
+      io.out(
+        `window ${w.cameraName} (${w.cameraId}): ${(w.coveredMs / 1000).toFixed(1)} s of ${((w.toTs - w.fromTs) / 1000).toFixed(1)} s recorded${gaps ? `, gaps: ${gaps}` : ', no gaps'}\n`,
+      );
+    }
   }
   for (const p of report.problems) io.out(`FAIL  ${p}\n`);
   if (report.fingerprint) {

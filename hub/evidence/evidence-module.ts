@@ -36,7 +36,7 @@ export class EvidenceModule implements HubModule {
     this.runner = new ExportRunner(core, identity, exports, HUB_VERSION);
     registerRequestRoutes(core, requests, exports, this.runner);
     registerDownloadRoutes(core, requests, exports, core.config.evidence.downloadTokenMinutes);
-    registerIncidentRoutes(core, () => identity.info.fingerprint);
+    registerIncidentRoutes(core, identity);
   }
 
   async stop(): Promise<void> {

@@ -3,8 +3,9 @@
  * clip is re-hashed against the SHA-256 stored when it was written before anything is packed; a
  * mismatch aborts the export and is audited (footage that changed on the hub is not evidence).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, HubError } from '../api/errors.js';
 import type { HubCore } from '../core.js';
 import type { HubIdentity } from '../identity/hub-identity.js';
@@ -12,9 +13,20 @@ import type { ClipRecord } from '../storage/footage.js';
 import { readClockSync } from './clock-sync.js';
 import { buildCustody } from './custody.js';
 import type { ExportRecord, ExportStore } from './exports-store.js';
-import { buildPackage, hashFile, type PackageClip } from './package-builder.js';
-import { iso, MANIFEST_FORMAT, type ManifestEvent, type SmartWaterEntry } from './package-format.js';
+import { buildPackage, hashFile, type PackageFile } from './package-builder.js';
+import { cameraClocks, clipFiles, personOf, planWindows, workingCopies } from './package-contents.js';
+import {
+  homeTimeZone,
+  iso,
+  MANIFEST_FORMAT,
+  type ManifestEvent,
+  type ManifestWindow,
+  PROCESSING,
+  type SmartWaterEntry,
+  TIME_BASIS,
+} from './package-format.js';
 import type { PoliceRequest } from './requests-store.js';
+import { writeWindow } from './window-export.js';
 
 /** Sensor and detection facts a court may need alongside the footage. */
 const EVIDENCE_EVENT =
@@ -94,6 +106,36 @@ export class ExportRunner {
   }
 
   private async run(request: PoliceRequest, rec: ExportRecord, actor: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.waitForWindow(request, rec, signal);
+      await this.build(request, rec, actor, signal);
+    } finally {
+      // The joined window recordings live on only inside the package.
+      await rm(join(this.core.dataDir, 'evidence', 'exports', `${rec.id}.work`), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A window that has not ended is exported once it has, plus one segment length and a margin
+   * so its last segment is closed and indexed: the package never stops short of the window.
+   */
+  private async waitForWindow(request: PoliceRequest, rec: ExportRecord, signal: AbortSignal): Promise<void> {
+    // Without a recorder there is no segment to wait for.
+    const settleMs = this.core.module('recorder') ? this.core.config.recorder.segmentSeconds * 1000 + 2000 : 0;
+    const readyAt = request.toTs + settleMs;
+    if (this.core.clock.now() >= readyAt) return;
+    await this.exports.progress(rec.id, 'waiting', 0, 0);
+    this.emit(rec.id, 'waiting', 0, 0);
+    while (this.core.clock.now() < readyAt) {
+      try {
+        await sleep(Math.min(1000, readyAt - this.core.clock.now()), undefined, { signal });
+      } catch (err) {
+        throw new HubError('HUB_ERR_EVIDENCE', 'the export was stopped while waiting for the window to pass', { cause: err });
+      }
+    }
+  }
+
+  private async build(request: PoliceRequest, rec: ExportRecord, actor: string, signal: AbortSignal): Promise<void> {
     const { core } = this;
     const clips = await this.clipsFor(request);
     const files = clips.length + clips.filter((c) => c.snapshotPath && c.snapshotSha256).length;
@@ -118,19 +160,66 @@ export class ExportRunner {
       subject: { requestId: request.id, exportId: rec.id, clipIds: clips.map((c) => c.id) },
     });
 
-    const packed: PackageClip[] = [];
+    const packed: PackageFile[] = [];
     for (const clip of clips) {
       if (signal.aborted) throw new HubError('HUB_ERR_EVIDENCE', 'the export was stopped');
       const absPath = resolve(core.dataDir, clip.path);
       await this.checkFile(request, rec, actor, clip.id, `clip ${clip.id}`, absPath, clip.sha256, clip.size);
       await step('verifying');
       let absSnapshot: string | null = null;
+      let snapshotSize: number | null = null;
       if (clip.snapshotPath && clip.snapshotSha256) {
         absSnapshot = resolve(core.dataDir, clip.snapshotPath);
-        await this.checkFile(request, rec, actor, clip.id, `snapshot of clip ${clip.id}`, absSnapshot, clip.snapshotSha256, null);
+        snapshotSize = await this.checkFile(
+          request,
+          rec,
+          actor,
+          clip.id,
+          `snapshot of clip ${clip.id}`,
+          absSnapshot,
+          clip.snapshotSha256,
+          null,
+        );
         await step('verifying');
       }
-      packed.push({ clip, absPath, absSnapshot, cameraName: core.devices.camera(clip.cameraId)?.name ?? clip.cameraId });
+      packed.push(...(await clipFiles(core, clip, { video: absPath, snapshot: absSnapshot }, snapshotSize)));
+    }
+    // A full approval also exports the recorded segments of the whole window, per camera; a
+    // partial one discloses only the clips the owner chose.
+    const dir = join(core.dataDir, 'evidence', 'exports');
+    const workDir = join(dir, `${rec.id}.work`);
+    const windows: ManifestWindow[] = [];
+    if (request.approvedClipIds === null) {
+      const plans = await planWindows(core, request);
+      // Only joining recorded segments needs ffmpeg; a window with none is still listed, as a gap.
+      const ffmpegPath = core.ffmpeg?.path ?? '';
+      if (!core.ffmpeg && plans.some((p) => p.runs.length > 0))
+        throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing: the recorded window cannot be exported');
+      for (const plan of plans) {
+        const w = await writeWindow({ ffmpegPath, dataDir: core.dataDir, workDir, plan });
+        windows.push(w.window);
+        packed.push(...w.files);
+        if (core.config.evidence.workingCopies) packed.push(...(await workingCopies(core, w, ffmpegPath, workDir)));
+      }
+      await core.audit.append({
+        action: 'export.recorded',
+        actor: 'system',
+        subject: {
+          requestId: request.id,
+          exportId: rec.id,
+          files: packed
+            .filter((f) => f.entry.kind === 'recording')
+            .map((f) => ({
+              path: f.entry.path,
+              cameraId: f.entry.cameraId,
+              sha256: f.entry.sha256,
+              size: f.entry.size,
+              startTs: f.entry.startTs,
+              endTs: f.entry.endTs,
+            })),
+          gaps: windows.flatMap((w) => w.gaps.map((g) => ({ cameraId: w.cameraId, fromTs: g.fromTs, toTs: g.toTs, reason: g.reason }))),
+        },
+      });
     }
     const verified = await core.audit.append({
       action: 'export.verified',
@@ -151,13 +240,13 @@ export class ExportRunner {
     const toTs = request.approvedClipIds === null ? request.toTs : Math.max(...clips.map((c) => c.endTs), request.fromTs);
     const { events, smartwater } = await this.eventsIn(fromTs, toTs, request.cameraIds);
 
-    const dir = join(core.dataDir, 'evidence', 'exports');
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    const createdAt = core.clock.now();
     const built = await buildPackage({
       outPath: join(dir, `${rec.id}.zip`),
       identity: this.identity,
       signal,
-      clips: packed,
+      files: packed,
       custody,
       onFile: () => {
         step('packaging').then(undefined, (err: unknown) =>
@@ -168,7 +257,8 @@ export class ExportRunner {
         format: MANIFEST_FORMAT,
         software: `sanctuary ${this.software}`,
         exportId: rec.id,
-        createdAt: iso(core.clock.now()),
+        createdAt: iso(createdAt),
+        home: homeTimeZone(createdAt),
         request: {
           id: request.id,
           force: request.force,
@@ -183,11 +273,21 @@ export class ExportRunner {
           to: iso(request.toTs),
           cameraIds: request.cameraIds,
           requestedAt: iso(request.createdAt),
+          requestedBy: (await personOf(core, request.policeUserId, 'police')) ?? {
+            userId: request.policeUserId,
+            role: 'police',
+            displayName: request.officerName,
+          },
           decision: request.status === 'partial' ? 'partial' : 'approved',
           decidedAt: request.decidedAt === null ? null : iso(request.decidedAt),
+          approvedBy: await personOf(core, request.decidedBy, 'owner'),
           decisionNote: request.decisionNote,
         },
         clock: await readClockSync(() => core.clock.now()),
+        cameraClocks: cameraClocks([...new Set([...windows.map((w) => w.cameraId), ...clips.map((c) => c.cameraId)])]),
+        timeBasis: TIME_BASIS,
+        processing: PROCESSING,
+        windows,
         events,
         smartwater,
       },
@@ -220,7 +320,7 @@ export class ExportRunner {
     abs: string,
     expected: string,
     expectedSize: number | null,
-  ): Promise<void> {
+  ): Promise<number> {
     let actual: { sha256: string; size: number };
     try {
       actual = await hashFile(abs);
@@ -254,6 +354,7 @@ export class ExportRunner {
         },
       );
     }
+    return actual.size;
   }
 
   private async eventsIn(

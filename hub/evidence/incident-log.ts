@@ -5,10 +5,32 @@
  */
 import type { StoredEvent } from '../events/event-log.js';
 
+export interface TimelineSnapshot {
+  /** The original image file's bytes as a data: URI (unaltered: not resized or annotated). */
+  dataUri: string;
+  sha256: string;
+  /** The clip it was taken from, and the moment it shows (hub arrival time), when known. */
+  clipId: string | null;
+  showsTs: number | null;
+}
+
 export interface TimelineItem {
   event: StoredEvent;
-  /** A data: URI, or null. */
-  snapshot: string | null;
+  snapshot: TimelineSnapshot | null;
+}
+
+/** "14/03/2025, 21:00:00 GMT" in the home's zone, beside the UTC time. */
+export function localTime(ts: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  }).format(new Date(ts));
 }
 
 const esc = (s: unknown): string =>
@@ -51,20 +73,27 @@ export function describeEvent(e: StoredEvent): string {
 }
 
 export function renderIncidentLog(input: {
+  id: string;
   title: string;
   homeName: string;
   createdAt: number;
   createdBy: string;
   hubFingerprint: string | null;
+  timeZone: string;
   items: TimelineItem[];
 }): string {
+  const utc = (ts: number) => `${new Date(ts).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  const picture = (s: TimelineSnapshot, seq: number) =>
+    `<figure><img src="${esc(s.dataUri)}" alt="snapshot for event ${seq}">
+        <figcaption>Snapshot${s.showsTs === null ? '' : ` showing ${esc(localTime(s.showsTs, input.timeZone))} (${esc(utc(s.showsTs))})`},
+        the original image file unaltered, SHA-256 ${esc(s.sha256)}${s.clipId ? `, from clip ${esc(s.clipId)}` : ''}</figcaption></figure>`;
   const rows = input.items
     .map(
       ({ event, snapshot }) => `
       <tr>
-        <td class="time">${esc(new Date(event.ts).toISOString().replace('T', ' ').slice(0, 19))} UTC</td>
+        <td class="time">${esc(localTime(event.ts, input.timeZone))}<div class="ref">${esc(utc(event.ts))}</div></td>
         <td>${esc(describeEvent(event))}<div class="ref">event #${event.seq} · ${esc(event.name)} · ${esc(event.source)}</div>
-        ${snapshot ? `<img src="${esc(snapshot)}" alt="snapshot for event ${event.seq}">` : ''}</td>
+        ${snapshot ? picture(snapshot, event.seq) : ''}</td>
       </tr>`,
     )
     .join('');
@@ -80,7 +109,9 @@ export function renderIncidentLog(input: {
   .meta { color: #444; font-size: 10pt; margin-bottom: 1.5rem; }
   table { width: 100%; border-collapse: collapse; }
   td { border-top: 1px solid #bbb; padding: .5rem .4rem; vertical-align: top; }
-  td.time { white-space: nowrap; width: 11rem; font-family: monospace; font-size: 10pt; }
+  td.time { white-space: nowrap; width: 13rem; font-family: monospace; font-size: 10pt; }
+  figure { margin: .4rem 0 0; }
+  figcaption { color: #444; font-size: 9pt; word-break: break-all; }
   .ref { color: #666; font-size: 9pt; }
   img { display: block; max-width: 100%; max-height: 12cm; margin-top: .4rem; border: 1px solid #999; }
   footer { margin-top: 2rem; font-size: 9pt; color: #444; }
@@ -97,9 +128,16 @@ export function renderIncidentLog(input: {
 prepared ${esc(new Date(input.createdAt).toISOString())} by ${esc(input.createdBy)}</div>
 <table>${rows}
 </table>
-<footer>Times are the hub's clock in UTC. Each event's number refers to the hub's event log; video clips are
+<footer>Times are the hub's clock when it received each event or picture (arrival time), shown in the home's
+time zone (${esc(input.timeZone)}) and in UTC. Each event's number refers to the hub's event log; video clips are
 identified by their SHA-256 and can be released to police as a signed evidence package.
-${input.hubFingerprint ? `Hub key fingerprint: ${esc(input.hubFingerprint)}.` : ''}</footer>
+<p><strong>Integrity.</strong> The source file of this printout (incident log ${esc(input.id)}, an HTML file) is signed
+by the hub's Ed25519 key${input.hubFingerprint ? `, fingerprint ${esc(input.hubFingerprint)} (hub id ${esc(input.hubFingerprint.slice(0, 16))})` : ''}.
+The hub gives the file, its SHA-256 and its signature (incident-log.html, incident-log.html.sig, hub-public-key.pem).
+To check a copy: <code>sha256sum incident-log.html</code> must print the SHA-256 the hub lists for this log, and
+<code>openssl pkeyutl -verify -pubin -inkey hub-public-key.pem -rawin -in incident-log.html -sigfile incident-log.html.sig</code>
+must print "Signature Verified Successfully"; <code>openssl pkey -pubin -in hub-public-key.pem -outform DER | sha256sum</code>
+must print the fingerprint above.</p></footer>
 </body>
 </html>
 `;

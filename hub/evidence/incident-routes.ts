@@ -12,7 +12,11 @@ import type { EventName } from '../api/events.js';
 import { sha256Hex } from '../auth/passwords.js';
 import type { HubCore } from '../core.js';
 import type { StoredEvent } from '../events/event-log.js';
-import { renderIncidentLog, type TimelineItem } from './incident-log.js';
+import type { HubIdentity } from '../identity/hub-identity.js';
+import type { ClipRecord } from '../storage/footage.js';
+import { renderIncidentLog, type TimelineItem, type TimelineSnapshot } from './incident-log.js';
+import { snapshotMoment } from './package-contents.js';
+import { homeTimeZone } from './package-format.js';
 
 interface LogRow {
   id: string;
@@ -26,7 +30,7 @@ interface LogRow {
 
 const IMAGE_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 
-export function registerIncidentRoutes(core: HubCore, fingerprint: () => string | null): void {
+export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): void {
   const { http, db, audit } = core;
   const log = core.log.child({ module: 'incident-log' });
 
@@ -65,25 +69,39 @@ export function registerIncidentRoutes(core: HubCore, fingerprint: () => string 
       .sort((a, c) => a.ts - c.ts || a.seq - c.seq);
   };
 
-  /** A snapshot as a data: URI, only from inside the data folder. */
-  const inline = async (path: string | null): Promise<string | null> => {
+  /** A snapshot file's bytes as a data: URI, only from inside the data folder. */
+  const inline = async (path: string | null): Promise<{ dataUri: string; sha256: string } | null> => {
     if (!path) return null;
-    if (/^data:image\/(jpeg|png|webp);base64,/.test(path)) return path;
     const abs = resolve(core.dataDir, path);
     const type = IMAGE_TYPES[extname(abs).toLowerCase()];
     if (!type || relative(core.dataDir, abs).startsWith('..')) return null;
     try {
-      return `data:${type};base64,${(await readFile(abs)).toString('base64')}`;
+      const bytes = await readFile(abs);
+      return { dataUri: `data:${type};base64,${bytes.toString('base64')}`, sha256: sha256Hex(bytes) };
     } catch (err) {
       log.warn({ path, err: describeError(err) }, 'snapshot for the incident log cannot be read; left out');
       return null;
     }
   };
 
-  const snapshotFor = async (e: StoredEvent): Promise<string | null> => {
-    const p = e.payload as unknown as { clipId?: unknown; snapshot?: unknown };
-    if (e.name === 'clip.saved' && typeof p.clipId === 'string') return inline((await core.footage.clip(p.clipId))?.snapshotPath ?? null);
-    if (e.name === 'person.detected' && typeof p.snapshot === 'string') return inline(p.snapshot);
+  const fromClip = async (clip: ClipRecord | undefined): Promise<TimelineSnapshot | null> => {
+    if (!clip?.snapshotPath) return null;
+    const img = await inline(clip.snapshotPath);
+    return img && { ...img, clipId: clip.id, showsTs: await snapshotMoment(core, clip) };
+  };
+
+  /** The clip's snapshot for a clip; for a camera event, the snapshot of the clip recorded around it. */
+  const snapshotFor = async (e: StoredEvent): Promise<TimelineSnapshot | null> => {
+    const p = e.payload as unknown as { clipId?: unknown; cameraId?: unknown; snapshot?: unknown };
+    if (e.name === 'clip.saved' && typeof p.clipId === 'string') return fromClip(await core.footage.clip(p.clipId));
+    if (e.name === 'person.detected' && typeof p.snapshot === 'string') {
+      const img = await inline(p.snapshot);
+      if (img) return { ...img, clipId: null, showsTs: e.ts };
+    }
+    if (typeof p.cameraId === 'string') {
+      const around = await core.footage.clips({ cameraIds: [p.cameraId], fromTs: e.ts, toTs: e.ts });
+      return fromClip(around.find((c) => c.snapshotPath && c.startTs <= e.ts && c.endTs >= e.ts));
+    }
     return null;
   };
 
@@ -131,17 +149,21 @@ export function registerIncidentRoutes(core: HubCore, fingerprint: () => string 
       const id = randomUUID();
       const createdAt = core.clock.now();
       const html = renderIncidentLog({
+        id,
         title: body.title,
         homeName: core.config.home.name,
         createdAt,
         createdBy: session.user.displayName,
-        hubFingerprint: fingerprint(),
+        hubFingerprint: identity.info.fingerprint,
+        timeZone: homeTimeZone(createdAt).timeZone,
         items,
       });
       const dir = join(core.dataDir, 'evidence', 'incident-logs');
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const path = join(dir, `${id}.html`);
       await writeFile(path, html, { mode: 0o600 });
+      // The same integrity statement as a package: the exact bytes, signed by the hub key.
+      await writeFile(`${path}.sig`, identity.sign(Buffer.from(html, 'utf8')), { mode: 0o600 });
       const row: LogRow = {
         id,
         title: body.title,
@@ -249,6 +271,34 @@ export function registerIncidentRoutes(core: HubCore, fingerprint: () => string 
       // No scripts and no outside resources: the document is data, not an app.
       reply.header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'");
       return reply.send(html);
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/incident-logs/:id/signature',
+    access: { roles: ['owner', 'advocate'] },
+    params: z.strictObject({ id: z.string().uuid() }),
+    handler: async ({ params, session }) => {
+      const row = await visible(params.id, session.user);
+      const abs = resolve(core.dataDir, row.path);
+      let signature: Buffer;
+      try {
+        signature = await readFile(`${abs}.sig`);
+      } catch (err) {
+        log.debug({ err: describeError(err), incidentLogId: row.id }, 'no signature file for this incident log');
+        throw new NotFoundError(`a signature for incident log ${row.id} (logs made before signing was added have none)`);
+      }
+      const info = identity.info;
+      return {
+        incidentLogId: row.id,
+        sha256: row.sha256,
+        algorithm: info.algorithm,
+        signature: signature.toString('base64'),
+        publicKeyPem: info.publicKeyPem,
+        fingerprint: info.fingerprint,
+        hubId: info.hubId,
+      };
     },
   });
 }

@@ -5,29 +5,28 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { HubError } from '../api/errors.js';
 import type { HubIdentity } from '../identity/hub-identity.js';
-import type { ClipRecord } from '../storage/footage.js';
 import type { CustodyDocument } from './custody.js';
-import { FILES, iso, type Manifest, type ManifestFile, readmeText, sha256Sums } from './package-format.js';
+import { canonicalBytes } from './jcs.js';
+import { FILES, type Manifest, type ManifestFile, sha256Sums } from './package-format.js';
+import { readmeText } from './package-readme.js';
 
-export interface PackageClip {
-  clip: ClipRecord;
-  absPath: string;
-  absSnapshot: string | null;
-  cameraName: string;
+/** A file that goes into the package as it is, with its manifest entry (sha256 and size as expected). */
+export interface PackageFile {
+  abs: string;
+  entry: ManifestFile;
 }
 
 export interface BuildInput {
   outPath: string;
   identity: HubIdentity;
   base: Omit<Manifest, 'files' | 'custody' | 'hub'> & { software: string };
-  clips: PackageClip[];
+  files: PackageFile[];
   custody: CustodyDocument;
   onFile?: (path: string) => void;
   signal?: AbortSignal;
@@ -68,67 +67,39 @@ function hashingStream(): Transform & { result(): { sha256: string; size: number
 }
 
 export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
-  const files: ManifestFile[] = [];
-  const streamed: Array<{ path: string; abs: string; expected: string }> = [];
-  for (const { clip, absPath, absSnapshot, cameraName } of input.clips) {
-    const path = `clips/${clip.id}${extname(clip.path) || '.mp4'}`;
-    files.push({
-      path,
-      kind: 'clip',
-      sha256: clip.sha256,
-      size: clip.size,
-      clipId: clip.id,
-      cameraId: clip.cameraId,
-      cameraName,
-      trigger: clip.trigger,
-      startTs: clip.startTs,
-      endTs: clip.endTs,
-      start: iso(clip.startTs),
-      end: iso(clip.endTs),
-      masterCopy: true,
-    });
-    streamed.push({ path, abs: absPath, expected: clip.sha256 });
-    if (absSnapshot && clip.snapshotSha256 && clip.snapshotPath) {
-      const snapPath = `snapshots/${clip.id}${extname(clip.snapshotPath) || '.jpg'}`;
-      files.push({
-        path: snapPath,
-        kind: 'snapshot',
-        sha256: clip.snapshotSha256,
-        size: (await stat(absSnapshot)).size,
-        clipId: clip.id,
-        cameraId: clip.cameraId,
-        cameraName,
-        startTs: clip.startTs,
-        start: iso(clip.startTs),
-      });
-      streamed.push({ path: snapPath, abs: absSnapshot, expected: clip.snapshotSha256 });
-    }
-  }
-  const custodyBuf = Buffer.from(`${JSON.stringify(input.custody, null, 2)}\n`);
-  files.push({ path: FILES.custody, kind: 'custody', sha256: sha(custodyBuf), size: custodyBuf.length });
-
+  const streamed = input.files.map((f) => ({ path: f.entry.path, abs: f.abs, expected: f.entry.sha256 }));
   const { software, ...base } = input.base;
   const info = input.identity.info;
-  const manifest: Manifest = {
-    ...base,
-    hub: { id: info.hubId, software, algorithm: info.algorithm, publicKeyPem: info.publicKeyPem, fingerprint: info.fingerprint },
-    files,
-    custody: { path: FILES.custody, fromSeq: input.custody.fromSeq, toSeq: input.custody.toSeq },
+  const hub = { id: info.hubId, software, algorithm: info.algorithm, publicKeyPem: info.publicKeyPem, fingerprint: info.fingerprint };
+  const custody = {
+    path: FILES.custody,
+    fromSeq: input.custody.fromSeq,
+    toSeq: input.custody.toSeq,
+    headHash: input.custody.entries.at(-1)?.hash ?? '',
   };
-  const manifestBuf = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const listed: Array<[string, Buffer, ManifestFile['kind']]> = [
+    [FILES.readme, Buffer.from(readmeText({ ...base, hub, custody })), 'readme'],
+    [FILES.publicKey, Buffer.from(info.publicKeyPem), 'public-key'],
+    [FILES.custody, canonicalBytes(input.custody), 'custody'],
+  ];
+  const files: ManifestFile[] = [
+    ...input.files.map((f) => f.entry),
+    ...listed.map(([path, buf, kind]): ManifestFile => ({ path, kind, sha256: sha(buf), size: buf.length })),
+  ];
+  // SHA256SUMS is the manifest's own list (so `sha256sum -c` checks signed hashes), and is listed in it too.
+  const sums = Buffer.from(sha256Sums(files));
+  files.push({ path: FILES.sums, kind: 'checksums', sha256: sha(sums), size: sums.length });
+  const manifest: Manifest = { ...base, hub, files, custody };
+  // The exact bytes signed are the RFC 8785 form, so anyone can re-derive them from the parsed JSON.
+  const manifestBuf = canonicalBytes(manifest);
   const signature = input.identity.sign(manifestBuf);
   const small: Array<[string, Buffer]> = [
     [FILES.manifest, manifestBuf],
     [FILES.signature, Buffer.from(`${signature.toString('base64')}\n`)],
     [FILES.signatureBin, signature],
-    [FILES.publicKey, Buffer.from(info.publicKeyPem)],
-    [FILES.custody, custodyBuf],
-    [FILES.readme, Buffer.from(readmeText(manifest))],
+    ...listed.map(([path, buf]): [string, Buffer] => [path, buf]),
+    [FILES.sums, sums],
   ];
-  const sums = sha256Sums([
-    ...small.map(([path, buf]) => ({ path, sha256: sha(buf) })),
-    ...files.filter((f) => f.kind !== 'custody').map((f) => ({ path: f.path, sha256: f.sha256 })),
-  ]);
 
   const zip = new yazl.ZipFile();
   const partial = `${input.outPath}.partial`;
@@ -153,7 +124,6 @@ export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
       input.signal?.addEventListener('abort', () => finish(new HubError('HUB_ERR_EVIDENCE', 'the export was stopped')), { once: true });
       pipeline(zip.outputStream, createWriteStream(partial, { mode: 0o600 })).then(() => finish(), finish);
       for (const [path, buf] of small) zip.addBuffer(buf, path, { mtime, compress: true });
-      zip.addBuffer(Buffer.from(sums), FILES.sums, { mtime, compress: true });
       for (const s of streamed) {
         const hasher = hashingStream();
         // Lazy: each file is opened only when yazl reaches it, so a big package holds one fd at a time.

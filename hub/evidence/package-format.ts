@@ -1,10 +1,12 @@
 /**
  * The evidence package layout, shared by the exporter and `sanctuary verify`. Everything a
- * verifier needs is inside the zip; nothing here needs the hub.
+ * verifier needs is inside the zip; nothing here needs the hub. One signed statement covers
+ * the lot: manifest.json (RFC 8785 canonical JSON) lists every other file with its SHA-256 and
+ * size, and manifest.sig is the hub's Ed25519 signature of manifest.json's exact bytes.
  */
 import type { ClockSyncState } from './clock-sync.js';
 
-export const MANIFEST_FORMAT = 'sanctuary-evidence/1';
+export const MANIFEST_FORMAT = 'sanctuary-evidence/2';
 export const FILES = {
   manifest: 'manifest.json',
   signature: 'manifest.sig',
@@ -14,23 +16,60 @@ export const FILES = {
   sums: 'SHA256SUMS',
   readme: 'README.txt',
 } as const;
+/** The only files the manifest cannot list: itself and its signature. */
+export const UNLISTED: readonly string[] = [FILES.manifest, FILES.signature, FILES.signatureBin];
+
+export type FileKind = 'recording' | 'clip' | 'snapshot' | 'working-copy' | 'custody' | 'readme' | 'public-key' | 'checksums';
 
 export interface ManifestFile {
   path: string;
-  kind: 'clip' | 'snapshot' | 'custody';
+  kind: FileKind;
   sha256: string;
   size: number;
   clipId?: string;
   cameraId?: string;
   cameraName?: string;
   trigger?: string;
-  /** Wall-clock start and end of the footage by the hub's clock (ms since the epoch and ISO 8601 UTC). */
+  /** Start and end of the footage as the hub received it (ms since the epoch and ISO 8601 UTC). */
   startTs?: number;
   endTs?: number;
   start?: string;
   end?: string;
-  /** A clip is the camera's own stream copied without re-encoding: the native master copy. */
+  /** Recordings and clips: the camera's stream copied without re-encoding (remuxed). */
   masterCopy?: boolean;
+  /** A snapshot: the moment the picture shows (hub arrival time). */
+  showsTs?: number;
+  shows?: string;
+  /** A working copy: the master it was made from and what was done to it. */
+  workingCopyOf?: string;
+  processing?: string;
+}
+
+export type GapReason = 'camera-offline' | 'retention' | 'outside-buffer';
+
+export interface WindowGap {
+  fromTs: number;
+  toTs: number;
+  from: string;
+  to: string;
+  reason: GapReason;
+  detail: string;
+}
+
+/** What the package holds of one requested camera over the requested window. */
+export interface ManifestWindow {
+  cameraId: string;
+  cameraName: string;
+  fromTs: number;
+  toTs: number;
+  from: string;
+  to: string;
+  /** Milliseconds of the window the recordings cover. */
+  coveredMs: number;
+  recordings: string[];
+  /** Viewing copies with the time burned in (re-encoded: not evidence masters). */
+  workingCopies: string[];
+  gaps: WindowGap[];
 }
 
 export interface ManifestEvent {
@@ -50,17 +89,36 @@ export interface SmartWaterEntry {
   kitCode: string | null;
 }
 
+export interface Person {
+  userId: string;
+  role: string;
+  displayName: string;
+}
+
+export interface CameraClock {
+  cameraId: string;
+  /** Camera clock minus hub clock in ms, when the camera reports its time; null when unknown. */
+  offsetMs: number | null;
+  detail: string;
+}
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   exportId: string;
   createdAt: string;
   hub: {
+    /** The first 16 hex digits of the key fingerprint: a hub id cannot be claimed with another key. */
     id: string;
     software: string;
     algorithm: 'ed25519';
     publicKeyPem: string;
     /** SHA-256 (hex) of the DER SubjectPublicKeyInfo of the public key. */
     fingerprint: string;
+  };
+  home: {
+    /** IANA zone of the hub (the home), and its UTC offset when the export was made. */
+    timeZone: string;
+    utcOffset: string;
   };
   request: {
     id: string;
@@ -76,16 +134,34 @@ export interface Manifest {
     to: string;
     cameraIds: string[];
     requestedAt: string;
+    requestedBy: Person;
     decision: 'approved' | 'partial';
     decidedAt: string | null;
+    approvedBy: Person | null;
     decisionNote: string | null;
   };
   clock: ClockSyncState;
+  cameraClocks: CameraClock[];
+  /** How times in this package were taken. */
+  timeBasis: string;
+  /** What was done to the footage on its way into the package. */
+  processing: string;
+  windows: ManifestWindow[];
   files: ManifestFile[];
   events: ManifestEvent[];
   smartwater: SmartWaterEntry[];
-  custody: { path: string; fromSeq: number; toSeq: number };
+  custody: { path: string; fromSeq: number; toSeq: number; headHash: string };
 }
+
+export const TIME_BASIS =
+  'Every time in this package is the hub clock at the moment the hub received the footage or event (arrival time), ' +
+  'in UTC (ISO 8601, Z). It is not the camera’s own timestamp; see clock and cameraClocks for the offsets known at export.';
+
+export const PROCESSING =
+  'Recordings and clips are the camera’s H.264 video stream copied without re-encoding: every video packet is the one the ' +
+  'camera sent, but the packets were remuxed (from the hub’s MPEG-TS segments into MP4, creation_time set from the recording ' +
+  'start), so the files are not the camera’s own files bit-for-bit. Audio is not recorded. Snapshots are single frames decoded ' +
+  'from the recording and saved as JPEG. Working copies, if any, are re-encoded with the time burned in and are not evidence masters.';
 
 export const iso = (ts: number): string => new Date(ts).toISOString();
 
@@ -105,54 +181,11 @@ export function parseSha256Sums(text: string): Array<{ path: string; sha256: str
   return out;
 }
 
-export function readmeText(m: Manifest): string {
-  return `SANCTUARY EVIDENCE PACKAGE
-==========================
-
-Crime reference: ${m.request.crimeReference}
-Requested by:    ${m.request.officerName} (${m.request.officerId}), ${m.request.force}
-Time window:     ${m.request.from} to ${m.request.to} (UTC, hub clock)
-Exported:        ${m.createdAt}
-Hub id:          ${m.hub.id}
-Hub key fingerprint (SHA-256 of the public key, DER):
-  ${m.hub.fingerprint}
-Hub clock:       ${m.clock.state}${m.clock.offsetMs === null ? '' : `, offset ${m.clock.offsetMs} ms`} (${m.clock.detail})
-
-What is in here
----------------
-clips/          the camera's own recordings, bit-for-bit (native master copy, never re-encoded)
-snapshots/      still images taken with the clips
-manifest.json   what was exported: every file's SHA-256 and size, camera, start and end time,
-                the hub's clock state, the sensor and detection events in the window, and the
-                SmartWater kit codes of the entry points involved
-manifest.sig    Ed25519 signature of manifest.json by the hub's key (base64);
-manifest.sig.bin  the same signature as raw bytes (for openssl)
-hub-public-key.pem  the hub's public key
-custody.json    the hub's hash-chained audit entries about this evidence (chain of custody)
-SHA256SUMS      SHA-256 of every other file in the package
-
-Any processed copy (re-encoded, redacted, with a burned-in timestamp) is a working copy and must
-be named as such; the files in clips/ are the master copy.
-
-How to verify
--------------
-1. With the Sanctuary tool (Node.js 20, no hub needed):
-     sanctuary verify <this-package.zip> --fingerprint ${m.hub.fingerprint}
-   It checks every file hash, the signature and every link of the custody chain, and names
-   anything that fails.
-
-2. With standard tools, after unzipping:
-     sha256sum -c SHA256SUMS
-     openssl pkeyutl -verify -pubin -inkey hub-public-key.pem -rawin -in manifest.json -sigfile manifest.sig.bin
-     openssl pkey -pubin -in hub-public-key.pem -outform DER | sha256sum
-   The first must print OK for every file, the second "Signature Verified Successfully", and the
-   third must print the fingerprint above. Confirm that fingerprint with the victim's hub (shown
-   in its settings and at GET /api/identity) or with the fingerprint recorded when the hub was
-   installed: a package re-signed with another key shows a different fingerprint.
-   Each file's SHA-256 must also equal the one listed for it in manifest.json.
-
-3. The custody chain (custody.json): for each entry, SHA-256 of the canonical JSON of
-   {action, actor, prevHash, seq, subject, ts} (keys sorted, no whitespace) is its "hash", and
-   each entry's "prevHash" is the "hash" of the entry before it.
-`;
+/** The hub's zone as configured on the system, and its offset from UTC at `ts` ("+01:00"). */
+export function homeTimeZone(ts: number, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Manifest['home'] {
+  const part = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'longOffset' })
+    .formatToParts(new Date(ts))
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const offset = part === undefined || part === 'GMT' ? '+00:00' : part.replace(/^GMT/, '');
+  return { timeZone, utcOffset: offset };
 }

@@ -10,7 +10,7 @@ import yauzl from 'yauzl';
 import { HubError } from '../api/errors.js';
 import { publicKeyFingerprint, verifyEd25519 } from '../identity/hub-identity.js';
 import { verifyCustody } from './custody.js';
-import { FILES, type Manifest, parseSha256Sums } from './package-format.js';
+import { FILES, type Manifest, parseSha256Sums, sha256Sums, UNLISTED } from './package-format.js';
 
 export interface VerifyOptions {
   /** The hub's key fingerprint as the officer got it from the hub (hex; spaces and colons ignored). */
@@ -77,7 +77,39 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, onBytes: (n: nu
   return { sha256: h.digest('hex'), size, data: keep ? Buffer.concat(chunks) : null };
 }
 
+/** Packages made before the manifest listed every file (still checked by the rules of their time). */
+const isFormat1 = (m: Manifest): boolean => (m.format as string) === 'sanctuary-evidence/1';
+
 export const normaliseFingerprint = (fp: string): string => fp.replace(/[\s:]/g, '').toLowerCase();
+
+/**
+ * Each clip's hash must be the one its clip.saved audit entry recorded when the hub wrote it, and
+ * each recording's the one export.recorded logged when it was made: the file is the one hashed
+ * at the time, not merely one that matches a manifest.
+ */
+function footageInCustody(manifest: Manifest, entries: unknown[], problems: string[], passed: string[]): void {
+  const logged = (action: string): Set<string> => {
+    const out = new Set<string>();
+    for (const e of entries as Array<{ action?: unknown; subject?: { sha256?: unknown; files?: unknown } }>) {
+      if (e.action !== action) continue;
+      if (typeof e.subject?.sha256 === 'string') out.add(e.subject.sha256);
+      if (Array.isArray(e.subject?.files))
+        for (const f of e.subject.files as Array<{ sha256?: unknown }>) if (typeof f.sha256 === 'string') out.add(f.sha256);
+    }
+    return out;
+  };
+  for (const [kind, action] of [
+    ['clip', 'clip.saved'],
+    ['recording', 'export.recorded'],
+  ] as const) {
+    const known = logged(action);
+    const files = (Array.isArray(manifest.files) ? manifest.files : []).filter((f) => f.kind === kind);
+    const unknown = files.filter((f) => !known.has(f.sha256));
+    for (const f of unknown) problems.push(`${f.path}: its SHA-256 is in no ${action} entry of ${FILES.custody}`);
+    if (files.length > 0 && unknown.length === 0)
+      passed.push(`${FILES.custody}: every ${kind} is the file the hub hashed at the time (${action} entries)`);
+  }
+}
 
 export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const problems: string[] = [];
@@ -146,6 +178,13 @@ export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): 
     if (manifest.hub?.fingerprint !== fingerprint) problems.push(`${FILES.manifest}: hub fingerprint does not match ${FILES.publicKey}`);
     if (manifest.hub?.publicKeyPem?.trim() !== pem?.trim())
       problems.push(`${FILES.publicKey}: is not the public key named in ${FILES.manifest}`);
+    // The hub id is the key's own (its fingerprint's first 16 hex digits): another key cannot carry it.
+    if (manifest.hub?.id === fingerprint.slice(0, 16))
+      passed.push(`${FILES.manifest}: hub id ${manifest.hub.id} belongs to the signing key`);
+    else
+      problems.push(
+        `${FILES.manifest}: hub id ${String(manifest.hub?.id)} does not belong to the signing key (its id is ${fingerprint.slice(0, 16)})`,
+      );
   }
   if (opts.expectedFingerprint !== undefined && fingerprint) {
     const want = normaliseFingerprint(opts.expectedFingerprint);
@@ -164,8 +203,15 @@ export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): 
       else if (got.size !== f.size) problems.push(`${f.path}: size ${got.size} bytes, manifest says ${f.size}`);
       else passed.push(`${f.path}: SHA-256 ${got.sha256} (${got.size} bytes)`);
     }
+    // Format 1 left its own small files out of the manifest; format 2 lists everything but the signed statement.
+    const exempt = isFormat1(manifest) ? KEEP : new Set(UNLISTED);
     for (const name of items.keys()) {
-      if (!listed.has(name) && !KEEP.has(name)) problems.push(`${name}: in the package but not listed in ${FILES.manifest}`);
+      if (!listed.has(name) && !exempt.has(name)) problems.push(`${name}: in the package but not listed in ${FILES.manifest}`);
+    }
+    if (!isFormat1(manifest) && Array.isArray(manifest.files)) {
+      const derived = sha256Sums(manifest.files.filter((f) => f.path !== FILES.sums));
+      if (text(FILES.sums) !== null && text(FILES.sums) !== derived)
+        problems.push(`${FILES.sums}: is not the file list of ${FILES.manifest}`);
     }
   }
 
@@ -181,7 +227,8 @@ export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): 
       if (!got) problems.push(`${FILES.sums}: lists ${s.path}, which is missing from the package`);
       else if (got.sha256 !== s.sha256) problems.push(`${s.path}: does not match its line in ${FILES.sums}`);
     }
-    for (const name of items.keys()) if (name !== FILES.sums && !inSums.has(name)) problems.push(`${name}: not listed in ${FILES.sums}`);
+    const notSummed = new Set<string>([FILES.sums, ...(manifest && !isFormat1(manifest) ? UNLISTED : [])]);
+    for (const name of items.keys()) if (!notSummed.has(name) && !inSums.has(name)) problems.push(`${name}: not listed in ${FILES.sums}`);
   }
 
   // The custody chain.
@@ -205,6 +252,13 @@ export async function verifyPackage(zipPath: string, opts: VerifyOptions = {}): 
             `${FILES.custody}: covers entries ${d.fromSeq}-${d.toSeq}, ${FILES.manifest} says ${manifest.custody?.fromSeq}-${manifest.custody?.toSeq}`,
           );
         }
+        const head = (d.entries.at(-1) as { hash?: unknown } | undefined)?.hash;
+        if (manifest && !isFormat1(manifest) && manifest.custody?.headHash !== head) {
+          problems.push(
+            `${FILES.custody}: ends at hash ${String(head)}, ${FILES.manifest} says the chain ends at ${manifest.custody?.headHash}`,
+          );
+        }
+        if (manifest && !isFormat1(manifest)) footageInCustody(manifest, d.entries, problems, passed);
       }
     }
   }

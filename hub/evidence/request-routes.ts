@@ -10,6 +10,7 @@ import type { Session } from '../auth/accounts.js';
 import type { HubCore } from '../core.js';
 import type { ExportRunner } from './export-runner.js';
 import type { ExportRecord, ExportStore } from './exports-store.js';
+import { planWindows } from './package-contents.js';
 import type { PoliceRequest, RequestStore } from './requests-store.js';
 
 const MAX_WINDOW_MS = 31 * 24 * 3600 * 1000;
@@ -55,7 +56,8 @@ function policeView(r: PoliceRequest, e: ExportRecord | undefined) {
   return {
     ...rest,
     clipCount: approvedClipIds?.length ?? null,
-    export: ex && { state: ex.state, done: ex.done, total: ex.total, phase: ex.phase },
+    // The zip's SHA-256 (also sent as X-Content-SHA256) so the officer can record it at download.
+    export: ex && { state: ex.state, done: ex.done, total: ex.total, phase: ex.phase, size: ex.size, sha256: ex.sha256 },
   };
 }
 
@@ -154,6 +156,14 @@ export function registerRequestRoutes(core: HubCore, requests: RequestStore, exp
       const clips = await footage.clips({ ...(r.cameraIds.length > 0 ? { cameraIds: r.cameraIds } : {}), fromTs: r.fromTs, toTs: r.toTs });
       return {
         request: { ...r, export: exportView(e) },
+        // What recorded footage exists for the window, per camera, with its gaps and why.
+        footage: (await planWindows(core, r)).map((w) => ({
+          cameraId: w.cameraId,
+          cameraName: w.cameraName,
+          windowMs: w.toTs - w.fromTs,
+          recordedMs: w.coveredMs,
+          gaps: w.gaps,
+        })),
         clips: clips.map((c) => ({
           id: c.id,
           cameraId: c.cameraId,
@@ -237,7 +247,9 @@ export function registerRequestRoutes(core: HubCore, requests: RequestStore, exp
       const r = await visible(params.id, session);
       const e = exportView(await exports.latest(r.id));
       if (!e) throw new NotFoundError(`an export for request ${r.id}`);
-      return session.user.role === 'police' ? { state: e.state, phase: e.phase, done: e.done, total: e.total, size: e.size } : e;
+      return session.user.role === 'police'
+        ? { state: e.state, phase: e.phase, done: e.done, total: e.total, size: e.size, sha256: e.sha256 }
+        : e;
     },
   });
 

@@ -340,6 +340,8 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       names: z.string().optional(),
       limit: z.coerce.number().int().min(1).max(5000).optional(),
       beforeSeq: z.coerce.number().int().optional(),
+      /** `incident-log`: only what may go into an incident log (the owner's picker). */
+      for: z.enum(['incident-log']).optional(),
     }),
     handler: async ({ query, session }) => {
       await core.eventLog.flush();
@@ -352,8 +354,11 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       if (query.beforeSeq !== undefined) filter.beforeSeq = query.beforeSeq;
       const events = await core.eventLog.query(filter);
       const surface = core.policy.surfaceFor(session);
+      const alsoLog = query.for === 'incident-log';
       return {
-        events: events.filter((e) => core.policy.mayShow(surface, e.name, e.payload)),
+        events: events.filter(
+          (e) => core.policy.mayShow(surface, e.name, e.payload) && (!alsoLog || core.policy.mayShow('advocate_log', e.name, e.payload)),
+        ),
       };
     },
   });

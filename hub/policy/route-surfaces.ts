@@ -90,6 +90,7 @@ const TABLE: Record<string, RouteReveals> = {
   'PUT /api/incident-logs/:id/shares': 'none',
   'GET /api/incident-logs': { surface: 'advocate_log' },
   'GET /api/incident-logs/:id/html': { surface: 'advocate_log' },
+  'GET /api/incident-logs/:id/signature': 'none',
 };
 
 export const ROUTE_SURFACES: Readonly<Record<string, RouteReveals>> = Object.freeze(TABLE);

@@ -92,6 +92,9 @@ export async function writeClip(opts: {
         '0:v',
         '-c',
         'copy',
+        // The recording's start by the hub clock, so players and examiners see when it was filmed.
+        '-metadata',
+        `creation_time=${new Date(first.startTs).toISOString()}`,
         '-movflags',
         '+faststart',
         '-f',

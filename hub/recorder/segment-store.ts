@@ -61,6 +61,19 @@ export class SegmentStore {
     return rows.map(toSegment);
   }
 
+  /** Deleted segments of a camera overlapping [fromTs, toTs], with why (evidence exports list them as gaps). */
+  async removedOverlapping(
+    cameraId: string,
+    fromTs: number,
+    toTs: number,
+  ): Promise<Array<SegmentRecord & { deleteReason: string | null }>> {
+    const rows = await this.db.all<SegmentRow & { delete_reason: string | null }>(
+      'SELECT * FROM recorder_segments WHERE deleted_at IS NOT NULL AND camera_id = ? AND end_ts > ? AND start_ts < ? ORDER BY start_ts',
+      [cameraId, fromTs, toTs],
+    );
+    return rows.map((r) => ({ ...toSegment(r), deleteReason: r.delete_reason }));
+  }
+
   /** Every live segment, oldest first (retention walks this). */
   async live(filter: { cameraId?: string; limit?: number } = {}): Promise<SegmentRecord[]> {
     const rows = filter.cameraId

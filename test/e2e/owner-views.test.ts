@@ -83,7 +83,8 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode', () => 
   it('discreet mode renames the app "Notes" with a neutral icon on this device', async () => {
     const { context, page } = await newDevice(browser);
     await signIn(page, hub.url, OWNER.username, OWNER.password);
-    expect(await page.title()).toBe('Sanctuary');
+    // The product's name arrives from the hub once signed in (nothing public names it).
+    await expect.poll(() => page.title()).toBe('Sanctuary');
     await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel(/Call this app "Notes"/).check();
     expect(await page.title()).toBe('Notes');

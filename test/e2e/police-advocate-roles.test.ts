@@ -4,7 +4,9 @@
  * it; the owner shares an incident log with an advocate; each role is refused the others' pages
  * and API calls.
  */
+
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -155,6 +157,8 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
     await o.getByRole('navigation').getByRole('link', { name: 'Police requests' }).click();
     const inbox = o.getByTestId('requests');
     await expect.poll(() => inbox.textContent()).toContain('43/12345/26');
+    // Before deciding, the owner sees what recorded footage exists for the window, per camera.
+    await expect.poll(() => inbox.getByTestId('request-footage').textContent()).toMatch(/s recorded of \d+ s|nothing recorded to share/);
     await screenshots(o, 'owner-requests');
     await inbox.getByRole('button', { name: 'Approve all' }).click();
     await expect.poll(() => inbox.locator('li[data-status="approved"]').count()).toBe(1);
@@ -165,6 +169,13 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
     const zip = join(hub.dataDir, 'downloaded-package.zip');
     await download.saveAs(zip);
     expect((await readFile(zip)).subarray(0, 2).toString()).toBe('PK');
+    // The officer was shown the zip's SHA-256 to note before downloading: it is the file's.
+    const shown = (await p.getByTestId('package-sha256').locator('code').first().textContent()) ?? '';
+    expect(shown).toBe(
+      createHash('sha256')
+        .update(await readFile(zip))
+        .digest('hex'),
+    );
     const identity = await owner.get<{ fingerprint: string }>('/api/identity');
     const verdict = await runVerify(zip, identity.body.fingerprint);
     expect(verdict.out).toContain('for crime reference 43/12345/26');

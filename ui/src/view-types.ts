@@ -97,7 +97,18 @@ export interface ExportView {
   done: number;
   total: number;
   error?: string | null;
+  /** SHA-256 of the whole zip (also sent as X-Content-SHA256 with the download). */
   sha256?: string | null;
+  size?: number | null;
+}
+
+/** What recorded footage the hub holds for a request's window, per camera (owner, before deciding). */
+export interface FootageWindowView {
+  cameraId: string;
+  cameraName: string;
+  windowMs: number;
+  recordedMs: number;
+  gaps: Array<{ fromTs: number; toTs: number; reason: 'camera-offline' | 'retention' | 'outside-buffer'; detail: string }>;
 }
 
 export interface IncidentLogView {

@@ -1,7 +1,11 @@
 /** The advocate's incident log: printable, self-contained, and visible only to whom it is shared with. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localTime } from '../../../hub/evidence/incident-log.js';
 import { invitedClient } from '../../helpers/api-client.js';
-import { type EvidenceHub, makeClip, people, startEvidenceHub } from './fixtures.js';
+import { tempDir } from '../../helpers/hub.js';
+import { CAMERA, type EvidenceHub, makeClip, people, run, startEvidenceHub } from './fixtures.js';
 
 describe('incident logs for advocates', () => {
   let h: EvidenceHub | null = null;
@@ -19,9 +23,20 @@ describe('incident logs for advocates', () => {
     const now = h.clock.now();
     const clip = await makeClip(h.t, { startTs: now - 60_000, seconds: 1 });
     h.t.hub.bus.emit('smartwater.used', { source: 'api', userId: null, note: 'sprayed at <the man> at the door' });
+    // A detection inside the clip, without a picture of its own: the clip's snapshot goes beside it.
+    h.t.hub.bus.emit('person.detected', {
+      source: 'detector',
+      ts: now - 59_500,
+      cameraId: CAMERA,
+      trackId: 't1',
+      score: 0.91,
+      box: { x1: 0, y1: 0, x2: 0.1, y2: 0.1 },
+      zones: [],
+      snapshot: null,
+    });
     await h.t.hub.core.eventLog.flush();
-    const events = await h.t.hub.core.eventLog.query({ names: ['clip.saved', 'smartwater.used'] });
-    expect(events).toHaveLength(2);
+    const events = await h.t.hub.core.eventLog.query({ names: ['clip.saved', 'smartwater.used', 'person.detected'] });
+    expect(events).toHaveLength(3);
 
     const made = await owner.post<{ log: { id: string; eventCount: number; sha256: string; advocateIds: string[] } }>(
       '/api/incident-logs',
@@ -33,7 +48,7 @@ describe('incident logs for advocates', () => {
       },
     );
     expect(made.status).toBe(200);
-    expect(made.body.log).toMatchObject({ eventCount: 2, advocateIds: [kimId] });
+    expect(made.body.log).toMatchObject({ eventCount: 3, advocateIds: [kimId] });
     const id = made.body.log.id;
 
     const html = await kim.get<string>(`/api/incident-logs/${id}/html`);
@@ -41,8 +56,67 @@ describe('incident logs for advocates', () => {
     expect(html.headers.get('content-type')).toContain('text/html');
     expect(html.body).toContain('Breaches of the order, March');
     expect(html.body).toContain('@media print');
-    expect(html.body).toMatch(/<img src="data:image\/jpeg;base64,[A-Za-z0-9+/=]{100,}"/);
+    // The snapshot, unaltered (the file's own bytes, its SHA-256 stated), for the clip and for the detection.
+    const jpeg = (await readFile(join(h.t.dataDir, clip.snapshotPath ?? ''))).toString('base64');
+    expect(html.body.split(`<img src="data:image/jpeg;base64,${jpeg}"`)).toHaveLength(3);
+    expect(html.body).toContain(`the original image file unaltered, SHA-256 ${clip.snapshotSha256}`);
     expect(html.body).toContain(clip.sha256);
+    // Local time with its zone beside UTC.
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    expect(html.body).toContain(localTime(now - 59_500, zone));
+    expect(html.body).toContain(`${new Date(now - 59_500).toISOString().replace('T', ' ').slice(0, 19)} UTC`);
+    expect(html.body).toContain(`time zone (${zone})`);
+
+    // The same integrity statement as a package: SHA-256 and an Ed25519 signature openssl checks.
+    const sig = await kim.get<{ sha256: string; signature: string; publicKeyPem: string; fingerprint: string }>(
+      `/api/incident-logs/${id}/signature`,
+    );
+    expect(sig.status).toBe(200);
+    expect(sig.body.sha256).toBe(made.body.log.sha256);
+    const dir = await tempDir('sanctuary-log-');
+    await writeFile(join(dir, 'incident-log.html'), html.body);
+    await writeFile(join(dir, 'incident-log.html.sig'), Buffer.from(sig.body.signature, 'base64'));
+    await writeFile(join(dir, 'hub-public-key.pem'), sig.body.publicKeyPem);
+    expect((await run('sha256sum', ['incident-log.html'], { cwd: dir })).stdout.slice(0, 64)).toBe(sig.body.sha256);
+    const ssl = await run(
+      'openssl',
+      [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        'hub-public-key.pem',
+        '-rawin',
+        '-in',
+        'incident-log.html',
+        '-sigfile',
+        'incident-log.html.sig',
+      ],
+      { cwd: dir },
+    );
+    expect(ssl.stdout).toContain('Signature Verified Successfully');
+    expect(html.body).toContain(`fingerprint ${sig.body.fingerprint}`);
+    await writeFile(join(dir, 'incident-log.html'), html.body.replace('Breaches', 'Breach'));
+    await expect(
+      run(
+        'openssl',
+        [
+          'pkeyutl',
+          '-verify',
+          '-pubin',
+          '-inkey',
+          'hub-public-key.pem',
+          '-rawin',
+          '-in',
+          'incident-log.html',
+          '-sigfile',
+          'incident-log.html.sig',
+        ],
+        {
+          cwd: dir,
+        },
+      ),
+    ).rejects.toThrow();
     // Text from events is escaped, and nothing is fetched from elsewhere.
     expect(html.body).toContain('sprayed at &lt;the man&gt; at the door');
     expect(html.body).not.toMatch(/<script|src="http/);

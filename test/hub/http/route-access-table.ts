@@ -88,4 +88,5 @@ export const ROUTE_ACCESS: Record<string, Expected> = {
   'PUT /api/incident-logs/:id/shares': own,
   'GET /api/incident-logs': { roles: ['owner', 'advocate'] },
   'GET /api/incident-logs/:id/html': { roles: ['owner', 'advocate'] },
+  'GET /api/incident-logs/:id/signature': { roles: ['owner', 'advocate'] },
 };

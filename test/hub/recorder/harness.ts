@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { EventMap, EventName } from '../../../hub/api/events.js';
 import type { HubConfigInput } from '../../../hub/config/schema.js';
+import type { HubModule } from '../../../hub/core.js';
 import { RecorderModule } from '../../../hub/recorder/recorder-module.js';
 import { type SimRtspOptions, SimRtspServer } from '../../../hub/sim/rtsp-server.js';
 import { startTestHub, type TestHub } from '../../helpers/hub.js';
@@ -44,6 +45,9 @@ export async function startRig(opts: {
   username?: string | null;
   password?: string | null;
   config?: Partial<HubConfigInput>;
+  /** Other hub modules started before and after the recorder (identity, audit, evidence). */
+  before?: HubModule[];
+  after?: HubModule[];
 }): Promise<RecorderRig> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/doorbell', ...opts.server });
   await server.start();
@@ -51,7 +55,7 @@ export async function startRig(opts: {
   let t: TestHub;
   try {
     t = await startTestHub({
-      modules: [recorder],
+      modules: [...(opts.before ?? []), recorder, ...(opts.after ?? [])],
       config: {
         recorder: { segmentSeconds: 2, offlineAfterSeconds: 6, minFreeBytes: 0, retentionIntervalSeconds: 3600, ...opts.recorder },
         cameras: [cameraSeed('door', server.url, opts.camera)],

@@ -27,6 +27,14 @@ export function AdvocateLogs() {
             <span class="muted">
               {l.eventCount} events · {formatTime(l.createdAt)}
             </span>
+            {l.sha256 && (
+              <span class="muted" data-testid="log-integrity">
+                SHA-256 <code>{l.sha256}</code> ·{' '}
+                <a href={`/api/incident-logs/${encodeURIComponent(l.id)}/signature`} target="_blank" rel="noopener">
+                  signature and hub key
+                </a>
+              </span>
+            )}
           </li>
         ))}
       </ul>

@@ -30,7 +30,7 @@ export function IncidentLogsPage() {
   }, []);
   useEffect(() => {
     load();
-    get<{ events: HubEventRow[] }>('/api/events?limit=200').then(
+    get<{ events: HubEventRow[] }>('/api/events?limit=200&for=incident-log').then(
       (r) =>
         setEvents(
           r.events.flatMap((e) => {
@@ -68,6 +68,14 @@ export function IncidentLogsPage() {
               <span class="muted">
                 {l.eventCount} events · {formatTime(l.createdAt)}
               </span>
+              {l.sha256 && (
+                <span class="muted" data-testid="log-integrity">
+                  SHA-256 <code>{l.sha256}</code> ·{' '}
+                  <a href={`/api/incident-logs/${encodeURIComponent(l.id)}/signature`} target="_blank" rel="noopener">
+                    signature and hub key
+                  </a>
+                </span>
+              )}
             </li>
           ))}
         </ul>

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
 import { Check, ErrorText, Field, formatTime, useAction } from '../../components/form.js';
 import { useLiveEvents } from '../../live.js';
-import type { ClipView, PoliceRequestView } from '../../view-types.js';
+import type { ClipView, FootageWindowView, PoliceRequestView } from '../../view-types.js';
 
 export const STATUS_WORDS: Record<PoliceRequestView['status'], string> = {
   pending: 'Waiting for your answer',
@@ -11,6 +11,47 @@ export const STATUS_WORDS: Record<PoliceRequestView['status'], string> = {
   partial: 'Part approved',
   refused: 'Refused',
 };
+
+const GAP_WORDS: Record<FootageWindowView['gaps'][number]['reason'], string> = {
+  'camera-offline': 'camera offline',
+  retention: 'deleted by retention',
+  'outside-buffer': 'not kept (outside the recording buffer)',
+};
+
+/** What the hub holds for the window, so the decision is made knowing what would be shared. */
+function Footage({ requestId }: { requestId: string }) {
+  const [footage, setFootage] = useState<FootageWindowView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    get<{ footage?: FootageWindowView[] }>(`/api/requests/${encodeURIComponent(requestId)}`).then(
+      (r) => setFootage(r.footage ?? []),
+      (err: unknown) => setError(messageOf(err)),
+    );
+  }, [requestId]);
+  if (error) return <ErrorText error={error} />;
+  if (!footage) return <p class="muted">Looking up the recorded footage…</p>;
+  if (footage.length === 0)
+    return (
+      <p class="muted" data-testid="request-footage">
+        No camera in this home: nothing recorded to share.
+      </p>
+    );
+  return (
+    <ul class="plain" data-testid="request-footage">
+      {footage.map((w) => (
+        <li key={w.cameraId} data-camera={w.cameraId}>
+          {w.cameraName}: {Math.round(w.recordedMs / 1000)} s recorded of {Math.round(w.windowMs / 1000)} s
+          {w.gaps.map((g) => (
+            <span key={g.fromTs} class="muted">
+              {' '}
+              · missing {formatTime(g.fromTs)} to {formatTime(g.toTs)} ({GAP_WORDS[g.reason]})
+            </span>
+          ))}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
   const { req } = props;
@@ -51,6 +92,14 @@ function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
         </dd>
         <dt>Why</dt>
         <dd>{req.reason}</dd>
+        {pending && (
+          <>
+            <dt>Recorded footage in that time</dt>
+            <dd>
+              <Footage requestId={req.id} />
+            </dd>
+          </>
+        )}
         <dt>Status</dt>
         <dd class={`status status-${req.status}`}>
           {STATUS_WORDS[req.status]}
@@ -64,7 +113,9 @@ function RequestCard(props: { req: PoliceRequestView; onDone: () => void }) {
                 ? 'Ready for the officer'
                 : req.export.state === 'failed'
                   ? 'Could not be made'
-                  : 'Being prepared…'}
+                  : req.export.phase === 'waiting'
+                    ? `Made once the time asked for has passed (${formatTime(req.toTs)})`
+                    : 'Being prepared…'}
             </dd>
           </>
         )}

@@ -15,11 +15,24 @@ function Download({ req }: { req: PoliceRequestView }) {
   const [href, setHref] = useState<string | null>(null);
   const { busy, error, run } = useAction();
   const ex = req.export;
+  if (ex?.state === 'running' && ex.phase === 'waiting')
+    return (
+      <p role="status" data-testid="export-waiting">
+        The time asked for has not ended yet: the package is made once {formatTime(req.toTs)} has passed.
+      </p>
+    );
   if (!ex || ex.state === 'running')
     return <p role="status">Preparing the evidence package… {ex?.total ? `${ex.done} of ${ex.total}` : (ex?.phase ?? '')}</p>;
   if (ex.state === 'failed') return <p class="error">The package could not be made. Ask the occupant to try again.</p>;
   return (
     <div class="actions">
+      {ex.sha256 && (
+        <p data-testid="package-sha256">
+          SHA-256 of the package{ex.size ? ` (${ex.size} bytes)` : ''}: <code>{ex.sha256}</code>
+          <br />
+          Record it in your notes: <code>sha256sum</code> of the file you download must print the same.
+        </p>
+      )}
       {href ? (
         <a class="button primary" href={href} download data-testid="download-link">
           Download the evidence package (one use)

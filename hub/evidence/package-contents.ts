@@ -1,0 +1,128 @@
+/**
+ * What goes into a package besides the hashing: the files for each clip (with the moment each
+ * snapshot shows, from the clip's own audit entry), the people behind the request and the
+ * decision (role and display name, not a bare id), the camera clocks, and the per-camera
+ * windows from the recorder's segment index.
+ */
+import { extname } from 'node:path';
+import type { HubCore } from '../core.js';
+import type { RecorderModule } from '../recorder/recorder-module.js';
+import type { ClipRecord } from '../storage/footage.js';
+import type { PackageFile } from './package-builder.js';
+import { type CameraClock, iso, type Person } from './package-format.js';
+import type { PoliceRequest } from './requests-store.js';
+import { planWindow, type SegmentIndex, type WindowPlan, type writeWindow, writeWorkingCopy } from './window-export.js';
+
+const NO_RECORDER: SegmentIndex = {
+  overlapping: async () => [],
+  removedOverlapping: async () => [],
+};
+
+/** The recorder's segment index, read-only (an empty one on a hub without the recorder). */
+export function segmentIndex(core: HubCore): SegmentIndex {
+  const rec = core.module<RecorderModule>('recorder');
+  return rec ? rec.segments : NO_RECORDER;
+}
+
+export async function personOf(core: HubCore, userId: string | null, fallbackRole: string): Promise<Person | null> {
+  if (userId === null) return null;
+  const u = await core.accounts.user(userId);
+  return { userId, role: u?.role ?? fallbackRole, displayName: u?.displayName ?? '(account removed)' };
+}
+
+/** The cameras a request covers: the ones named, or every camera of the home. */
+export function requestedCameras(core: HubCore, r: Pick<PoliceRequest, 'cameraIds'>): Array<{ cameraId: string; cameraName: string }> {
+  const ids = r.cameraIds.length > 0 ? r.cameraIds : core.devices.cameras().map((c) => c.id);
+  return ids.map((id) => ({ cameraId: id, cameraName: core.devices.camera(id)?.name ?? id }));
+}
+
+/** The footage a window holds per camera, before anything is written. */
+export async function planWindows(core: HubCore, r: Pick<PoliceRequest, 'cameraIds' | 'fromTs' | 'toTs'>): Promise<WindowPlan[]> {
+  const index = segmentIndex(core);
+  const out: WindowPlan[] = [];
+  for (const cam of requestedCameras(core, r)) out.push(await planWindow(index, cam, r.fromTs, r.toTs));
+  return out;
+}
+
+export function cameraClocks(cameraIds: string[]): CameraClock[] {
+  // No camera integration reports its clock to the hub yet; say so rather than guess.
+  return cameraIds.map((cameraId) => ({
+    cameraId,
+    offsetMs: null,
+    detail: 'not reported by the camera; times are hub arrival times, which do not depend on the camera clock',
+  }));
+}
+
+/** The moment a clip's snapshot shows: the event time the recorder cut it at, within the clip. */
+export async function snapshotMoment(core: HubCore, clip: ClipRecord): Promise<number | null> {
+  const saved = (await core.audit.related([['clipId', clip.id]])).find((e) => e.action === 'clip.saved');
+  const ts = (saved?.subject.requested as { eventTs?: unknown } | undefined)?.eventTs;
+  if (typeof ts !== 'number') return null;
+  return Math.min(Math.max(ts, clip.startTs), clip.endTs);
+}
+
+export async function clipFiles(
+  core: HubCore,
+  clip: ClipRecord,
+  abs: { video: string; snapshot: string | null },
+  snapshotSize: number | null,
+): Promise<PackageFile[]> {
+  const cameraName = core.devices.camera(clip.cameraId)?.name ?? clip.cameraId;
+  const out: PackageFile[] = [
+    {
+      abs: abs.video,
+      entry: {
+        path: `clips/${clip.id}${extname(clip.path) || '.mp4'}`,
+        kind: 'clip',
+        sha256: clip.sha256,
+        size: clip.size,
+        clipId: clip.id,
+        cameraId: clip.cameraId,
+        cameraName,
+        trigger: clip.trigger,
+        startTs: clip.startTs,
+        endTs: clip.endTs,
+        start: iso(clip.startTs),
+        end: iso(clip.endTs),
+        masterCopy: true,
+      },
+    },
+  ];
+  if (abs.snapshot && clip.snapshotSha256 && clip.snapshotPath && snapshotSize !== null) {
+    const shows = await snapshotMoment(core, clip);
+    out.push({
+      abs: abs.snapshot,
+      entry: {
+        path: `snapshots/${clip.id}${extname(clip.snapshotPath) || '.jpg'}`,
+        kind: 'snapshot',
+        sha256: clip.snapshotSha256,
+        size: snapshotSize,
+        clipId: clip.id,
+        cameraId: clip.cameraId,
+        cameraName,
+        ...(shows === null ? {} : { showsTs: shows, shows: iso(shows) }),
+      },
+    });
+  }
+  return out;
+}
+
+/** A viewing copy per recording of a window; one that cannot be made is left out and logged. */
+export async function workingCopies(
+  core: HubCore,
+  w: Awaited<ReturnType<typeof writeWindow>>,
+  ffmpegPath: string,
+  workDir: string,
+): Promise<PackageFile[]> {
+  const out: PackageFile[] = [];
+  for (const master of w.files) {
+    const r = await writeWorkingCopy({ ffmpegPath, font: core.config.evidence.workingCopyFont, master, workDir });
+    if ('skipped' in r) {
+      core.log.warn({ recording: master.entry.path, reason: r.skipped }, 'working copy left out of the package');
+      continue;
+    }
+    w.window.workingCopies.push(r.file.entry.path);
+    out.push(r.file);
+  }
+  return out;
+}
