@@ -13,6 +13,7 @@ import type { EventBus } from '../api/events.js';
 import type { CameraStreams, Clock, Logger } from '../api/plugin.js';
 import type { HealthRegistry } from '../health/health.js';
 import { redactSecrets } from '../log/logger.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import type { FrameHub } from './attachments.js';
 import { stopProcess } from './child-process.js';
 import type { RecorderConfig } from './config.js';
@@ -52,7 +53,7 @@ export class CameraIngest {
   private transport: RtspTransport;
   private stderrTail = '';
   private lastProgressAt = 0;
-  private pending: Promise<void> = Promise.resolve();
+  private readonly indexing = new SerialQueue();
   private withFrames = false;
   private recording = false;
   lastProblem: CameraProblem | null = null;
@@ -207,7 +208,7 @@ export class CameraIngest {
     const endTs = this.deps.clock.now();
     const startTs = endTs - Math.round(duration * 1000);
     const abs = join(this.segmentDir, file);
-    this.pending = this.pending.then(async () => {
+    void this.indexing.run(async () => {
       try {
         const size = (await stat(abs)).size;
         const record = await this.deps.segments.add({
@@ -363,7 +364,7 @@ export class CameraIngest {
       await new Promise<void>((resolve) => (child.stdout?.readableEnded !== false ? resolve() : child.once('close', () => resolve())));
     }
     this.child = null;
-    await this.pending;
+    await this.indexing.idle();
     this.deps.health.set(`camera:${this.camera.id}`, 'stopped', 'ingest stopped');
   }
 }
