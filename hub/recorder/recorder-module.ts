@@ -10,8 +10,10 @@ import type { CameraStreams } from '../api/plugin.js';
 import type { HubCore, HubModule } from '../core.js';
 import { CameraIngest } from './camera-ingest.js';
 import { type Snapshot, takeSnapshot } from './camera-probe.js';
+import { ClipIntentStore, type HeldKind } from './clip-intents.js';
+import { ClipProducer } from './clip-producer.js';
 import { ClipScheduler, type PendingClip } from './clip-scheduler.js';
-import { dayFolder, writeClip } from './clip-writer.js';
+import { registerHoldRoutes, SILENT_REF } from './hold-routes.js';
 import { LiveView } from './live-view.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
@@ -40,6 +42,8 @@ export class RecorderModule implements HubModule {
   private paused = false;
   private alarmState: AlarmState | null = null;
   private segmentStore: SegmentStore | null = null;
+  private intentStore: ClipIntentStore | null = null;
+  private heldKinds: HeldKind[] = [];
   live: LiveView | null = null;
 
   private parts(): HubCore {
@@ -53,6 +57,12 @@ export class RecorderModule implements HubModule {
     return this.segmentStore;
   }
 
+  /** The stored clip windows (tests, the benchmark and the fault-injection check read them). */
+  get intents(): ClipIntentStore {
+    if (!this.intentStore) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
+    return this.intentStore;
+  }
+
   /** True while continuous writing is stopped because only held footage fills the disk budget. */
   get recordingPaused(): boolean {
     return this.paused;
@@ -62,14 +72,22 @@ export class RecorderModule implements HubModule {
     this.core = core;
     const log = core.log.child({ module: 'recorder' });
     this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
+    const intents = new ClipIntentStore(core.db, core.footage, () => core.clock.now());
+    this.intentStore = intents;
+    this.heldKinds = await intents.heldKinds();
+    const producer = new ClipProducer(core, this.segmentStore);
     this.scheduler = new ClipScheduler({
       clock: core.clock,
       log,
       segmentMs: core.config.recorder.segmentSeconds * 1000,
-      latestSegmentEnd: async (id) => this.lastSegmentEnd.get(id) ?? 0,
-      produce: (clip) => this.produceClip(clip),
+      intents,
+      latestSegmentEnd: async (id) => this.lastSegmentEnd.get(id) ?? (await this.segmentStore?.latest(id))?.endTs ?? 0,
+      produce: (clip) => producer.produce(clip),
+      held: (clip, holdId) => producer.held(clip, holdId),
+      failed: (clip, reason, final) => producer.failed(clip, reason, final),
     });
-    this.retention = new Retention(core, this.segmentStore, () => this.scheduler?.windows() ?? []);
+    const scheduler = this.scheduler;
+    this.retention = new Retention(core, this.segmentStore, async () => [...scheduler.windows(), ...(await intents.windows())]);
     const live = core.config.recorder.live;
     if (core.ffmpeg) this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps });
 
@@ -81,7 +99,11 @@ export class RecorderModule implements HubModule {
     );
     for (const s of core.cameraAttachments.current()) this.startIngest(s);
     this.listenForTriggers();
+    await scheduler.restore();
     registerRecorderRoutes(core, this);
+    registerHoldRoutes(core, intents, (kinds) => {
+      this.heldKinds = kinds;
+    });
 
     this.timers.push(
       setInterval(() => this.requestRetention(), core.config.recorder.retentionIntervalSeconds * 1000),
@@ -97,8 +119,8 @@ export class RecorderModule implements HubModule {
 
   private listenForTriggers(): void {
     const { bus } = this.parts();
-    const all = (trigger: ClipTrigger, e: { ts: number; correlationId: string }) => {
-      for (const id of this.ingests.keys()) this.tryClip(id, trigger, e);
+    const all = (trigger: ClipTrigger, e: { ts: number; correlationId: string }, hold: HeldKind | null = null) => {
+      for (const id of this.ingests.keys()) this.tryClip(id, trigger, e, hold);
     };
     this.disposers.push(
       bus.on('person.detected', 'recorder', (e) => this.tryClip(e.cameraId, 'person', e)),
@@ -111,9 +133,12 @@ export class RecorderModule implements HubModule {
         const record = this.alarmState === null ? e.entryRoute : this.alarmState !== 'disarmed';
         if (record) all('sensor', e);
       }),
-      bus.on('panic', 'recorder', (e) => all('panic', e)),
-      bus.on('smartwater.used', 'recorder', (e) => all('smartwater', e)),
-      bus.on('alarm.triggered', 'recorder', (e) => all('alarm', e)),
+      bus.on('panic', 'recorder', (e) => all('panic', e, 'panic')),
+      bus.on('smartwater.used', 'recorder', (e) => all('smartwater', e, 'smartwater')),
+      bus.on('alarm.triggered', 'recorder', (e) => all('alarm', e, 'alarm')),
+      // The intrusion's own clips (door, person) are open now: this merges into them and holds them.
+      bus.on('intrusion.confirmed', 'recorder', (e) => all('alarm', e, 'intrusion')),
+      bus.on('duress', 'recorder', (e) => this.holdSilently(e)),
       bus.on('evidence.marked', 'recorder', async (e) => {
         const core = this.parts();
         const hold = await core.footage.addHold({
@@ -140,9 +165,30 @@ export class RecorderModule implements HubModule {
     );
   }
 
-  private tryClip(cameraId: string, trigger: ClipTrigger, e: { ts: number; correlationId: string }): void {
+  /**
+   * A duress PIN: no clip appears (the person forcing the victim may be looking at the list), but
+   * the footage of every camera around it is held, and only the silent audit entry says why.
+   */
+  private holdSilently(e: { ts: number; correlationId: string }): void {
+    const core = this.parts();
+    if (!this.heldKinds.includes('duress')) return;
+    const margin = Math.max(60_000, ...core.devices.cameras().map((c) => (c.record.preRollSeconds + c.record.postRollSeconds) * 1000));
+    const hold = { kind: 'alarm' as const, reason: 'held by default', cameraId: null, fromTs: e.ts - margin, toTs: e.ts + margin };
+    core.footage
+      .addHold({ ...hold, refId: `${SILENT_REF}${e.correlationId}` })
+      .then((h) =>
+        core.audit.append({
+          action: 'footage.held',
+          actor: 'recorder',
+          subject: { holdId: h.id, fromTs: h.fromTs, toTs: h.toTs, duress: true, correlationId: e.correlationId },
+        }),
+      )
+      .then(undefined, (err: unknown) => core.log.error({ err: describeError(err) }, 'could not hold footage for a duress PIN'));
+  }
+
+  private tryClip(cameraId: string, trigger: ClipTrigger, e: { ts: number; correlationId: string }, hold: HeldKind | null = null): void {
     try {
-      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId });
+      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId, hold });
     } catch (err) {
       this.parts().log.warn({ camera: cameraId, trigger, err: describeError(err) }, 'no clip for this event');
     }
@@ -206,7 +252,11 @@ export class RecorderModule implements HubModule {
    * Record a clip of `cameraId` around `eventTs` (default: now) with the camera's pre- and
    * post-roll. Overlapping requests merge into one clip. `clip.saved` is emitted when it is written.
    */
-  requestClip(cameraId: string, trigger: ClipTrigger, opts: { eventTs?: number; correlationId?: string } = {}): PendingClip {
+  requestClip(
+    cameraId: string,
+    trigger: ClipTrigger,
+    opts: { eventTs?: number; correlationId?: string; hold?: HeldKind | null } = {},
+  ): PendingClip {
     const core = this.parts();
     const camera = core.devices.camera(cameraId);
     if (!camera) throw new NotFoundError(`camera ${cameraId}`);
@@ -231,64 +281,7 @@ export class RecorderModule implements HubModule {
       correlationId: opts.correlationId ?? `clip-${cameraId}-${core.clock.now()}`,
       preRollMs,
       postRollMs: camera.record.postRollSeconds * 1000,
-    });
-  }
-
-  private async produceClip(p: PendingClip): Promise<void> {
-    const core = this.parts();
-    if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing');
-    const segs = await this.segments.overlapping(p.cameraId, p.startTs, p.endTs);
-    const files = await writeClip({
-      ffmpegPath: core.ffmpeg.path,
-      dataDir: core.dataDir,
-      clipId: p.clipId,
-      cameraId: p.cameraId,
-      segments: segs,
-      eventTs: p.eventTs,
-      day: dayFolder(p.eventTs),
-    });
-    const clip = await core.footage.addClip({
-      id: p.clipId,
-      cameraId: p.cameraId,
-      trigger: p.trigger,
-      path: files.video.path,
-      sha256: files.video.sha256,
-      size: files.video.size,
-      startTs: files.startTs,
-      endTs: files.endTs,
-      snapshotPath: files.snapshot?.path ?? null,
-      snapshotSha256: files.snapshot?.sha256 ?? null,
-      correlationId: p.correlationId,
-    });
-    await core.audit.append({
-      action: 'clip.saved',
-      actor: 'recorder',
-      subject: {
-        clipId: clip.id,
-        cameraId: clip.cameraId,
-        trigger: clip.trigger,
-        path: clip.path,
-        sha256: clip.sha256,
-        size: clip.size,
-        startTs: clip.startTs,
-        endTs: clip.endTs,
-        snapshotSha256: clip.snapshotSha256,
-        requested: { startTs: p.startTs, endTs: p.endTs, eventTs: p.eventTs },
-        triggers: p.triggers.map((t) => t.trigger),
-        correlationId: p.correlationId,
-      },
-    });
-    core.bus.emit('clip.saved', {
-      source: 'recorder',
-      correlationId: p.correlationId,
-      clipId: clip.id,
-      cameraId: clip.cameraId,
-      trigger: clip.trigger,
-      startTs: clip.startTs,
-      endTs: clip.endTs,
-      size: clip.size,
-      sha256: clip.sha256,
-      snapshotSha256: clip.snapshotSha256,
+      hold: opts.hold && this.heldKinds.includes(opts.hold) ? opts.hold : null,
     });
   }
 

@@ -32,7 +32,7 @@ export class Retention {
     private readonly core: HubCore,
     private readonly segments: SegmentStore,
     /** Windows of clips being cut: their segments must stay until then. */
-    private readonly busyWindows: () => Array<{ cameraId: string; startTs: number; endTs: number }>,
+    private readonly busyWindows: () => Promise<Array<{ cameraId: string; startTs: number; endTs: number }>>,
   ) {}
 
   private async clipBytes(clip: ClipRecord): Promise<number> {
@@ -50,7 +50,7 @@ export class Retention {
     const cfg = core.config.recorder;
     const now = core.clock.now();
     const holds = await core.footage.activeHolds();
-    const busy = this.busyWindows();
+    const busy = await this.busyWindows();
     const inClipWindow = (cameraId: string, from: number, to: number) =>
       busy.some((w) => w.cameraId === cameraId && w.startTs <= to && w.endTs >= from);
     const held = (cameraId: string, from: number, to: number) =>

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { EventMap, EventName } from '../../../hub/api/events.js';
+import type { Clock } from '../../../hub/api/plugin.js';
 import type { HubConfigInput } from '../../../hub/config/schema.js';
 import { RecorderModule } from '../../../hub/recorder/recorder-module.js';
 import { type SimRtspOptions, SimRtspServer } from '../../../hub/sim/rtsp-server.js';
@@ -44,6 +45,9 @@ export async function startRig(opts: {
   username?: string | null;
   password?: string | null;
   config?: Partial<HubConfigInput>;
+  /** Reuse a data folder (restart tests); it is kept on close. */
+  dataDir?: string;
+  clock?: Clock;
 }): Promise<RecorderRig> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/doorbell', ...opts.server });
   await server.start();
@@ -57,6 +61,8 @@ export async function startRig(opts: {
         cameras: [cameraSeed('door', server.url, opts.camera)],
         ...opts.config,
       } as Partial<HubConfigInput>,
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
   } catch (err) {
     await server.stop();
