@@ -32,6 +32,8 @@ export interface IngestDeps {
   log: Logger;
   /** Whether continuous footage may be written now (false under disk pressure). */
   recordingAllowed(): boolean;
+  /** Whether new segments count as continuous footage (false while held footage fills the budget). */
+  continuousAllowed(): boolean;
   onSegment(segment: SegmentRecord): void;
 }
 
@@ -217,7 +219,7 @@ export class CameraIngest {
           startTs,
           endTs,
           size,
-          continuous: this.camera.record.continuous,
+          continuous: this.camera.record.continuous && this.deps.continuousAllowed(),
         });
         this.deps.onSegment(record);
       } catch (err) {

@@ -4,6 +4,7 @@
  * cut from those segments, hashed and stored as evidence; retention that never touches held
  * footage. Other modules reach it with `core.module<RecorderModule>('recorder')`.
  */
+import { randomUUID } from 'node:crypto';
 import { describeError, HubError, NotFoundError } from '../api/errors.js';
 import type { AlarmState, ClipTrigger, Disposer } from '../api/events.js';
 import type { CameraStreams } from '../api/plugin.js';
@@ -18,6 +19,7 @@ import { LiveView } from './live-view.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
 import { type SegmentRecord, SegmentStore } from './segment-store.js';
+import { type StorageMode, StorageState } from './storage-state.js';
 
 export interface CameraStatus {
   cameraId: string;
@@ -39,7 +41,8 @@ export class RecorderModule implements HubModule {
   private retention: Retention | null = null;
   private retentionRun: Promise<RetentionReport> | null = null;
   private retentionAgain = false;
-  private paused = false;
+  private storage: StorageState | null = null;
+  private producer: ClipProducer | null = null;
   private alarmState: AlarmState | null = null;
   private segmentStore: SegmentStore | null = null;
   private intentStore: ClipIntentStore | null = null;
@@ -65,7 +68,12 @@ export class RecorderModule implements HubModule {
 
   /** True while continuous writing is stopped because only held footage fills the disk budget. */
   get recordingPaused(): boolean {
-    return this.paused;
+    return this.storage?.mode === 'paused';
+  }
+
+  /** ok, shedding (continuous recording off under held footage) or paused (nothing can be written). */
+  get storageMode(): StorageMode {
+    return this.storage?.mode ?? 'ok';
   }
 
   async start(core: HubCore): Promise<void> {
@@ -76,6 +84,7 @@ export class RecorderModule implements HubModule {
     this.intentStore = intents;
     this.heldKinds = await intents.heldKinds();
     const producer = new ClipProducer(core, this.segmentStore);
+    this.producer = producer;
     this.scheduler = new ClipScheduler({
       clock: core.clock,
       log,
@@ -87,6 +96,9 @@ export class RecorderModule implements HubModule {
       failed: (clip, reason, final) => producer.failed(clip, reason, final),
     });
     const scheduler = this.scheduler;
+    this.storage = new StorageState(core, () => {
+      for (const i of this.ingests.values()) i.restart();
+    });
     this.retention = new Retention(core, this.segmentStore, async () => [...scheduler.windows(), ...(await intents.windows())]);
     const live = core.config.recorder.live;
     if (core.ffmpeg) this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps });
@@ -111,7 +123,7 @@ export class RecorderModule implements HubModule {
       setInterval(() => {
         for (const i of this.ingests.values()) if (i.needsRestart()) i.restart();
         // While paused no segment arrives to trigger retention: check whether space came back.
-        if (this.paused) this.requestRetention();
+        if (this.recordingPaused) this.requestRetention();
       }, 5000),
     );
     this.requestRetention();
@@ -191,6 +203,22 @@ export class RecorderModule implements HubModule {
       this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId, hold });
     } catch (err) {
       this.parts().log.warn({ camera: cameraId, trigger, err: describeError(err) }, 'no clip for this event');
+      // No caller to tell: the reason goes to health and the audit log, so no trigger is left unexplained.
+      const clip: PendingClip = {
+        clipId: randomUUID(),
+        cameraId,
+        trigger,
+        eventTs: e.ts,
+        correlationId: e.correlationId,
+        startTs: e.ts,
+        endTs: e.ts,
+        triggers: [{ trigger, eventTs: e.ts, correlationId: e.correlationId }],
+        holdKinds: [],
+        attempts: 1,
+      };
+      this.producer?.failed(clip, describeError(err), true).then(undefined, (auditErr: unknown) => {
+        this.parts().log.error({ camera: cameraId, err: describeError(auditErr) }, 'could not record why a clip was not made');
+      });
     }
   }
 
@@ -218,7 +246,8 @@ export class RecorderModule implements HubModule {
       segments: this.segments,
       clock: core.clock,
       log,
-      recordingAllowed: () => !this.paused,
+      recordingAllowed: () => !this.recordingPaused,
+      continuousAllowed: () => this.storageMode === 'ok',
       onSegment: (seg) => this.onSegment(seg),
     });
     this.ingests.set(camera.id, ingest);
@@ -272,7 +301,7 @@ export class RecorderModule implements HubModule {
         `camera ${cameraId} is offline and has no recent footage (${problem?.message ?? 'no video yet'})`,
       );
     }
-    if (this.paused) throw new HubError('HUB_ERR_DISK_FULL', 'recording is paused: the disk is full of held evidence');
+    if (this.recordingPaused) throw new HubError('HUB_ERR_DISK_FULL', 'recording is paused: the disk is full of held evidence');
     if (!this.scheduler) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
     return this.scheduler.request({
       cameraId,
@@ -314,32 +343,9 @@ export class RecorderModule implements HubModule {
   }
 
   private async runRetentionOnce(): Promise<RetentionReport> {
-    const core = this.parts();
-    if (!this.retention) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
+    if (!this.retention || !this.storage) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
     const report = await this.retention.run();
-    const budget = core.config.recorder.diskBudgetBytes ?? 0;
-    if (report.pressure && !this.paused) {
-      this.paused = true;
-      core.log.error(
-        { usedBytes: report.usedBytes, freeBytes: report.freeBytes },
-        'only held footage is left and the disk budget is used up: recording paused',
-      );
-      core.health.set('recorder:storage', 'failed', 'disk full of held evidence: new footage is not being recorded (HUB_ERR_DISK_FULL)', {
-        usedBytes: report.usedBytes,
-        freeBytes: report.freeBytes,
-      });
-      core.bus.emit('storage.pressure', { source: 'recorder', freeBytes: report.freeBytes, budgetBytes: budget, recordingPaused: true });
-      for (const i of this.ingests.values()) i.restart();
-    } else if (!report.pressure) {
-      if (this.paused) {
-        this.paused = false;
-        core.log.info('disk space available again: recording resumed');
-        for (const i of this.ingests.values()) i.restart();
-      }
-      core.health.set('recorder:storage', 'ok', `footage uses ${Math.round(report.usedBytes / 1048576)} MB`, {
-        usedBytes: report.usedBytes,
-      });
-    }
+    this.storage.apply(report);
     return report;
   }
 
