@@ -132,7 +132,8 @@ export class RecorderModule implements HubModule {
   private listenForTriggers(): void {
     const { bus } = this.parts();
     const all = (trigger: ClipTrigger, e: { ts: number; correlationId: string }, hold: HeldKind | null = null) => {
-      for (const id of this.ingests.keys()) this.tryClip(id, trigger, e, hold);
+      // Every enabled camera, streaming yet or not: at boot a panic may come before the cameras attach.
+      for (const c of this.parts().devices.cameras()) if (c.enabled) this.tryClip(c.id, trigger, e, hold);
     };
     this.disposers.push(
       bus.on('person.detected', 'recorder', (e) => this.tryClip(e.cameraId, 'person', e)),
@@ -200,7 +201,7 @@ export class RecorderModule implements HubModule {
 
   private tryClip(cameraId: string, trigger: ClipTrigger, e: { ts: number; correlationId: string }, hold: HeldKind | null = null): void {
     try {
-      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId, hold });
+      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId, hold, evenIfNotStreaming: true });
     } catch (err) {
       this.parts().log.warn({ camera: cameraId, trigger, err: describeError(err) }, 'no clip for this event');
       // No caller to tell: the reason goes to health and the audit log, so no trigger is left unexplained.
@@ -280,21 +281,25 @@ export class RecorderModule implements HubModule {
   /**
    * Record a clip of `cameraId` around `eventTs` (default: now) with the camera's pre- and
    * post-roll. Overlapping requests merge into one clip. `clip.saved` is emitted when it is written.
+   * `evenIfNotStreaming` (bus triggers): store the window anyway; the clip is cut from whatever
+   * footage the disk holds for it, or fails with that reason recorded.
    */
   requestClip(
     cameraId: string,
     trigger: ClipTrigger,
-    opts: { eventTs?: number; correlationId?: string; hold?: HeldKind | null } = {},
+    opts: { eventTs?: number; correlationId?: string; hold?: HeldKind | null; evenIfNotStreaming?: boolean } = {},
   ): PendingClip {
     const core = this.parts();
     const camera = core.devices.camera(cameraId);
     if (!camera) throw new NotFoundError(`camera ${cameraId}`);
     const ingest = this.ingests.get(cameraId);
-    if (!ingest) throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
     const eventTs = opts.eventTs ?? core.clock.now();
     const preRollMs = camera.record.preRollSeconds * 1000;
+    if (!ingest && !opts.evenIfNotStreaming) {
+      throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
+    }
     // An offline camera still gives a clip when the buffer holds footage from before it dropped.
-    if (!ingest.isOnline && (this.lastSegmentEnd.get(cameraId) ?? 0) < eventTs - preRollMs) {
+    if (ingest && !opts.evenIfNotStreaming && !ingest.isOnline && (this.lastSegmentEnd.get(cameraId) ?? 0) < eventTs - preRollMs) {
       const problem = ingest.lastProblem;
       throw new HubError(
         problem?.code ?? 'HUB_ERR_CAMERA_UNREACHABLE',
