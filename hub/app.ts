@@ -143,7 +143,7 @@ export class Hub {
       { username: config.mqtt.username, password: config.mqtt.password },
       log.child({ module: 'mqtt' }),
       this.health.reporter('broker'),
-      { clientId: await mqttClientId(this.db, clock.now()), durable: () => this.durable() },
+      { clientId: await mqttClientId(this.db, clock.now()) },
     );
     await this.mqtt.connect();
 
@@ -214,12 +214,6 @@ export class Hub {
   stop(reason = 'stop requested'): Promise<void> {
     if (!this.stopping) this.stopping = this.doStop(reason);
     return this.stopping;
-  }
-
-  /** What an incoming sensor message caused is on disk: its events, and the writes they queued (clip windows). */
-  private async durable(): Promise<void> {
-    await this.eventLog?.stored();
-    await this.db?.idle();
   }
 
   private async doStop(reason: string): Promise<void> {

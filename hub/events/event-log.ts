@@ -59,15 +59,6 @@ export class EventLog {
     return this.writer.run(() => this.drain());
   }
 
-  /** Resolves once everything queued so far is stored, waiting through retries (or the log closes). */
-  async stored(): Promise<void> {
-    await this.flush();
-    while (this.queue.length > 0 && !this.closed) {
-      await new Promise((r) => setTimeout(r, RETRY_MIN_MS));
-      await this.flush();
-    }
-  }
-
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, BATCH);

@@ -4,7 +4,6 @@
  * - a stable client id and a persistent session (`clean: false`), so the broker queues QoS 1
  *   messages for the hub while it reconnects or restarts;
  * - QoS 1 subscriptions, made again on every connection whose session the broker lost;
- * - a QoS 1 message is acknowledged only once the events it caused are stored (`durable`);
  * - messages that arrive before any plugin has subscribed (the broker replays a session's queue
  *   right after connecting, while plugins are still starting) are kept for a while and handed
  *   to the first subscription they match, in order;
@@ -37,11 +36,6 @@ export interface MqttLinkOptions {
   clientId: string;
   /** How long a message no subscription wants yet is kept for one that may come. */
   unclaimedMs?: number;
-  /**
-   * Resolves once what a message caused is on disk. A QoS 1 message is acknowledged to the broker
-   * only then: a hub killed before that gets the message again from its session.
-   */
-  durable?: () => Promise<void>;
 }
 
 const RETRY_MIN_MS = 1000;
@@ -87,19 +81,6 @@ export class HubMqttLink implements MqttLink {
     });
     this.client = client;
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet.retain));
-    const durable = this.options.durable;
-    if (durable) {
-      // mqtt.js sends PUBACK when this calls back (after 'message' was emitted), one message at a time.
-      client.handleMessage = (_packet, callback) => {
-        durable().then(
-          () => callback(),
-          (err: unknown) => {
-            this.log.error({ err: describeError(err) }, 'could not make an MQTT message durable; acknowledging it anyway');
-            callback();
-          },
-        );
-      };
-    }
     client.on('connect', (connack) => this.onConnect(client, connack.sessionPresent));
     client.on('offline', () => {
       this.health.report(

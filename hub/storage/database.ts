@@ -132,11 +132,6 @@ export class Database {
     });
   }
 
-  /** Resolves once every statement and transaction queued so far has settled. */
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
