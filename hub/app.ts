@@ -29,6 +29,7 @@ import { createLogger } from './log/logger.js';
 import { type FfmpegInfo, resolveFfmpeg } from './media/ffmpeg.js';
 import { coreModules } from './modules.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/broker.js';
+import { mqttClientId } from './mqtt/client-id.js';
 import { HubMqttLink } from './mqtt/link.js';
 import { PluginHost } from './plugins-host/plugin-host.js';
 import { VisibilityPolicy } from './policy/policy.js';
@@ -159,6 +160,7 @@ export class Hub {
       { username: config.mqtt.username, password: config.mqtt.password },
       log.child({ module: 'mqtt' }),
       this.health.reporter('broker'),
+      { clientId: await mqttClientId(this.db, clock.now()) },
     );
     await this.mqtt.connect();
 

@@ -1,14 +1,17 @@
 /**
  * The alarm state machine: disarmed, arming (exit delay), armed_home (perimeter only),
  * armed_away, entry_delay (an entry-route sensor opened), triggered. The record in memory is
- * the truth while the hub runs; every transition is written to SQLite (state row, history,
- * audit log), emitted on the bus and published on MQTT, so a restarted hub resumes exactly where
- * it was: armed stays armed, triggered stays triggered, a delay continues from its stored end.
+ * the truth while the hub runs; every transition is written to SQLite first (state row and
+ * history in one transaction), then announced (siren, bus, MQTT), then audited, so a restarted
+ * hub resumes exactly where it was and never announced a state it had not stored: armed stays
+ * armed, triggered stays triggered, a delay continues from its stored end. Transitions are
+ * written and announced one at a time, in the order they happened.
  */
 import { describeError, HubError } from '../api/errors.js';
 import type { AlarmState, ArmMode, EventBus, SensorRef } from '../api/events.js';
 import type { Logger } from '../api/plugin.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import type { AlarmConfig } from './config.js';
 import type { Siren } from './siren.js';
 import type { AlarmRecord, AlarmStore } from './store.js';
@@ -44,7 +47,7 @@ const AUDIT_ACTION: Record<AlarmState, string> = {
 export class AlarmMachine {
   private rec: AlarmRecord;
   private timer: NodeJS.Timeout | null = null;
-  private persistTail: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   constructor(private readonly d: MachineDeps) {
     this.rec = {
@@ -85,7 +88,7 @@ export class AlarmMachine {
 
   arm(mode: ArmMode, userId: string | null, bypassed: string[]): Promise<void> {
     const s = this.rec.state;
-    if ((s === 'arming' || s === mode) && this.rec.mode === mode) return this.persistTail;
+    if ((s === 'arming' || s === mode) && this.rec.mode === mode) return this.writes.idle();
     if (s !== 'disarmed') {
       throw new HubError('HUB_ERR_ALARM_STATE', `the alarm is ${s.replace('_', ' ')}; disarm it before arming ${mode.replace('_', ' ')}`, {
         details: { state: s },
@@ -109,7 +112,7 @@ export class AlarmMachine {
   }
 
   trigger(cause: SensorRef | null, reason: string, userId: string | null): Promise<void> {
-    if (this.rec.state === 'triggered') return this.persistTail;
+    if (this.rec.state === 'triggered') return this.writes.idle();
     return this.transition('triggered', { triggeredBy: cause, delayEndsAt: null }, { reason, userId });
   }
 
@@ -141,12 +144,7 @@ export class AlarmMachine {
     // A bypassed sensor that closes is watched again from now on.
     this.rec = { ...this.rec, bypassed: this.rec.bypassed.filter((id) => id !== ref.sensorId) };
     const snapshot = this.rec;
-    const done = this.persistTail.then(() => this.d.store.saveState(snapshot));
-    this.persistTail = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.background(done);
+    this.background(this.writes.run(() => this.d.store.saveState(snapshot)));
   }
 
   onTamper(ref: SensorRef, active: boolean): void {
@@ -159,7 +157,7 @@ export class AlarmMachine {
   close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    return this.persistTail;
+    return this.writes.idle();
   }
 
   private transition(to: AlarmState, patch: Partial<AlarmRecord>, meta: TransitionMeta): Promise<void> {
@@ -171,6 +169,44 @@ export class AlarmMachine {
     if (to === 'triggered') rec = { ...rec, sirenUntil: now + this.d.config.sirenMaxSeconds * 1000 };
     this.rec = rec;
     this.schedule();
+    return this.writes.run(async () => {
+      let failure: unknown = null;
+      try {
+        await this.d.store.saveTransition(rec, {
+          ts: now,
+          from,
+          to,
+          mode: rec.mode,
+          reason: meta.reason,
+          userId: meta.userId,
+          delayEndsAt: rec.delayEndsAt,
+          causeSensorId: rec.triggeredBy?.sensorId ?? null,
+        });
+      } catch (err) {
+        // A dead SD card must not silence an intruder alarm: announce anyway, and say the write failed.
+        failure = err;
+        this.d.log.error({ from, to, err: describeError(err) }, 'could not store an alarm state change; announcing it anyway');
+      }
+      this.announce(from, rec, meta);
+      await this.d.audit.append({
+        action: AUDIT_ACTION[to],
+        actor: meta.userId ?? 'system',
+        subject: {
+          from,
+          to,
+          mode: rec.mode,
+          reason: meta.reason,
+          sensor: rec.triggeredBy?.sensorId ?? null,
+          delayEndsAt: rec.delayEndsAt,
+          ...(meta.audit ?? {}),
+        },
+      });
+      if (failure) throw failure;
+    });
+  }
+
+  private announce(from: AlarmState, rec: AlarmRecord, meta: TransitionMeta): void {
+    const to = rec.state;
     if (to === 'triggered' && rec.sirenUntil !== null) this.d.siren.start(meta.reason, rec.sirenUntil);
     if (to === 'disarmed') this.d.siren.stop('disarmed');
     this.d.bus.emit('alarm.state_changed', {
@@ -185,38 +221,6 @@ export class AlarmMachine {
     if (to === 'triggered') this.d.bus.emit('alarm.triggered', { source: 'alarm', cause: rec.triggeredBy, reason: meta.reason });
     this.d.publish(rec);
     this.d.log.info({ from, to, mode: rec.mode, reason: meta.reason, sensor: rec.triggeredBy?.sensorId }, 'alarm state changed');
-    const write = async () => {
-      await this.d.store.saveState(rec);
-      await this.d.store.addHistory({
-        ts: now,
-        from,
-        to,
-        mode: rec.mode,
-        reason: meta.reason,
-        userId: meta.userId,
-        delayEndsAt: rec.delayEndsAt,
-        causeSensorId: rec.triggeredBy?.sensorId ?? null,
-      });
-      await this.d.audit.append({
-        action: AUDIT_ACTION[to],
-        actor: meta.userId ?? 'system',
-        subject: {
-          from,
-          to,
-          mode: rec.mode,
-          reason: meta.reason,
-          sensor: rec.triggeredBy?.sensorId ?? null,
-          delayEndsAt: rec.delayEndsAt,
-          ...(meta.audit ?? {}),
-        },
-      });
-    };
-    const done = this.persistTail.then(write);
-    this.persistTail = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    return done;
   }
 
   private schedule(): void {

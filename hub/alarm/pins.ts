@@ -8,6 +8,7 @@ import { HubError, ValidationError } from '../api/errors.js';
 import type { EventBus } from '../api/events.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import type { AlarmStore } from './store.js';
 
 export interface PinMatch {
@@ -20,7 +21,7 @@ export const PIN_PATTERN = /^\d{4,8}$/;
 export class AlarmPins {
   private failures = 0;
   private lockedUntil: number | null = null;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly checks = new SerialQueue();
 
   constructor(
     private readonly store: AlarmStore,
@@ -51,12 +52,7 @@ export class AlarmPins {
    * HUB_ERR_RATE_LIMITED while locked out. Checks run one at a time so guesses cannot race the counter.
    */
   check(pin: string, actor: string | null, preferUser: string | null): Promise<PinMatch> {
-    const next = this.tail.then(() => this.doCheck(pin, actor, preferUser));
-    this.tail = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    return next;
+    return this.checks.run(() => this.doCheck(pin, actor, preferUser));
   }
 
   private async doCheck(pin: string, actor: string | null, preferUser: string | null): Promise<PinMatch> {

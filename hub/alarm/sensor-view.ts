@@ -6,6 +6,7 @@ import type { SensorDevice } from '../api/devices.js';
 import { describeError } from '../api/errors.js';
 import type { Disposer, EventBus, EventMap } from '../api/events.js';
 import type { DeviceRegistry, Logger } from '../api/plugin.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import type { AlarmStore, SensorStateRow } from './store.js';
 
 export interface SensorStatus extends SensorStateRow {
@@ -22,7 +23,7 @@ const UNKNOWN: SensorStateRow = { open: null, tamper: false, batteryLow: false, 
 
 export class SensorView {
   private readonly states = new Map<string, SensorStateRow>();
-  private writes: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   constructor(
     private readonly store: AlarmStore,
@@ -74,7 +75,7 @@ export class SensorView {
 
   /** Wait for queued writes (the hub is stopping). */
   async flush(): Promise<void> {
-    await this.writes;
+    await this.writes.idle();
   }
 
   private seen(e: EventMap['sensor.seen']): void {
@@ -95,10 +96,10 @@ export class SensorView {
     const device = this.devices.sensor(id);
     if (device) this.onChange(this.status(device));
     const now = this.now();
-    this.writes = this.writes.then(() =>
-      this.store.saveSensorState(id, next, now).then(undefined, (err: unknown) => {
+    this.writes
+      .run(() => this.store.saveSensorState(id, next, now))
+      .then(undefined, (err: unknown) => {
         this.log.error({ sensor: id, err: describeError(err) }, 'could not store sensor state');
-      }),
-    );
+      });
   }
 }

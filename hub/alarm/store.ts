@@ -34,6 +34,17 @@ export interface PinRow {
   duressHash: string;
 }
 
+export interface HistoryEntry {
+  ts: number;
+  from: AlarmState;
+  to: AlarmState;
+  mode: ArmMode | null;
+  reason: string;
+  userId: string | null;
+  delayEndsAt: number | null;
+  causeSensorId: string | null;
+}
+
 interface StateRow {
   state: AlarmState;
   mode: ArmMode | null;
@@ -86,16 +97,15 @@ export class AlarmStore {
     );
   }
 
-  async addHistory(e: {
-    ts: number;
-    from: AlarmState;
-    to: AlarmState;
-    mode: ArmMode | null;
-    reason: string;
-    userId: string | null;
-    delayEndsAt: number | null;
-    causeSensorId: string | null;
-  }): Promise<void> {
+  /** The new state row and its history entry commit together: a restart never sees one without the other. */
+  async saveTransition(rec: AlarmRecord, e: HistoryEntry): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.saveState(rec);
+      await this.addHistory(e);
+    });
+  }
+
+  async addHistory(e: HistoryEntry): Promise<void> {
     await this.db.run(
       'INSERT INTO alarm_history (ts, from_state, to_state, mode, reason, user_id, delay_ends_at, cause_sensor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [e.ts, e.from, e.to, e.mode, e.reason, e.userId, e.delayEndsAt, e.causeSensorId],

@@ -14,6 +14,7 @@ import type { ConsentModule } from '../consent/consent-module.js';
 import type { Share } from '../consent/settings.js';
 import type { HubCore } from '../core.js';
 import type { ChannelDecision } from '../policy/policy.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import { policeExtras, RecentClips } from './attachments.js';
 import type { AlertsConfig } from './config.js';
 import { DeliveryWorker } from './delivery-worker.js';
@@ -39,7 +40,7 @@ export class Outbox {
   readonly clips = new RecentClips();
   readonly links: VerificationLinks;
   private readonly askTimers = new Map<string, NodeJS.Timeout>();
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly raises = new SerialQueue();
   private stopped = false;
 
   constructor(
@@ -52,12 +53,15 @@ export class Outbox {
     // Alert channels are plugins, which start after the hub's modules. An alert raised in that
     // window (a panic pressed while the hub boots, an alarm restored after a reboot) waits until
     // the hub has started, so it is routed to every channel instead of failing for want of one.
-    this.tail = new Promise<void>((resolve) => {
-      const off = core.bus.on('hub.started', 'alerts-outbox', () => {
-        off();
-        resolve();
-      });
-    });
+    this.raises.run(
+      () =>
+        new Promise<void>((resolve) => {
+          const off = core.bus.on('hub.started', 'alerts-outbox', () => {
+            off();
+            resolve();
+          });
+        }),
+    );
     const log = core.log.child({ module: 'alerts' });
     this.worker = new DeliveryWorker(this.store, core.alertChannels, config, () => core.clock.now(), log, {
       changed: (alertId, channel, status, detail) => this.deliveryChanged(alertId, channel, status, detail),
@@ -76,12 +80,7 @@ export class Outbox {
 
   /** Raise an alert. Serialised so restores always see the alarm they close. */
   raise(input: RaiseInput): Promise<AlertRow | null> {
-    const run = this.tail.then(() => this.doRaise(input));
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.raises.run(() => this.doRaise(input));
   }
 
   private async doRaise(input: RaiseInput): Promise<AlertRow | null> {
@@ -298,7 +297,7 @@ export class Outbox {
     this.stopped = true;
     for (const t of this.askTimers.values()) clearTimeout(t);
     this.askTimers.clear();
-    await this.tail;
+    await this.raises.idle();
     await this.worker.stop();
   }
 }

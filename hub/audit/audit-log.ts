@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from '../storage/database.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -77,7 +78,7 @@ export function verifyChain(entries: AuditEntry[], startPrev = GENESIS_HASH): { 
 }
 
 export class AuditLog {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(
     private readonly db: Database,
@@ -86,7 +87,7 @@ export class AuditLog {
 
   /** Appends are serialised so the chain never forks. */
   append(entry: AuditAppend): Promise<AuditEntry> {
-    const next = this.tail.then(async () => {
+    return this.queue.run(async () => {
       const last = await this.db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
       const e: Omit<AuditEntry, 'hash'> = {
         seq: (last?.seq ?? 0) + 1,
@@ -108,11 +109,6 @@ export class AuditLog {
       ]);
       return { ...e, hash };
     });
-    this.tail = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    return next;
   }
 
   async entries(filter: { fromSeq?: number; toSeq?: number; limit?: number } = {}): Promise<AuditEntry[]> {

@@ -10,6 +10,7 @@ import { describeError, HubError } from '../api/errors.js';
 import type { HubCore } from '../core.js';
 import type { HubIdentity } from '../identity/hub-identity.js';
 import type { ClipRecord } from '../storage/footage.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import { readClockSync } from './clock-sync.js';
 import { buildCustody } from './custody.js';
 import type { ExportRecord, ExportStore } from './exports-store.js';
@@ -142,15 +143,14 @@ export class ExportRunner {
     const total = files * 2 + 1;
     let done = 0;
     // Progress writes are chained so a late one never lands after the export is marked ready.
-    let tail: Promise<void> = Promise.resolve();
+    const progress = new SerialQueue();
     const step = (phase: string): Promise<void> => {
       done++;
       const n = done;
-      tail = tail.then(async () => {
+      return progress.run(async () => {
         await this.exports.progress(rec.id, phase, n, total);
         this.emit(rec.id, phase, n, total);
       });
-      return tail;
     };
     await this.exports.progress(rec.id, 'verifying', 0, total);
     this.emit(rec.id, 'verifying', 0, total);
@@ -293,7 +293,7 @@ export class ExportRunner {
       },
     });
     await step('signed');
-    await tail;
+    await progress.idle();
     const path = relative(core.dataDir, built.path);
     await this.exports.ready(rec.id, { path, sha256: built.sha256, size: built.size });
     await core.audit.append({

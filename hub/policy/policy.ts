@@ -174,6 +174,7 @@ export class VisibilityPolicy {
       (entry.action === 'alarm.panic' && s.loud !== true) ||
       s.kind === 'duress' ||
       s.silent === true ||
+      (s.duress === true && entry.action !== 'alarm.disarmed') ||
       this.isSilent(typeof s.correlationId === 'string' ? s.correlationId : null);
     if (silentFact) return ruleFor(surface, { kind: 'silent_panic', silent: true }) === 'show' ? entry : null;
     if ('duress' in s) {

@@ -13,6 +13,7 @@ import type { EventBus } from '../api/events.js';
 import type { CameraStreams, Clock, Logger } from '../api/plugin.js';
 import type { HealthRegistry } from '../health/health.js';
 import { redactSecrets } from '../log/logger.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 import type { FrameHub } from './attachments.js';
 import { stopProcess } from './child-process.js';
 import type { RecorderConfig } from './config.js';
@@ -31,6 +32,8 @@ export interface IngestDeps {
   log: Logger;
   /** Whether continuous footage may be written now (false under disk pressure). */
   recordingAllowed(): boolean;
+  /** Whether new segments count as continuous footage (false while held footage fills the budget). */
+  continuousAllowed(): boolean;
   onSegment(segment: SegmentRecord): void;
 }
 
@@ -52,7 +55,7 @@ export class CameraIngest {
   private transport: RtspTransport;
   private stderrTail = '';
   private lastProgressAt = 0;
-  private pending: Promise<void> = Promise.resolve();
+  private readonly indexing = new SerialQueue();
   private withFrames = false;
   private recording = false;
   lastProblem: CameraProblem | null = null;
@@ -207,7 +210,7 @@ export class CameraIngest {
     const endTs = this.deps.clock.now();
     const startTs = endTs - Math.round(duration * 1000);
     const abs = join(this.segmentDir, file);
-    this.pending = this.pending.then(async () => {
+    void this.indexing.run(async () => {
       try {
         const size = (await stat(abs)).size;
         const record = await this.deps.segments.add({
@@ -216,7 +219,7 @@ export class CameraIngest {
           startTs,
           endTs,
           size,
-          continuous: this.camera.record.continuous,
+          continuous: this.camera.record.continuous && this.deps.continuousAllowed(),
         });
         this.deps.onSegment(record);
       } catch (err) {
@@ -363,7 +366,7 @@ export class CameraIngest {
       await new Promise<void>((resolve) => (child.stdout?.readableEnded !== false ? resolve() : child.once('close', () => resolve())));
     }
     this.child = null;
-    await this.pending;
+    await this.indexing.idle();
     this.deps.health.set(`camera:${this.camera.id}`, 'stopped', 'ingest stopped');
   }
 }

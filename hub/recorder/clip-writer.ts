@@ -65,7 +65,11 @@ export async function writeClip(opts: {
   const { ffmpegPath, dataDir, clipId, cameraId, segments } = opts;
   const first = segments[0];
   const last = segments[segments.length - 1];
-  if (!first || !last) throw new HubError('HUB_ERR_CLIP', `no recorded segments for camera ${cameraId} in the clip window`);
+  if (!first || !last)
+    throw new HubError('HUB_ERR_CLIP', `no recorded segments for camera ${cameraId} in the clip window`, {
+      // Another attempt cannot find footage that was never recorded or is gone.
+      details: { retryable: false },
+    });
   const dir = join(dataDir, 'clips', cameraId, opts.day);
   await mkdir(dir, { recursive: true });
   const list = join(dir, `.${clipId}.concat.txt`);

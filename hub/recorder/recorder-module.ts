@@ -4,18 +4,22 @@
  * cut from those segments, hashed and stored as evidence; retention that never touches held
  * footage. Other modules reach it with `core.module<RecorderModule>('recorder')`.
  */
+import { randomUUID } from 'node:crypto';
 import { describeError, HubError, NotFoundError } from '../api/errors.js';
 import type { AlarmState, ClipTrigger, Disposer } from '../api/events.js';
 import type { CameraStreams } from '../api/plugin.js';
 import type { HubCore, HubModule } from '../core.js';
 import { CameraIngest } from './camera-ingest.js';
 import { type Snapshot, takeSnapshot } from './camera-probe.js';
+import { ClipIntentStore, type HeldKind } from './clip-intents.js';
+import { ClipProducer } from './clip-producer.js';
 import { ClipScheduler, type PendingClip } from './clip-scheduler.js';
-import { dayFolder, writeClip } from './clip-writer.js';
+import { registerHoldRoutes, SILENT_REF } from './hold-routes.js';
 import { LiveView } from './live-view.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
 import { type SegmentRecord, SegmentStore } from './segment-store.js';
+import { type StorageMode, StorageState } from './storage-state.js';
 
 export interface CameraStatus {
   cameraId: string;
@@ -37,9 +41,12 @@ export class RecorderModule implements HubModule {
   private retention: Retention | null = null;
   private retentionRun: Promise<RetentionReport> | null = null;
   private retentionAgain = false;
-  private paused = false;
+  private storage: StorageState | null = null;
+  private producer: ClipProducer | null = null;
   private alarmState: AlarmState | null = null;
   private segmentStore: SegmentStore | null = null;
+  private intentStore: ClipIntentStore | null = null;
+  private heldKinds: HeldKind[] = [];
   live: LiveView | null = null;
 
   private parts(): HubCore {
@@ -53,23 +60,46 @@ export class RecorderModule implements HubModule {
     return this.segmentStore;
   }
 
+  /** The stored clip windows (tests, the benchmark and the fault-injection check read them). */
+  get intents(): ClipIntentStore {
+    if (!this.intentStore) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
+    return this.intentStore;
+  }
+
   /** True while continuous writing is stopped because only held footage fills the disk budget. */
   get recordingPaused(): boolean {
-    return this.paused;
+    return this.storage?.mode === 'paused';
+  }
+
+  /** ok, shedding (continuous recording off under held footage) or paused (nothing can be written). */
+  get storageMode(): StorageMode {
+    return this.storage?.mode ?? 'ok';
   }
 
   async start(core: HubCore): Promise<void> {
     this.core = core;
     const log = core.log.child({ module: 'recorder' });
     this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
+    const intents = new ClipIntentStore(core.db, core.footage, () => core.clock.now());
+    this.intentStore = intents;
+    this.heldKinds = await intents.heldKinds();
+    const producer = new ClipProducer(core, this.segmentStore);
+    this.producer = producer;
     this.scheduler = new ClipScheduler({
       clock: core.clock,
       log,
       segmentMs: core.config.recorder.segmentSeconds * 1000,
-      latestSegmentEnd: async (id) => this.lastSegmentEnd.get(id) ?? 0,
-      produce: (clip) => this.produceClip(clip),
+      intents,
+      latestSegmentEnd: async (id) => this.lastSegmentEnd.get(id) ?? (await this.segmentStore?.latest(id))?.endTs ?? 0,
+      produce: (clip) => producer.produce(clip),
+      held: (clip, holdId) => producer.held(clip, holdId),
+      failed: (clip, reason, final) => producer.failed(clip, reason, final),
     });
-    this.retention = new Retention(core, this.segmentStore, () => this.scheduler?.windows() ?? []);
+    const scheduler = this.scheduler;
+    this.storage = new StorageState(core, () => {
+      for (const i of this.ingests.values()) i.restart();
+    });
+    this.retention = new Retention(core, this.segmentStore, async () => [...scheduler.windows(), ...(await intents.windows())]);
     const live = core.config.recorder.live;
     if (core.ffmpeg) this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps });
 
@@ -81,7 +111,11 @@ export class RecorderModule implements HubModule {
     );
     for (const s of core.cameraAttachments.current()) this.startIngest(s);
     this.listenForTriggers();
+    await scheduler.restore();
     registerRecorderRoutes(core, this);
+    registerHoldRoutes(core, intents, (kinds) => {
+      this.heldKinds = kinds;
+    });
 
     this.timers.push(
       setInterval(() => this.requestRetention(), core.config.recorder.retentionIntervalSeconds * 1000),
@@ -89,7 +123,7 @@ export class RecorderModule implements HubModule {
       setInterval(() => {
         for (const i of this.ingests.values()) if (i.needsRestart()) i.restart();
         // While paused no segment arrives to trigger retention: check whether space came back.
-        if (this.paused) this.requestRetention();
+        if (this.recordingPaused) this.requestRetention();
       }, 5000),
     );
     this.requestRetention();
@@ -97,8 +131,9 @@ export class RecorderModule implements HubModule {
 
   private listenForTriggers(): void {
     const { bus } = this.parts();
-    const all = (trigger: ClipTrigger, e: { ts: number; correlationId: string }) => {
-      for (const id of this.ingests.keys()) this.tryClip(id, trigger, e);
+    const all = (trigger: ClipTrigger, e: { ts: number; correlationId: string }, hold: HeldKind | null = null) => {
+      // Every enabled camera, streaming yet or not: at boot a panic may come before the cameras attach.
+      for (const c of this.parts().devices.cameras()) if (c.enabled) this.tryClip(c.id, trigger, e, hold);
     };
     this.disposers.push(
       bus.on('person.detected', 'recorder', (e) => this.tryClip(e.cameraId, 'person', e)),
@@ -111,9 +146,12 @@ export class RecorderModule implements HubModule {
         const record = this.alarmState === null ? e.entryRoute : this.alarmState !== 'disarmed';
         if (record) all('sensor', e);
       }),
-      bus.on('panic', 'recorder', (e) => all('panic', e)),
-      bus.on('smartwater.used', 'recorder', (e) => all('smartwater', e)),
-      bus.on('alarm.triggered', 'recorder', (e) => all('alarm', e)),
+      bus.on('panic', 'recorder', (e) => all('panic', e, 'panic')),
+      bus.on('smartwater.used', 'recorder', (e) => all('smartwater', e, 'smartwater')),
+      bus.on('alarm.triggered', 'recorder', (e) => all('alarm', e, 'alarm')),
+      // The intrusion's own clips (door, person) are open now: this merges into them and holds them.
+      bus.on('intrusion.confirmed', 'recorder', (e) => all('alarm', e, 'intrusion')),
+      bus.on('duress', 'recorder', (e) => this.holdSilently(e)),
       bus.on('evidence.marked', 'recorder', async (e) => {
         const core = this.parts();
         const hold = await core.footage.addHold({
@@ -140,11 +178,48 @@ export class RecorderModule implements HubModule {
     );
   }
 
-  private tryClip(cameraId: string, trigger: ClipTrigger, e: { ts: number; correlationId: string }): void {
+  /**
+   * A duress PIN: no clip appears (the person forcing the victim may be looking at the list), but
+   * the footage of every camera around it is held, and only the silent audit entry says why.
+   */
+  private holdSilently(e: { ts: number; correlationId: string }): void {
+    const core = this.parts();
+    if (!this.heldKinds.includes('duress')) return;
+    const margin = Math.max(60_000, ...core.devices.cameras().map((c) => (c.record.preRollSeconds + c.record.postRollSeconds) * 1000));
+    const hold = { kind: 'alarm' as const, reason: 'held by default', cameraId: null, fromTs: e.ts - margin, toTs: e.ts + margin };
+    core.footage
+      .addHold({ ...hold, refId: `${SILENT_REF}${e.correlationId}` })
+      .then((h) =>
+        core.audit.append({
+          action: 'footage.held',
+          actor: 'recorder',
+          subject: { holdId: h.id, fromTs: h.fromTs, toTs: h.toTs, silent: true, correlationId: e.correlationId },
+        }),
+      )
+      .then(undefined, (err: unknown) => core.log.error({ err: describeError(err) }, 'could not hold footage for a duress PIN'));
+  }
+
+  private tryClip(cameraId: string, trigger: ClipTrigger, e: { ts: number; correlationId: string }, hold: HeldKind | null = null): void {
     try {
-      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId });
+      this.requestClip(cameraId, trigger, { eventTs: e.ts, correlationId: e.correlationId, hold, evenIfNotStreaming: true });
     } catch (err) {
       this.parts().log.warn({ camera: cameraId, trigger, err: describeError(err) }, 'no clip for this event');
+      // No caller to tell: the reason goes to health and the audit log, so no trigger is left unexplained.
+      const clip: PendingClip = {
+        clipId: randomUUID(),
+        cameraId,
+        trigger,
+        eventTs: e.ts,
+        correlationId: e.correlationId,
+        startTs: e.ts,
+        endTs: e.ts,
+        triggers: [{ trigger, eventTs: e.ts, correlationId: e.correlationId }],
+        holdKinds: [],
+        attempts: 1,
+      };
+      this.producer?.failed(clip, describeError(err), true).then(undefined, (auditErr: unknown) => {
+        this.parts().log.error({ camera: cameraId, err: describeError(auditErr) }, 'could not record why a clip was not made');
+      });
     }
   }
 
@@ -172,7 +247,8 @@ export class RecorderModule implements HubModule {
       segments: this.segments,
       clock: core.clock,
       log,
-      recordingAllowed: () => !this.paused,
+      recordingAllowed: () => !this.recordingPaused,
+      continuousAllowed: () => this.storageMode === 'ok',
       onSegment: (seg) => this.onSegment(seg),
     });
     this.ingests.set(camera.id, ingest);
@@ -205,24 +281,32 @@ export class RecorderModule implements HubModule {
   /**
    * Record a clip of `cameraId` around `eventTs` (default: now) with the camera's pre- and
    * post-roll. Overlapping requests merge into one clip. `clip.saved` is emitted when it is written.
+   * `evenIfNotStreaming` (bus triggers): store the window anyway; the clip is cut from whatever
+   * footage the disk holds for it, or fails with that reason recorded.
    */
-  requestClip(cameraId: string, trigger: ClipTrigger, opts: { eventTs?: number; correlationId?: string } = {}): PendingClip {
+  requestClip(
+    cameraId: string,
+    trigger: ClipTrigger,
+    opts: { eventTs?: number; correlationId?: string; hold?: HeldKind | null; evenIfNotStreaming?: boolean } = {},
+  ): PendingClip {
     const core = this.parts();
     const camera = core.devices.camera(cameraId);
     if (!camera) throw new NotFoundError(`camera ${cameraId}`);
     const ingest = this.ingests.get(cameraId);
-    if (!ingest) throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
     const eventTs = opts.eventTs ?? core.clock.now();
     const preRollMs = camera.record.preRollSeconds * 1000;
+    if (!ingest && !opts.evenIfNotStreaming) {
+      throw new HubError('HUB_ERR_CAMERA', `camera ${cameraId} is not streaming (not attached or disabled)`);
+    }
     // An offline camera still gives a clip when the buffer holds footage from before it dropped.
-    if (!ingest.isOnline && (this.lastSegmentEnd.get(cameraId) ?? 0) < eventTs - preRollMs) {
+    if (ingest && !opts.evenIfNotStreaming && !ingest.isOnline && (this.lastSegmentEnd.get(cameraId) ?? 0) < eventTs - preRollMs) {
       const problem = ingest.lastProblem;
       throw new HubError(
         problem?.code ?? 'HUB_ERR_CAMERA_UNREACHABLE',
         `camera ${cameraId} is offline and has no recent footage (${problem?.message ?? 'no video yet'})`,
       );
     }
-    if (this.paused) throw new HubError('HUB_ERR_DISK_FULL', 'recording is paused: the disk is full of held evidence');
+    if (this.recordingPaused) throw new HubError('HUB_ERR_DISK_FULL', 'recording is paused: the disk is full of held evidence');
     if (!this.scheduler) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
     return this.scheduler.request({
       cameraId,
@@ -231,64 +315,7 @@ export class RecorderModule implements HubModule {
       correlationId: opts.correlationId ?? `clip-${cameraId}-${core.clock.now()}`,
       preRollMs,
       postRollMs: camera.record.postRollSeconds * 1000,
-    });
-  }
-
-  private async produceClip(p: PendingClip): Promise<void> {
-    const core = this.parts();
-    if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing');
-    const segs = await this.segments.overlapping(p.cameraId, p.startTs, p.endTs);
-    const files = await writeClip({
-      ffmpegPath: core.ffmpeg.path,
-      dataDir: core.dataDir,
-      clipId: p.clipId,
-      cameraId: p.cameraId,
-      segments: segs,
-      eventTs: p.eventTs,
-      day: dayFolder(p.eventTs),
-    });
-    const clip = await core.footage.addClip({
-      id: p.clipId,
-      cameraId: p.cameraId,
-      trigger: p.trigger,
-      path: files.video.path,
-      sha256: files.video.sha256,
-      size: files.video.size,
-      startTs: files.startTs,
-      endTs: files.endTs,
-      snapshotPath: files.snapshot?.path ?? null,
-      snapshotSha256: files.snapshot?.sha256 ?? null,
-      correlationId: p.correlationId,
-    });
-    await core.audit.append({
-      action: 'clip.saved',
-      actor: 'recorder',
-      subject: {
-        clipId: clip.id,
-        cameraId: clip.cameraId,
-        trigger: clip.trigger,
-        path: clip.path,
-        sha256: clip.sha256,
-        size: clip.size,
-        startTs: clip.startTs,
-        endTs: clip.endTs,
-        snapshotSha256: clip.snapshotSha256,
-        requested: { startTs: p.startTs, endTs: p.endTs, eventTs: p.eventTs },
-        triggers: p.triggers.map((t) => t.trigger),
-        correlationId: p.correlationId,
-      },
-    });
-    core.bus.emit('clip.saved', {
-      source: 'recorder',
-      correlationId: p.correlationId,
-      clipId: clip.id,
-      cameraId: clip.cameraId,
-      trigger: clip.trigger,
-      startTs: clip.startTs,
-      endTs: clip.endTs,
-      size: clip.size,
-      sha256: clip.sha256,
-      snapshotSha256: clip.snapshotSha256,
+      hold: opts.hold && this.heldKinds.includes(opts.hold) ? opts.hold : null,
     });
   }
 
@@ -321,32 +348,9 @@ export class RecorderModule implements HubModule {
   }
 
   private async runRetentionOnce(): Promise<RetentionReport> {
-    const core = this.parts();
-    if (!this.retention) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
+    if (!this.retention || !this.storage) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
     const report = await this.retention.run();
-    const budget = core.config.recorder.diskBudgetBytes ?? 0;
-    if (report.pressure && !this.paused) {
-      this.paused = true;
-      core.log.error(
-        { usedBytes: report.usedBytes, freeBytes: report.freeBytes },
-        'only held footage is left and the disk budget is used up: recording paused',
-      );
-      core.health.set('recorder:storage', 'failed', 'disk full of held evidence: new footage is not being recorded (HUB_ERR_DISK_FULL)', {
-        usedBytes: report.usedBytes,
-        freeBytes: report.freeBytes,
-      });
-      core.bus.emit('storage.pressure', { source: 'recorder', freeBytes: report.freeBytes, budgetBytes: budget, recordingPaused: true });
-      for (const i of this.ingests.values()) i.restart();
-    } else if (!report.pressure) {
-      if (this.paused) {
-        this.paused = false;
-        core.log.info('disk space available again: recording resumed');
-        for (const i of this.ingests.values()) i.restart();
-      }
-      core.health.set('recorder:storage', 'ok', `footage uses ${Math.round(report.usedBytes / 1048576)} MB`, {
-        usedBytes: report.usedBytes,
-      });
-    }
+    this.storage.apply(report);
     return report;
   }
 

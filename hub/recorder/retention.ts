@@ -1,9 +1,14 @@
 /**
  * Retention: segments leave when the rolling buffer (or, for continuous recording, the retention
- * period) has passed; clips leave after the retention period; when footage exceeds the disk
- * budget or the disk runs low, the oldest footage goes first. Footage under an active hold
- * (evidence, SmartWater, a police request) is never deleted, whatever the pressure: when only
- * held footage is left, recording stops and health says so instead.
+ * period) has passed; clips leave after the retention period. When footage exceeds the disk
+ * budget or the disk runs low, unheld footage goes in this order, oldest first within each:
+ * continuous footage, ordinary clips, older buffer footage; the newest pre-roll's worth of
+ * buffer only when the disk is physically almost full, so event windows keep being recorded as
+ * long as any unheld space can be freed.
+ * Footage under an active hold (evidence, SmartWater, a police request, a default hold) or
+ * inside a pending clip window is never deleted, whatever the pressure. The report says which
+ * state the disk is in: `shedding` (held footage fills the budget; continuous recording off,
+ * event windows still recorded) or `pressure` (nothing unheld left to free: writing stops).
  */
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,9 +23,14 @@ export interface RetentionReport {
   clipsDeleted: number;
   usedBytes: number;
   freeBytes: number;
-  /** True when only held footage is left and the budget is still exceeded. */
+  /** True when nothing unheld is left to free and the budget (or the disk) is still exceeded. */
   pressure: boolean;
+  /** Held footage fills the budget but the rolling buffer still recycles itself: continuous recording off. */
+  shedding: boolean;
 }
+
+/** Below this much free space the rolling buffer itself gives way (a segment write would fail). */
+export const hardFloorBytes = (minFreeBytes: number) => Math.max(8 * 1024 * 1024, Math.floor(minFreeBytes / 4));
 
 type Item = { kind: 'segment'; seg: SegmentRecord } | { kind: 'clip'; clip: ClipRecord };
 
@@ -32,7 +42,7 @@ export class Retention {
     private readonly core: HubCore,
     private readonly segments: SegmentStore,
     /** Windows of clips being cut: their segments must stay until then. */
-    private readonly busyWindows: () => Array<{ cameraId: string; startTs: number; endTs: number }>,
+    private readonly busyWindows: () => Promise<Array<{ cameraId: string; startTs: number; endTs: number }>>,
   ) {}
 
   private async clipBytes(clip: ClipRecord): Promise<number> {
@@ -50,12 +60,12 @@ export class Retention {
     const cfg = core.config.recorder;
     const now = core.clock.now();
     const holds = await core.footage.activeHolds();
-    const busy = this.busyWindows();
+    const busy = await this.busyWindows();
     const inClipWindow = (cameraId: string, from: number, to: number) =>
       busy.some((w) => w.cameraId === cameraId && w.startTs <= to && w.endTs >= from);
     const held = (cameraId: string, from: number, to: number) =>
       holds.some((h) => overlaps(h, cameraId, from, to)) || inClipWindow(cameraId, from, to);
-    const report: RetentionReport = { segmentsDeleted: 0, clipsDeleted: 0, usedBytes: 0, freeBytes: 0, pressure: false };
+    const report: RetentionReport = { segmentsDeleted: 0, clipsDeleted: 0, usedBytes: 0, freeBytes: 0, pressure: false, shedding: false };
 
     const bufferCutoff = now - cfg.bufferMinutes * 60_000;
     const retentionCutoff = now - cfg.retentionDays * 86_400_000;
@@ -79,26 +89,37 @@ export class Retention {
     for (const c of clips) used += await this.clipBytes(c);
     let free = (await diskFree(core.dataDir)).free;
     const over = () => (cfg.diskBudgetBytes !== null && used > cfg.diskBudgetBytes) || free < cfg.minFreeBytes;
+    const floor = hardFloorBytes(cfg.minFreeBytes);
+    const diskFull = () => free < floor;
+    // The newest footage, enough for the longest pre-roll: what a new event's clip starts from.
+    const segmentMs = cfg.segmentSeconds * 1000;
+    const keepRecentMs = Math.max(0, ...core.devices.cameras().map((c) => c.record.preRollSeconds * 1000)) + 2 * segmentMs;
+    const recent = (seg: SegmentRecord) => !seg.continuous && seg.endTs >= now - keepRecentMs;
     if (over()) {
-      const items: Item[] = [
-        ...segs.filter((s) => !held(s.cameraId, s.startTs, s.endTs)).map((seg): Item => ({ kind: 'segment', seg })),
-        ...clips.filter((c) => !held(c.cameraId, c.startTs, c.endTs)).map((clip): Item => ({ kind: 'clip', clip })),
-      ].sort((a, b) => (a.kind === 'segment' ? a.seg.startTs : a.clip.startTs) - (b.kind === 'segment' ? b.seg.startTs : b.clip.startTs));
-      for (const item of items) {
-        if (!over()) break;
-        if (item.kind === 'segment') {
-          if (await this.deleteSegment(item.seg, 'disk budget')) {
-            used -= item.seg.size;
-            free += item.seg.size;
-            report.segmentsDeleted++;
-          }
-        } else {
-          const bytes = await this.clipBytes(item.clip);
-          if (await this.deleteClip(item.clip, 'disk budget: oldest footage removed')) {
-            used -= bytes;
-            free += bytes;
-            report.clipsDeleted++;
-          }
+      const byAge = (a: Item, b: Item) =>
+        (a.kind === 'segment' ? a.seg.startTs : a.clip.startTs) - (b.kind === 'segment' ? b.seg.startTs : b.clip.startTs);
+      const unheld = segs.filter((s) => !held(s.cameraId, s.startTs, s.endTs));
+      const seg = (list: SegmentRecord[]) => list.map((x): Item => ({ kind: 'segment', seg: x })).sort(byAge);
+      const ordinaryClips = clips.filter((c) => !held(c.cameraId, c.startTs, c.endTs)).map((clip): Item => ({ kind: 'clip', clip }));
+      const shed: Array<{ items: Item[]; when: () => boolean }> = [
+        { items: seg(unheld.filter((x) => x.continuous)), when: over },
+        { items: ordinaryClips.sort(byAge), when: over },
+        { items: seg(unheld.filter((x) => !x.continuous && !recent(x))), when: over },
+        { items: seg(unheld.filter(recent)), when: diskFull },
+      ];
+      for (const stage of shed) {
+        for (const item of stage.items) {
+          if (!stage.when()) break;
+          const bytes = item.kind === 'segment' ? item.seg.size : await this.clipBytes(item.clip);
+          const gone =
+            item.kind === 'segment'
+              ? await this.deleteSegment(item.seg, item.seg.continuous ? 'disk budget: continuous footage shed first' : 'disk budget')
+              : await this.deleteClip(item.clip, 'disk budget: oldest footage removed');
+          if (!gone) continue;
+          used -= bytes;
+          free += bytes;
+          if (item.kind === 'segment') report.segmentsDeleted++;
+          else report.clipsDeleted++;
         }
       }
     }
@@ -108,7 +129,12 @@ export class Retention {
     const waitingForClips = segs.some(
       (s) => inClipWindow(s.cameraId, s.startTs, s.endTs) && !holds.some((h) => overlaps(h, s.cameraId, s.startTs, s.endTs)),
     );
-    report.pressure = over() && !waitingForClips;
+    if (over() && !waitingForClips) {
+      const live = await this.segments.live();
+      const recyclable = live.some((x) => recent(x) && !held(x.cameraId, x.startTs, x.endTs));
+      if (recyclable && !diskFull()) report.shedding = true;
+      else report.pressure = true;
+    }
     return report;
   }
 

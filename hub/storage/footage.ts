@@ -163,6 +163,16 @@ export class FootageStore {
     return { ...h, id, createdAt, releasedAt: null };
   }
 
+  async hold(id: string): Promise<HoldRecord | undefined> {
+    const r = await this.db.get<HoldRow>('SELECT * FROM holds WHERE id = ?', [id]);
+    return r ? toHold(r) : undefined;
+  }
+
+  /** Widen a hold's window (a clip window that grew while its trigger kept coming). */
+  async setHoldWindow(id: string, fromTs: number, toTs: number): Promise<void> {
+    await this.db.run('UPDATE holds SET from_ts = ?, to_ts = ? WHERE id = ? AND released_at IS NULL', [fromTs, toTs, id]);
+  }
+
   async releaseHold(id: string): Promise<void> {
     await this.db.run('UPDATE holds SET released_at = ? WHERE id = ? AND released_at IS NULL', [this.now(), id]);
   }

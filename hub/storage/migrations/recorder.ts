@@ -24,4 +24,38 @@ export const recorderMigrations: Migration[] = [
       CREATE INDEX recorder_segments_live ON recorder_segments(deleted_at, start_ts);
     `,
   },
+  {
+    version: 101,
+    name: 'clip intents and evidence-hold settings',
+    // A clip window is written here the moment its trigger arrives, before the clip exists: after
+    // a power cut the hub finishes it from the segments on disk, and retention keeps every
+    // segment inside a window that is not done. `hold_id` is the evidence hold made for it.
+    sql: `
+      CREATE TABLE recorder_clip_intents (
+        id TEXT PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        event_ts INTEGER NOT NULL,
+        start_ts INTEGER NOT NULL,
+        end_ts INTEGER NOT NULL,
+        correlation_id TEXT NOT NULL,
+        triggers TEXT NOT NULL,
+        hold_kinds TEXT NOT NULL DEFAULT '[]',
+        hold_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending','done','failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX recorder_clip_intents_status ON recorder_clip_intents(status, camera_id, start_ts);
+      CREATE TABLE recorder_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT
+      );
+    `,
+  },
 ];

@@ -1,36 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../../../hub/mqtt/broker.js';
 import { startTestHub, type TestHub, tempDir } from '../../helpers/hub.js';
 import { LogCapture } from '../../helpers/log-capture.js';
+import { startMosquitto, stopMosquitto as stopProcess } from '../../helpers/mosquitto.js';
 import { freePort, waitFor } from '../../helpers/ports.js';
-
-async function startMosquitto(port: number, dir: string): Promise<ChildProcess> {
-  const conf = join(dir, 'mosquitto.conf');
-  await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 500 });
-        c.once('connect', () => c.end(true, () => resolve(true)));
-        c.once('error', () => c.end(true, () => resolve(false)));
-      }),
-    'mosquitto to accept connections',
-  );
-  return proc;
-}
-
-function stopProcess(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    p.kill('SIGTERM');
-  });
-}
 
 describe('MQTT broker', () => {
   let t: TestHub | null = null;

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { EventMap, EventName } from '../../../hub/api/events.js';
+import type { Clock } from '../../../hub/api/plugin.js';
 import type { HubConfigInput } from '../../../hub/config/schema.js';
 import type { HubModule } from '../../../hub/core.js';
 import { RecorderModule } from '../../../hub/recorder/recorder-module.js';
@@ -48,6 +49,9 @@ export async function startRig(opts: {
   /** Other hub modules started before and after the recorder (identity, audit, evidence). */
   before?: HubModule[];
   after?: HubModule[];
+  /** Reuse a data folder (restart tests); it is kept on close. */
+  dataDir?: string;
+  clock?: Clock;
 }): Promise<RecorderRig> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/doorbell', ...opts.server });
   await server.start();
@@ -61,6 +65,8 @@ export async function startRig(opts: {
         cameras: [cameraSeed('door', server.url, opts.camera)],
         ...opts.config,
       } as Partial<HubConfigInput>,
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
   } catch (err) {
     await server.stop();
