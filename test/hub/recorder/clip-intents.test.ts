@@ -114,7 +114,10 @@ describe('clip intents', () => {
     const health = (await t.hub.core.health.snapshot()).components['recorder:clips'];
     expect(health?.status).toBe('failed');
     expect(health?.message).toMatch(/no recorded segments/);
-    const entry = (await t.hub.core.audit.entries()).find((e) => e.action === 'clip.failed' && e.subject.clipId === clip.clipId);
+    // The audit entry follows the intent's state change (a busy machine can read in between).
+    const entry = await waitFor('the clip.failed audit entry', async () =>
+      (await t.hub.core.audit.entries()).find((e) => e.action === 'clip.failed' && e.subject.clipId === clip.clipId),
+    );
     expect(entry?.subject).toMatchObject({ final: true, cameraId: 'door', trigger: 'alarm' });
     expect(String(entry?.subject.reason)).toMatch(/no recorded segments/);
   });
