@@ -80,7 +80,8 @@ describe('recorder on a full disk', () => {
 
     // Space comes back: the recorder notices by itself and records again.
     await rm(filler);
-    await waitFor('recording resumed', () => !recorder.recordingPaused && recorder.status('door').recording, 40_000);
+    // The camera link may be in its reconnect backoff (at most 30 s) when space returns.
+    await waitFor('recording resumed', () => !recorder.recordingPaused && recorder.status('door').recording, 75_000);
     const before = (await recorder.segments.latest('door'))?.endTs ?? 0;
     await waitFor('new segments', async () => ((await recorder.segments.latest('door'))?.endTs ?? 0) > before, 20_000);
     expect(eventsNamed(r, 'storage.pressure').some((e) => e.recordingPaused)).toBe(true);
