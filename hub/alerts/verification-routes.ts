@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { NotFoundError } from '../api/errors.js';
+import type { AlertKind } from '../api/events.js';
 import type { HubCore } from '../core.js';
 import type { OutboxStore } from './outbox-store.js';
 import { type LinkRow, type LinkTarget, VerificationLinkError, type VerificationLinks } from './verification-links.js';
@@ -86,6 +87,9 @@ export function registerVerificationRoutes(core: HubCore, links: VerificationLin
   open('clip');
 
   const idParams = z.strictObject({ id: z.string().uuid() });
+  // A silent alert is "not found" on the owner's phone, like in the alerts list.
+  const ownerMaySee = (a: { kind: AlertKind; silent: number; correlation_id: string }) =>
+    core.policy.mayShow('owner_app', 'alert.raised', { kind: a.kind, silent: a.silent === 1, correlationId: a.correlation_id });
   core.http.route({
     method: 'GET',
     url: '/api/alerts/:id/verification-links',
@@ -93,16 +97,7 @@ export function registerVerificationRoutes(core: HubCore, links: VerificationLin
     params: idParams,
     handler: async ({ params }) => {
       const alert = await store.alert(params.id);
-      // A silent alert is "not found" on the owner's phone, like in the alerts list.
-      if (
-        !alert ||
-        !core.policy.mayShow('owner_app', 'alert.raised', {
-          kind: alert.kind,
-          silent: alert.silent === 1,
-          correlationId: alert.correlation_id,
-        })
-      )
-        throw new NotFoundError('alert');
+      if (!alert || !ownerMaySee(alert)) throw new NotFoundError('alert');
       return { links: (await links.forAlert(params.id)).map(linkView) };
     },
   });
@@ -113,15 +108,7 @@ export function registerVerificationRoutes(core: HubCore, links: VerificationLin
     params: idParams,
     handler: async ({ params, session }) => {
       const alert = await store.alert(params.id);
-      if (
-        !alert ||
-        !core.policy.mayShow('owner_app', 'alert.raised', {
-          kind: alert.kind,
-          silent: alert.silent === 1,
-          correlationId: alert.correlation_id,
-        })
-      )
-        throw new NotFoundError('alert');
+      if (!alert || !ownerMaySee(alert)) throw new NotFoundError('alert');
       const revoked = await links.revoke(params.id, session.user.id, now());
       await core.audit.append({
         action: 'alert.verification_revoked',

@@ -8,11 +8,9 @@
  * webhook, the siren and the ARC. Silent facts reach the ARC (consented) and the audit chain, and
  * nothing else. A route or channel the policy does not name fails the test.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -24,27 +22,12 @@ import { ZigbeeSim } from '../../../hub/sim/zigbee-sensors.js';
 import { ApiClient, invitedClient, ownerClient } from '../../helpers/api-client.js';
 import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub, tempDir } from '../../helpers/hub.js';
+import { startMosquitto, stopMosquitto } from '../../helpers/mosquitto.js';
 import { freePort, waitFor } from '../../helpers/ports.js';
 import { DURESS_PIN, OWNER_PIN, SENSORS, SIREN } from '../alarm/alarm-fixture.js';
 import { DOORBELL_CLIP } from '../recorder/harness.js';
 
 const SECRET = 'a-long-shared-secret-for-tests';
-
-async function startMosquitto(port: number, dir: string): Promise<ChildProcess> {
-  const conf = join(dir, 'mosquitto.conf');
-  await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 500 });
-        c.once('connect', () => c.end(true, () => resolve(true)));
-        c.once('error', () => c.end(true, () => resolve(false)));
-      }),
-    'mosquitto to accept connections',
-  );
-  return proc;
-}
 
 describe('surface matrix: what each surface shows or receives, for each kind of fact', () => {
   let hub: TestHub;
@@ -210,11 +193,7 @@ describe('surface matrix: what each surface shows or receives, for each kind of 
     await camera?.stop();
     await arc?.stop();
     await new Promise<void>((r) => (webhook ? webhook.close(() => r()) : r()));
-    if (mosquitto && mosquitto.exitCode === null) {
-      const exited = new Promise((r) => mosquitto.once('exit', r));
-      mosquitto.kill('SIGTERM');
-      await exited;
-    }
+    if (mosquitto) await stopMosquitto(mosquitto);
   });
 
   /** Anything that would tell an onlooker a silent fact happened. */
