@@ -34,9 +34,10 @@ export const arcDemoPart: DemoPart = {
       const current = await consent.decision('panic');
       if (current.version === 0) {
         try {
-          await consent.change({ kinds: { panic: 'automatic' } }, owner.id, 'demo');
+          // The simulated ARC is switched on as a destination too: police consent alone sends nothing.
+          await consent.change({ kinds: { panic: 'automatic' }, channels: { arc: { on: true } } }, owner.id, 'demo');
           ctx.say('[demo] DEMO CONSENT: panic alerts go to the simulated ARC automatically (set by the demo, not by a victim).');
-          ctx.say('[demo] Everything else stays "never". Change it under Settings > Police alerts.');
+          ctx.say('[demo] Everything else stays "never". Change it on the page "What police are told".');
         } catch (err) {
           ctx.log.error({ err: describeError(err) }, 'could not set the demo consent');
         }
