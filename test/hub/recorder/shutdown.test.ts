@@ -97,6 +97,8 @@ describe('hub shutdown', () => {
     child.kill('SIGTERM');
     const code = await exited;
     expect(code, output.slice(-2000)).toBe(0);
-    for (const f of ffmpegs) expect(pidAlive(f.pid), `ffmpeg ${f.pid} still running`).toBe(false);
+    // An ffmpeg the hub had just told to restart may still be finishing its SIGTERM when the hub
+    // exits (seen once on a loaded machine); it must be gone within its grace period, not linger.
+    for (const f of ffmpegs) await waitFor(`ffmpeg ${f.pid} gone`, () => !pidAlive(f.pid), 5000);
   });
 });
