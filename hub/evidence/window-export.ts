@@ -7,9 +7,10 @@
  * across a gap: a joined file would play as if no time had passed.
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
+import { remuxArgs, writeConcatList } from '../recorder/clip-writer.js';
 import type { SegmentRecord } from '../recorder/segment-store.js';
 import { hashFile, type PackageFile } from './package-builder.js';
 import { type GapReason, iso, type ManifestWindow, type WindowGap } from './package-format.js';
@@ -132,7 +133,6 @@ export async function writeWindow(opts: {
 }): Promise<{ window: ManifestWindow; files: PackageFile[] }> {
   const { plan } = opts;
   await mkdir(opts.workDir, { recursive: true, mode: 0o700 });
-  const quote = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
   const files: PackageFile[] = [];
   for (const run of plan.runs) {
     const first = run[0];
@@ -142,32 +142,9 @@ export async function writeWindow(opts: {
     const name = `${plan.cameraId}_${stamp}.mp4`;
     const list = join(opts.workDir, `${name}.concat.txt`);
     const out = join(opts.workDir, name);
-    await writeFile(list, run.map((s) => `file ${quote(join(opts.dataDir, s.path))}\n`).join(''));
+    await writeConcatList(list, opts.dataDir, run);
     try {
-      await ffmpeg(opts.ffmpegPath, [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-f',
-        'concat',
-        '-safe',
-        '0',
-        '-i',
-        list,
-        '-map',
-        '0:v',
-        '-c',
-        'copy',
-        '-metadata',
-        `creation_time=${iso(first.startTs)}`,
-        '-movflags',
-        '+faststart',
-        '-f',
-        'mp4',
-        '-y',
-        out,
-      ]);
+      await ffmpeg(opts.ffmpegPath, remuxArgs(list, first.startTs, out));
     } finally {
       await rm(list, { force: true });
     }

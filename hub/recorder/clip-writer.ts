@@ -75,39 +75,9 @@ export async function writeClip(opts: {
   const list = join(dir, `.${clipId}.concat.txt`);
   const tmpVideo = join(dir, `.${clipId}.mp4.part`);
   const finalVideo = join(dir, `${clipId}.mp4`);
-  // The concat list quotes paths; single quotes in a path are escaped as the demuxer expects.
-  const quote = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
-  await writeFile(list, segments.map((s) => `file ${quote(join(dataDir, s.path))}\n`).join(''));
+  await writeConcatList(list, dataDir, segments);
   try {
-    await run(
-      ffmpegPath,
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-f',
-        'concat',
-        '-safe',
-        '0',
-        '-i',
-        list,
-        '-map',
-        '0:v',
-        '-c',
-        'copy',
-        // The recording's start by the hub clock, so players and examiners see when it was filmed.
-        '-metadata',
-        `creation_time=${new Date(first.startTs).toISOString()}`,
-        '-movflags',
-        '+faststart',
-        '-f',
-        'mp4',
-        '-y',
-        tmpVideo,
-      ],
-      120_000,
-    );
+    await run(ffmpegPath, remuxArgs(list, first.startTs, tmpVideo), 120_000);
     const video = await publish(tmpVideo, finalVideo, dataDir);
     const snapshot = await writeSnapshot(ffmpegPath, dataDir, dir, clipId, segments, opts.eventTs);
     return { video, snapshot, startTs: first.startTs, endTs: last.endTs };
@@ -168,4 +138,42 @@ async function writeSnapshot(
 
 export function dayFolder(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
+}
+
+/** The ffmpeg concat list for segments; single quotes in a path are escaped as the demuxer expects. */
+export async function writeConcatList(list: string, dataDir: string, segments: readonly { path: string }[]): Promise<void> {
+  const quote = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
+  await writeFile(list, segments.map((s) => `file ${quote(join(dataDir, s.path))}\n`).join(''));
+}
+
+/**
+ * Segments to one MP4 without re-encoding (video copied, remuxed), stamped with the recording's
+ * start by the hub clock so players and examiners see when it was filmed. Clips and evidence
+ * window exports use the same arguments.
+ */
+export function remuxArgs(list: string, startTs: number, out: string): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    list,
+    '-map',
+    '0:v',
+    '-c',
+    'copy',
+    '-metadata',
+    `creation_time=${new Date(startTs).toISOString()}`,
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    '-y',
+    out,
+  ];
 }
