@@ -9,6 +9,7 @@ import { ConsentModule } from './consent/consent-module.js';
 import type { HubModule } from './core.js';
 import { evidenceModule } from './evidence/evidence-module.js';
 import { identityModule } from './identity/identity-module.js';
+import { PushModule } from './push/push-module.js';
 import { RecorderModule } from './recorder/recorder-module.js';
 
 export function coreModules(): HubModule[] {
@@ -19,6 +20,7 @@ export function coreModules(): HubModule[] {
     new ConsentModule(),
     new ConfirmationModule(),
     new AlertsModule(),
+    new PushModule(),
     new RecorderModule(),
     evidenceModule(),
   ];

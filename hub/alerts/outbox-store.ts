@@ -153,6 +153,14 @@ export class OutboxStore {
     );
   }
 
+  async setAskExpiry(alertId: string, expiresAt: number, now: number): Promise<void> {
+    await this.db.run("UPDATE alerts SET ask_expires_at = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_consent'", [
+      expiresAt,
+      now,
+      alertId,
+    ]);
+  }
+
   alert(id: string): Promise<AlertRow | undefined> {
     return this.db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [id]);
   }

@@ -224,6 +224,20 @@ export class Outbox {
     this.statusEvent(a, null, 'expired', detail);
   }
 
+  /**
+   * The "ask me first" question reached one of her devices (the push service accepted it): her
+   * time to answer starts now, not when the alert was raised. Only ever lengthens the wait.
+   */
+  async askDelivered(alertId: string, at: number): Promise<void> {
+    const a = await this.store.alert(alertId);
+    if (a?.status !== 'awaiting_consent') return;
+    const expires = at + this.config.askTimeoutSeconds * 1000;
+    if ((a.ask_expires_at ?? 0) >= expires) return;
+    await this.store.setAskExpiry(alertId, expires, at);
+    clearTimeout(this.askTimers.get(alertId));
+    if (!this.stopped) this.armAskTimer(alertId, expires);
+  }
+
   /** The victim's one tap: send an `ask` alert to police now. */
   async send(alertId: string, userId: string): Promise<AlertRow> {
     const a = await this.store.alert(alertId);

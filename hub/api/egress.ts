@@ -10,8 +10,11 @@ export interface EgressShare {
 export interface EgressDestination {
   /** Channel id (`arc`, `webhook`, `mqtt`), `mqtt-state`, or `token:<id>` for an API token. */
   id: string;
-  /** `police`: follows "what police are told"; `channel`: its own kinds; `state`: state topics; `token`: an API token. */
-  type: 'police' | 'channel' | 'state' | 'token';
+  /**
+   * `police`: follows "what police are told"; `channel`: its own kinds; `state`: state topics;
+   * `notifications`: Web Push to the owner's own devices; `token`: an API token.
+   */
+  type: 'police' | 'channel' | 'state' | 'notifications' | 'token';
   /** Where it goes, in words, never with a secret. */
   destination: string;
   /** True when it leaves this machine. */

@@ -9,6 +9,7 @@ import { alertsConfigSchema } from '../alerts/config.js';
 import { evidenceConfigSchema } from '../evidence/config.js';
 import { recorderConfigSchema } from '../recorder/config.js';
 import { cameraSeedSchema, sensorSeedSchema } from './devices-schema.js';
+import { pushConfigSchema } from '../push/config.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -125,6 +126,8 @@ export const configSchema = z.strictObject({
   alarm: alarmConfigSchema,
   alerts: alertsConfigSchema,
   evidence: evidenceConfigSchema,
+  /** Notifications on the owner's devices (hub/push). */
+  push: pushConfigSchema,
   /** Devices to create or update at start (the installer normally adds them from the UI). */
   sensors: z.array(sensorSeedSchema).default([]),
   cameras: z.array(cameraSeedSchema).default([]),

@@ -9,7 +9,7 @@ import type { EgressDestination } from '../api/egress.js';
 import { ValidationError } from '../api/errors.js';
 import type { AlertKind } from '../api/events.js';
 import type { HubCore, HubModule } from '../core.js';
-import { MQTT_STATE_FLOW, stateDestination } from '../policy/policy.js';
+import { MQTT_STATE_FLOW, PUSH_DESTINATION, PUSH_FLOW, stateDestination } from '../policy/policy.js';
 import { ConsentStore, type ConsentVersion } from './consent-store.js';
 import {
   ALERT_KINDS,
@@ -146,6 +146,7 @@ export class ConsentModule implements HubModule {
     if (!core) return [];
     const list: KnownDestination[] = core.alertChannels.list().map((c) => ({ id: c.id, police: c.police, destination: c.destination }));
     if (core.mqtt.offMachine) list.push({ id: MQTT_STATE_FLOW, police: false, destination: stateDestination(core.mqtt.brokerLabel) });
+    if (this.pushAvailable()) list.push({ id: PUSH_FLOW, police: false, destination: PUSH_DESTINATION });
     return list;
   }
 
@@ -184,6 +185,21 @@ export class ConsentModule implements HubModule {
           },
         ]
       : [];
+    const push = this.pushAvailable()
+      ? [
+          {
+            id: PUSH_FLOW,
+            type: 'notifications' as const,
+            destination: PUSH_DESTINATION,
+            offMachine: true,
+            on: s.channels[PUSH_FLOW]?.destination === PUSH_DESTINATION,
+            destinationChanged: false,
+            kinds: [],
+            share: { location: false, snapshot: false, clipLink: false },
+            silentAlerts: 'never' as const,
+          },
+        ]
+      : [];
     // API tokens (Homebridge, automations) read what their scopes allow; revoking one is its switch.
     const tokens = (await core.accounts.listApiTokens(ownerId))
       .filter((t) => t.revokedAt === null)
@@ -198,7 +214,12 @@ export class ConsentModule implements HubModule {
         share: { location: false, snapshot: false, clipLink: false },
         silentAlerts: 'never' as const,
       }));
-    return [...views, ...state, ...tokens];
+    return [...views, ...state, ...push, ...tokens];
+  }
+
+  /** Notifications exist when the push module is part of this hub (it starts after this one). */
+  private pushAvailable(): boolean {
+    return this.core?.config.push.enabled ?? false;
   }
 
   alarmActive(): boolean {

@@ -46,6 +46,12 @@ export interface ChannelLike {
 /** The id under which the owner switches on state topics on a broker on another machine. */
 export const MQTT_STATE_FLOW = 'mqtt-state';
 
+/** The id under which the owner switches on notifications to her own devices (Web Push). */
+export const PUSH_FLOW = 'push';
+/** What the owner agrees to when she switches notifications on (shown on "Where your information goes"). */
+export const PUSH_DESTINATION =
+  "notifications on your own phones and computers, carried by their maker's push service (Google, Apple, Mozilla or Microsoft), encrypted so that service cannot read them: never a photo or your address";
+
 const NOTHING: Share = Object.freeze({ location: false, snapshot: false, clipLink: false });
 
 export class VisibilityPolicy {
@@ -96,6 +102,25 @@ export class VisibilityPolicy {
     if (rule !== 'consent') return rule === 'show';
     const c = this.consent().channels[MQTT_STATE_FLOW];
     return c !== undefined && c.destination === stateDestination(broker.brokerLabel);
+  }
+
+  /**
+   * May this event be a notification on the owner's devices? The table's `owner_notification`
+   * row first (silent facts never), then whether the owner switched the push flow on.
+   */
+  mayNotify(name: EventName, payload: unknown): boolean {
+    return this.rule('owner_notification', name, payload) === 'consent' && this.pushOn();
+  }
+
+  /** May this alert (an "ask me first" question, say) be a notification on the owner's devices? */
+  mayNotifyAlert(alert: { kind: AlertKind; silent: boolean; correlationId: string }): boolean {
+    const silent = alert.silent || this.isSilent(alert.correlationId);
+    const fact: Fact = { kind: alertFact(alert.kind, silent), silent };
+    return ruleFor('owner_notification', fact) === 'consent' && this.pushOn();
+  }
+
+  private pushOn(): boolean {
+    return this.consent().channels[PUSH_FLOW]?.destination === PUSH_DESTINATION;
   }
 
   /** Load the silent correlation ids recorded before a restart. */

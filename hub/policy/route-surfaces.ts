@@ -63,6 +63,13 @@ const TABLE: Record<string, RouteReveals> = {
   'POST /api/alerts/:id/send': { surface: 'owner_app' },
   'POST /api/alerts/:id/dismiss': { surface: 'owner_app' },
   'POST /api/alerts/test': 'none',
+  'GET /api/push/key': 'none',
+  'GET /api/push/subscriptions': 'none',
+  'POST /api/push/subscriptions': 'none',
+  'PUT /api/push/subscriptions/:id': 'none',
+  'DELETE /api/push/subscriptions/:id': 'none',
+  // The answer to an "ask me first" notification: reveals only that alert's new status.
+  'POST /api/push/actions': { surface: 'owner_notification' },
   // A consented alert's verification link: exactly that clip, for whoever the police channel gave it to.
   'GET /api/verify/:token/:clipId/snapshot': { surface: 'police_channel' },
   'GET /api/verify/:token/:clipId/clip': { surface: 'police_channel' },

@@ -38,7 +38,10 @@ export type FactKind = (typeof FACT_KINDS)[number];
 export const SURFACES = [
   /** The owner's app: every page, the live feed, timeline, alerts panel, audit listing. */
   'owner_app',
-  /** Notifications on the owner's devices (push). */
+  /**
+   * Notifications on the owner's devices (Web Push): they pass through the phone maker's push
+   * service, so every row is `consent` (the owner switches the push flow on) or hidden.
+   */
   'owner_notification',
   'installer_app',
   /** Police and advocate accounts: their own requests and shared logs, never a live event. */
@@ -83,21 +86,21 @@ function row(cells: Rule[]): Row {
  */
 export const POLICY: Readonly<Record<FactKind, Row>> = Object.freeze({
   //                 owner notif inst police advoc export integ mqttL mqttR polCh othCh siren
-  sensor: row([S, H, S, H, S, S, S, S, C, H, H, H]),
-  sensor_offline: row([S, S, S, H, S, S, S, S, C, H, H, H]),
-  tamper: row([S, S, S, H, S, S, S, S, C, C, C, H]),
-  person: row([S, S, H, H, S, S, S, S, C, H, H, H]),
-  doorbell: row([S, S, H, H, S, S, S, S, C, H, H, H]),
-  loud_panic: row([S, H, H, H, S, S, H, S, C, C, C, S]),
+  sensor: row([S, C, S, H, S, S, S, S, C, H, H, H]),
+  sensor_offline: row([S, C, S, H, S, S, S, S, C, H, H, H]),
+  tamper: row([S, C, S, H, S, S, S, S, C, C, C, H]),
+  person: row([S, C, H, H, S, S, S, S, C, H, H, H]),
+  doorbell: row([S, C, H, H, S, S, S, S, C, H, H, H]),
+  loud_panic: row([S, C, H, H, S, S, H, S, C, C, C, S]),
   silent_panic: row([H, H, H, H, H, S, H, H, H, C, H, H]),
   duress: row([H, H, H, H, H, S, H, H, H, C, H, H]),
   alarm_state: row([S, H, S, H, S, S, S, S, C, H, H, H]),
-  alarm_triggered: row([S, S, S, H, S, S, S, S, C, H, H, S]),
-  intrusion: row([S, S, H, H, S, S, H, S, C, C, C, H]),
-  link_loss: row([S, S, S, H, S, S, H, S, C, C, C, H]),
-  camera_status: row([S, S, S, H, S, S, S, S, C, H, H, H]),
+  alarm_triggered: row([S, C, S, H, S, S, S, S, C, H, H, S]),
+  intrusion: row([S, C, H, H, S, S, H, S, C, C, C, H]),
+  link_loss: row([S, C, S, H, S, S, H, S, C, C, C, H]),
+  camera_status: row([S, C, S, H, S, S, S, S, C, H, H, H]),
   clip: row([S, H, H, H, S, S, H, H, H, H, H, H]),
-  police_request: row([S, S, H, H, H, S, H, H, H, H, H, H]),
+  police_request: row([S, C, H, H, H, S, H, H, H, H, H, H]),
   alert_status: row([S, H, H, H, H, S, H, H, H, H, H, H]),
   consent: row([S, H, H, H, H, S, H, H, H, H, H, H]),
   smartwater: row([S, H, H, H, S, S, H, H, H, H, H, H]),

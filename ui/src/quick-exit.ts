@@ -6,12 +6,14 @@
  */
 import { render } from 'preact';
 import { getCsrfToken } from './api.js';
+import { clearNotifications } from './push.js';
 
 export const NEUTRAL_PAGE = '/recipes.html';
 
 export function quickExit(): void {
   const root = document.getElementById('app');
   if (root) render(null, root);
+  clearNotifications();
   document.body.replaceChildren();
   document.body.style.background = '#fff';
   document.title = 'Easy lentil soup';

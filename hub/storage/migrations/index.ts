@@ -9,6 +9,7 @@ import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
 import { evidenceMigrations } from './evidence.js';
+import { pushMigrations } from './push.js';
 import { recorderMigrations } from './recorder.js';
 import { verificationMigrations } from './verification.js';
 
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...alarmMigrations,
   ...recorderMigrations,
   ...verificationMigrations,
+  ...pushMigrations,
 ];

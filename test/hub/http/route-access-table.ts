@@ -66,6 +66,13 @@ export const ROUTE_ACCESS: Record<string, Expected> = {
   'POST /api/alerts/:id/send': own,
   'POST /api/alerts/:id/dismiss': own,
   'POST /api/alerts/test': ownInst,
+  'GET /api/push/key': own,
+  'GET /api/push/subscriptions': own,
+  'POST /api/push/subscriptions': own,
+  'PUT /api/push/subscriptions/:id': own,
+  'DELETE /api/push/subscriptions/:id': own,
+  // Answered from the lock screen with a one-time token bound to the alert and the device.
+  'POST /api/push/actions': 'public',
   'GET /api/cameras': ownInst,
   'GET /api/cameras/:id/snapshot': { roles: ['owner', 'installer'], scope: 'cameras:snapshot' },
   'POST /api/cameras/:id/clips': own,

@@ -23,6 +23,7 @@ function typeWords(d: EgressDestination): string {
   if (d.type === 'police') return 'Police (alarm receiving centre): follows your choices below';
   if (d.type === 'state') return 'Alarm and sensor states';
   if (d.type === 'token') return 'An app you gave a key to (for example Homebridge)';
+  if (d.type === 'notifications') return 'Notifications on your phone (switch each phone on in Settings)';
   return 'Alerts';
 }
 

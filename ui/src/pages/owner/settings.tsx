@@ -3,7 +3,9 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role } from '../../../../hub/api/roles.js';
 import { get, messageOf, post, put } from '../../api.js';
 import { Check, ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
+import { NotificationsCard } from '../../components/notifications-card.js';
 import { isDiscreet, setDiscreet } from '../../discreet.js';
+import { pushDiscreetChanged } from '../../push.js';
 
 interface UserRow {
   id: string;
@@ -166,10 +168,12 @@ export function SettingsPage() {
           onValue={(v) => {
             setDiscreet(v);
             setDiscreetState(v);
+            pushDiscreetChanged(v);
           }}
         />
         <p class="hint">Press Escape, or the Exit button at the top, to leave at once. The page is replaced by a recipe.</p>
       </section>
+      <NotificationsCard />
       <Pins />
       <People />
     </>
