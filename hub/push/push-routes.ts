@@ -187,15 +187,18 @@ export function registerPushRoutes(
       const owner = (await core.accounts.users()).find((u) => u.id === sub.user_id);
       if (!owner || owner.disabled || owner.removed || owner.role !== 'owner') throw refuse('the account is no longer an owner');
       if (t.used_at !== null) throw new ConflictError('this notification was already answered', { answered: t.used_action });
-      if (!(await store.useToken(hash, body.action, now()))) throw refuse('token expired or spent');
       const outbox = d.outbox();
       if (!outbox) throw new NotFoundError('the alert outbox');
+      const alert = await outbox.store.alert(t.alert_id);
+      if (alert?.status !== 'awaiting_consent')
+        throw new ConflictError(`this alert is ${alert?.status ?? 'gone'}; it was already decided`, { status: alert?.status ?? null });
+      if (!(await store.useToken(hash, body.action, now()))) throw refuse('token expired or spent');
+      const a = body.action === 'send' ? await outbox.send(t.alert_id, sub.user_id) : await outbox.dismiss(t.alert_id, sub.user_id);
       await core.audit.append({
         action: 'push.answered',
         actor: sub.user_id,
-        subject: { alertId: t.alert_id, subscriptionId: sub.id, device: sub.device, answer: body.action },
+        subject: { alertId: t.alert_id, subscriptionId: sub.id, device: sub.device, answer: body.action, status: a.status },
       });
-      const a = body.action === 'send' ? await outbox.send(t.alert_id, sub.user_id) : await outbox.dismiss(t.alert_id, sub.user_id);
       return { alertId: a.id, status: a.status, detail: a.detail };
     },
   });
