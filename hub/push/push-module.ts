@@ -48,7 +48,7 @@ export class PushModule implements HubModule {
       await store.saveVapid(made.publicKey, made.privateKey, now());
       keys = await store.vapid();
       if (!keys) throw new Error('the VAPID key pair could not be stored');
-      await core.audit.append({ action: 'push.vapid_created', actor: 'system', subject: { publicKey: keys.public_key } });
+      log.info({ publicKey: keys.public_key }, 'made the VAPID key pair for notifications');
     }
     const publicKey = keys.public_key;
     const outbox = () => core.module<AlertsModule>('alerts')?.outbox ?? null;
