@@ -6,9 +6,10 @@
  * three subscribed devices, and for an "ask me first" alert (alert written, then the question
  * pushed). Prints p50 / p95 / max; the target is p95 under 1 s.
  */
+
+import { ownerClient } from '../test/helpers/api-client.js';
 import { Dc09TestReceiver } from '../test/helpers/dc09-receiver.js';
 import { PushServiceTestPeer } from '../test/helpers/push-service.js';
-import { ownerClient } from '../test/helpers/api-client.js';
 import { notificationsOn, startPushHub, subscribeDevice } from '../test/hub/push/push-hub.js';
 
 const RUNS = 150;
@@ -50,9 +51,13 @@ export async function run(): Promise<void> {
       print(label, xs);
     };
 
-    await measure('doorbell -> push request (1 device)', 1, () => t.hub.bus.emit('camera.doorbell', { source: 'bench', cameraId: 'doorbell' }));
+    await measure('doorbell -> push request (1 device)', 1, () =>
+      t.hub.bus.emit('camera.doorbell', { source: 'bench', cameraId: 'doorbell' }),
+    );
     for (let i = 0; i < 2; i++) await subscribeDevice(owner, peer.subscribe(), i === 0, `Device ${i + 2}`);
-    await measure('doorbell -> push request (3 devices)', 3, () => t.hub.bus.emit('camera.doorbell', { source: 'bench', cameraId: 'doorbell' }));
+    await measure('doorbell -> push request (3 devices)', 3, () =>
+      t.hub.bus.emit('camera.doorbell', { source: 'bench', cameraId: 'doorbell' }),
+    );
     await measure('tamper "ask me first" -> question pushed (3 dev.)', 6, (i) =>
       t.hub.bus.emit('sensor.tamper', {
         source: 'bench',

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { alarmConfigSchema } from '../alarm/config.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 import { evidenceConfigSchema } from '../evidence/config.js';
+import { pushConfigSchema } from '../push/config.js';
 import { recorderConfigSchema } from '../recorder/config.js';
 import { cameraSeedSchema, sensorSeedSchema } from './devices-schema.js';
-import { pushConfigSchema } from '../push/config.js';
 
 export const CONFIG_VERSION = 1;
 

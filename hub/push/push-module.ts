@@ -9,8 +9,8 @@
  */
 import type { Agent } from 'node:https';
 import webpush from 'web-push';
-import type { Disposer } from '../api/events.js';
 import type { AlertsModule } from '../alerts/alerts-module.js';
+import type { Disposer } from '../api/events.js';
 import type { HubCore, HubModule } from '../core.js';
 import { SerialQueue } from '../storage/serial-queue.js';
 import { Notifier } from './notifier.js';
@@ -68,7 +68,11 @@ export class PushModule implements HubModule {
           if (row.kind === 'ask' && row.alert_id) await outbox()?.askDelivered(row.alert_id, at);
         },
         removed: async (sub, reason) => {
-          await core.audit.append({ action: 'push.unsubscribed', actor: 'system', subject: { subscriptionId: sub.id, device: sub.device, reason } });
+          await core.audit.append({
+            action: 'push.unsubscribed',
+            actor: 'system',
+            subject: { subscriptionId: sub.id, device: sub.device, reason },
+          });
         },
       },
     );

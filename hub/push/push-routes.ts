@@ -13,9 +13,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { Outbox } from '../alerts/outbox.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../api/errors.js';
 import type { Logger } from '../api/plugin.js';
-import type { Outbox } from '../alerts/outbox.js';
 import type { HubCore } from '../core.js';
 import { hashToken } from './notifier.js';
 import type { PushStore, SubscriptionRow } from './push-store.js';
@@ -35,7 +35,10 @@ const subscribeBody = z.strictObject({
     .refine((u) => u.startsWith('https://'), 'the push endpoint must be an https:// address'),
   expirationTime: z.number().nullable().optional(),
   keys: z.strictObject({
-    p256dh: b64url(65, 'keys.p256dh').refine((v) => Buffer.from(v, 'base64url')[0] === 4, 'keys.p256dh must be an uncompressed P-256 point'),
+    p256dh: b64url(65, 'keys.p256dh').refine(
+      (v) => Buffer.from(v, 'base64url')[0] === 4,
+      'keys.p256dh must be an uncompressed P-256 point',
+    ),
     auth: b64url(16, 'keys.auth'),
   }),
   device: z.string().trim().min(1).max(80).optional(),

@@ -145,7 +145,10 @@ export class PushSender {
       }
       const delay = Math.max(this.backoffMs(row.attempts + 1), out.retryAfterMs ?? 0);
       await this.store.markFailed(row.seq, out.detail, this.now() + delay);
-      this.log.warn({ seq: row.seq, subscriptionId, status: out.status, detail: out.detail, retryInMs: delay }, 'push notification failed; will resend');
+      this.log.warn(
+        { seq: row.seq, subscriptionId, status: out.status, detail: out.detail, retryInMs: delay },
+        'push notification failed; will resend',
+      );
       this.schedule(subscriptionId, delay);
       return;
     }

@@ -94,7 +94,9 @@ export class PushStore {
 
   active(userId?: string): Promise<SubscriptionRow[]> {
     return userId
-      ? this.db.all<SubscriptionRow>('SELECT * FROM push_subscriptions WHERE removed_at IS NULL AND user_id = ? ORDER BY created_at', [userId])
+      ? this.db.all<SubscriptionRow>('SELECT * FROM push_subscriptions WHERE removed_at IS NULL AND user_id = ? ORDER BY created_at', [
+          userId,
+        ])
       : this.db.all<SubscriptionRow>('SELECT * FROM push_subscriptions WHERE removed_at IS NULL ORDER BY created_at');
   }
 
@@ -113,10 +115,10 @@ export class PushStore {
         reason,
         id,
       ]);
-      await this.db.run(`UPDATE push_deliveries SET status = 'dropped', next_attempt_at = NULL, detail = ? WHERE subscription_id = ? AND ${PENDING}`, [
-        `subscription removed: ${reason}`,
-        id,
-      ]);
+      await this.db.run(
+        `UPDATE push_deliveries SET status = 'dropped', next_attempt_at = NULL, detail = ? WHERE subscription_id = ? AND ${PENDING}`,
+        [`subscription removed: ${reason}`, id],
+      );
       await this.db.run('UPDATE push_action_tokens SET expires_at = ? WHERE subscription_id = ? AND used_at IS NULL', [now, id]);
       return r.changes === 1;
     });

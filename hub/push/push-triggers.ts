@@ -6,10 +6,11 @@
  * (`owner_notification`): a silent panic or a duress disarm, and anything correlated with one,
  * never becomes a notification, because someone else may be holding the phone.
  */
-import { describeError } from '../api/errors.js';
-import type { Disposer, EventMap } from '../api/events.js';
+
 import type { AlarmModule } from '../alarm/module.js';
 import type { AlertsModule } from '../alerts/alerts-module.js';
+import { describeError } from '../api/errors.js';
+import type { Disposer, EventMap } from '../api/events.js';
 import type { HubCore } from '../core.js';
 import type { SerialQueue } from '../storage/serial-queue.js';
 import type { NotifyRequest } from './notifier.js';

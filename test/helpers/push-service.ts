@@ -16,12 +16,12 @@
  * `respond` lets a test answer with anything (410 Gone, 503, ...) instead.
  */
 import { createDecipheriv, createECDH, createPublicKey, type ECDH, hkdfSync, randomBytes, randomUUID, verify } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
-import { loadOrCreateTls } from '../../hub/http/tls.js';
 import { validateConfig } from '../../hub/config/load.js';
+import { loadOrCreateTls } from '../../hub/http/tls.js';
 import { tempDir, testConfig } from './hub.js';
 
 export interface BrowserSubscription {

@@ -45,7 +45,8 @@ export function thisDeviceId(): string | null {
 /** Ask for permission, subscribe at the browser's push service, and register the device with the hub. */
 export async function subscribeThisDevice(discreet: boolean): Promise<string> {
   const permission = await Notification.requestPermission();
-  if (permission !== 'granted') throw new Error('Notifications are blocked for this app: allow them in the phone settings, then try again.');
+  if (permission !== 'granted')
+    throw new Error('Notifications are blocked for this app: allow them in the phone settings, then try again.');
   const reg = await navigator.serviceWorker.ready;
   const { publicKey } = await get<{ publicKey: string }>('/api/push/key');
   const sub =

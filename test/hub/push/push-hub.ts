@@ -4,13 +4,14 @@
  * test/helpers/push-service.ts, the sia-dc09 plugin pointed at the DC-09 receiver (for "ask me
  * first"), and helpers to switch notifications on and subscribe a device as a browser would.
  */
+
+import { coreModules } from '../../../hub/modules.js';
+import { PushModule } from '../../../hub/push/push-module.js';
+import { SiaDc09Plugin } from '../../../plugins/sia-dc09/plugin.js';
 import type { ApiClient } from '../../helpers/api-client.js';
 import type { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub, type TestHubOptions } from '../../helpers/hub.js';
 import type { BrowserSubscription, PushServiceTestPeer } from '../../helpers/push-service.js';
-import { coreModules } from '../../../hub/modules.js';
-import { PushModule } from '../../../hub/push/push-module.js';
-import { SiaDc09Plugin } from '../../../plugins/sia-dc09/plugin.js';
 import { ACCOUNT, BACK_WINDOW, FRONT_DOOR } from '../alerts/alert-hub.js';
 
 export interface PushHubOptions {
@@ -30,7 +31,14 @@ export function startPushHub(o: PushHubOptions): Promise<TestHub> {
     config: {
       home: { name: 'Test home', address: '1 Example Street, Exampletown', coordinates: '51.5007,-0.1246' },
       alarm: { exitDelaySeconds: 0, entryDelaySeconds: 0 },
-      alerts: { askTimeoutSeconds: 2, retryInitialMs: 100, retryMaxSeconds: 1, videoConfirmationSeconds: 2, attemptTimeoutSeconds: 3, ...o.alerts },
+      alerts: {
+        askTimeoutSeconds: 2,
+        retryInitialMs: 100,
+        retryMaxSeconds: 1,
+        videoConfirmationSeconds: 2,
+        attemptTimeoutSeconds: 3,
+        ...o.alerts,
+      },
       push: { personCooldownSeconds: 60, attemptTimeoutSeconds: 3, ...o.push },
       sensors: [FRONT_DOOR, BACK_WINDOW],
       plugins: {

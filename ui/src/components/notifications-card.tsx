@@ -31,9 +31,9 @@ export function NotificationsCard() {
     <section class="card" aria-labelledby="push-h" data-testid="notifications">
       <h2 id="push-h">Notifications on this phone</h2>
       <p>
-        Get a notification when someone rings or is at the door, a door opens while the alarm is on, the alarm goes off, a camera or
-        sensor stops working, or the police ask for something. "Ask me first" alerts get Send and Don't send buttons that work from the
-        lock screen. A silent alarm is never shown. Also switch on "Notifications" under "Where your information goes".
+        Get a notification when someone rings or is at the door, a door opens while the alarm is on, the alarm goes off, a camera or sensor
+        stops working, or the police ask for something. "Ask me first" alerts get Send and Don't send buttons that work from the lock
+        screen. A silent alarm is never shown. Also switch on "Notifications" under "Where your information goes".
       </p>
       {needsHomeScreen() && (
         <Notice>On iPhone: tap Share, then "Add to Home Screen", open the app from there, and turn notifications on there.</Notice>
@@ -70,7 +70,15 @@ export function NotificationsCard() {
               {d.discreet ? ' · discreet' : ''}
             </span>
             <span class="actions">
-              <button type="button" onClick={() => void run(async () => (await del(`/api/push/subscriptions/${d.id}`), load()))}>
+              <button
+                type="button"
+                onClick={() =>
+                  void run(async () => {
+                    await del(`/api/push/subscriptions/${d.id}`);
+                    load();
+                  })
+                }
+              >
                 Remove
               </button>
             </span>
