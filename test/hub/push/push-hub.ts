@@ -22,6 +22,7 @@ export interface PushHubOptions {
   clock?: TestHubOptions['clock'];
   push?: Record<string, unknown>;
   alerts?: Record<string, unknown>;
+  uiDir?: string;
 }
 
 export function startPushHub(o: PushHubOptions): Promise<TestHub> {
@@ -59,6 +60,7 @@ export function startPushHub(o: PushHubOptions): Promise<TestHub> {
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.keepDataDir ? { keepDataDir: true } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.uiDir ? { uiDir: o.uiDir } : {}),
   });
 }
 
