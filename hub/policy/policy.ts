@@ -119,6 +119,11 @@ export class VisibilityPolicy {
     return ruleFor('owner_notification', fact) === 'consent' && this.pushOn();
   }
 
+  /** Whether the owner has notifications switched on right now (the sender asks again before each send). */
+  notificationsOn(): boolean {
+    return this.pushOn();
+  }
+
   private pushOn(): boolean {
     return this.consent().channels[PUSH_FLOW]?.destination === PUSH_DESTINATION;
   }

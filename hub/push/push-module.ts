@@ -64,6 +64,7 @@ export class PushModule implements HubModule {
       now,
       log,
       {
+        allowed: () => core.policy.notificationsOn(),
         accepted: async (row, _sub, at) => {
           if (row.kind === 'ask' && row.alert_id) await outbox()?.askDelivered(row.alert_id, at);
         },

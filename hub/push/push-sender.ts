@@ -29,6 +29,8 @@ export interface SenderOptions {
 }
 
 export interface SenderHooks {
+  /** Asked again before each send: notifications switched off meanwhile means nothing more leaves. */
+  allowed(): boolean;
   /** The push service accepted a notification (201): "ask me first" starts its clock here. */
   accepted(row: PushDeliveryRow, sub: SubscriptionRow, at: number): Promise<void>;
   /** A subscription was removed because its push service said it is gone. */
@@ -104,6 +106,10 @@ export class PushSender {
       if (row.status === 'failed' && wait > 0) {
         this.schedule(subscriptionId, wait);
         return;
+      }
+      if (!this.hooks.allowed()) {
+        await this.store.markDropped(row.seq, 'not sent: notifications were switched off');
+        continue;
       }
       const sub = await this.store.subscription(subscriptionId);
       if (!sub || sub.removed_at !== null) {

@@ -160,7 +160,9 @@ describe('e2e: notifications through the service worker', () => {
     await click('doorbell', '');
     await page.waitForURL(`${t.url}/doorbell`, { timeout: 10_000 });
     await page.getByRole('heading', { level: 1 }).waitFor();
-    expect(await sw.evaluate(async () => (await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()).length)).toBe(0);
+    expect(
+      await sw.evaluate(async () => (await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()).length),
+    ).toBe(0);
   });
 
   it('"Send to police" on an "ask me first" notification reaches the ARC', async () => {
@@ -189,7 +191,9 @@ describe('e2e: notifications through the service worker', () => {
     await receiver.waitFor((r) => r.alarms().length === 1, 10_000);
     expect(receiver.alarms()[0]?.code).toBe('BA');
     await expect
-      .poll(async () => (await owner.get<{ alerts: Array<{ id: string; status: string }> }>(`/api/alerts/${alertId}`)).body, { timeout: 10_000 })
+      .poll(async () => (await owner.get<{ alerts: Array<{ id: string; status: string }> }>(`/api/alerts/${alertId}`)).body, {
+        timeout: 10_000,
+      })
       .toMatchObject({ status: 'acknowledged' });
   });
 });

@@ -266,6 +266,33 @@ describe('web push: what reaches the owner’s phone', () => {
     expect(rows[0]?.attempts).toBeGreaterThanOrEqual(2);
   });
 
+  it('switching notifications off stops what is still waiting for a busy push service', async () => {
+    const { peer, t, owner } = await setup();
+    await notificationsOn(owner, peer);
+    const sub = peer.subscribe();
+    await subscribeDevice(owner, sub, false);
+    let tries = 0;
+    peer.respond = () => {
+      tries++;
+      return 503;
+    };
+    t.hub.bus.emit('camera.doorbell', { source: 'onvif', cameraId: 'doorbell' });
+    await until(
+      async () => tries,
+      (n) => n >= 1,
+    );
+    expect((await owner.put('/api/consent', { channels: { push: { on: false } } })).status).toBe(200);
+    peer.respond = null;
+    const row = await until(
+      () => t.hub.core.db.get<{ status: string; detail: string }>('SELECT status, detail FROM push_deliveries'),
+      (r) => r?.status === 'dropped',
+    );
+    expect(row?.detail).toMatch(/switched off/);
+    t.hub.bus.emit('camera.doorbell', { source: 'onvif', cameraId: 'doorbell' });
+    await sleep(400);
+    expect(peer.received).toEqual([]);
+  });
+
   it('a person at the door: once per visit, then not again at that camera within the cooldown', async () => {
     let offset = 0;
     const clock = { now: () => Date.now() + offset };
