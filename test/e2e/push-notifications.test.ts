@@ -28,6 +28,13 @@ import type { TestHub } from '../helpers/hub.js';
 import { type BrowserSubscription, PushServiceTestPeer } from '../helpers/push-service.js';
 import { notificationsOn, startPushHub, subscribeDevice } from '../hub/push/push-hub.js';
 
+/** The bits of the service worker's global scope these tests touch (the DOM lib has no worker types). */
+interface SwScope {
+  registration: ServiceWorkerRegistration;
+  dispatchEvent(e: Event): boolean;
+}
+declare const NotificationEvent: new (type: string, init: { notification: Notification; action: string }) => Event;
+
 interface ShownNotification {
   title: string;
   body: string;
@@ -112,7 +119,7 @@ describe('e2e: notifications through the service worker', () => {
   async function click(tag: string, action: string): Promise<void> {
     await sw.evaluate(
       async ({ wanted, act }) => {
-        const g = self as unknown as ServiceWorkerGlobalScope;
+        const g = self as unknown as SwScope;
         const [n] = await g.registration.getNotifications({ tag: wanted });
         if (!n) throw new Error(`no notification with tag ${wanted}`);
         g.dispatchEvent(new NotificationEvent('notificationclick', { notification: n, action: act }));
@@ -145,7 +152,7 @@ describe('e2e: notifications through the service worker', () => {
     sub = peer.subscribe();
     await subscribeDevice(owner, sub, false, 'Chromium (test)');
     await sw.evaluate((endpoint) => {
-      const reg = (self as unknown as ServiceWorkerGlobalScope).registration;
+      const reg = (self as unknown as SwScope).registration;
       Object.defineProperty(reg.pushManager, 'getSubscription', { value: async () => ({ endpoint }) });
     }, sub.endpoint);
   });
@@ -161,7 +168,7 @@ describe('e2e: notifications through the service worker', () => {
     await page.waitForURL(`${t.url}/doorbell`, { timeout: 10_000 });
     await page.getByRole('heading', { level: 1 }).waitFor();
     expect(
-      await sw.evaluate(async () => (await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()).length),
+      await sw.evaluate(async () => (await (self as unknown as SwScope).registration.getNotifications()).length),
     ).toBe(0);
   });
 
