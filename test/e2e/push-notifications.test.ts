@@ -167,9 +167,7 @@ describe('e2e: notifications through the service worker', () => {
     await click('doorbell', '');
     await page.waitForURL(`${t.url}/doorbell`, { timeout: 10_000 });
     await page.getByRole('heading', { level: 1 }).waitFor();
-    expect(
-      await sw.evaluate(async () => (await (self as unknown as SwScope).registration.getNotifications()).length),
-    ).toBe(0);
+    expect(await sw.evaluate(async () => (await (self as unknown as SwScope).registration.getNotifications()).length)).toBe(0);
   });
 
   it('"Send to police" on an "ask me first" notification reaches the ARC', async () => {
