@@ -33,7 +33,8 @@ export function NotificationsCard() {
       <p>
         Get a notification when someone rings or is at the door, a door opens while the alarm is on, the alarm goes off, a camera or sensor
         stops working, or the police ask for something. "Ask me first" alerts get Send and Don't send buttons that work from the lock
-        screen. A silent alarm is never shown. Also switch on "Notifications" under "Where your information goes".
+        screen. A silent alarm is never shown. Also switch on "Notifications on your phone" under "Where your information goes" (on the
+        "What police are told" page).
       </p>
       {needsHomeScreen() && (
         <Notice>On iPhone: tap Share, then "Add to Home Screen", open the app from there, and turn notifications on there.</Notice>
