@@ -295,17 +295,8 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     params: z.strictObject({ id: z.string() }),
     body: cameraSeedSchema.omit({ id: true }),
     handler: async ({ params, body, session }) => {
-      const existing = devices.camera(params.id);
-      // The UI shows a stored password as ******** and sends it back unchanged: keep the real one.
-      const source =
-        body.source.type === 'onvif' && body.source.password === '********' && existing?.source.type === 'onvif'
-          ? { ...body.source, password: existing.source.password }
-          : body.source;
-      const camera = await devices.upsertCamera({
-        ...body,
-        source,
-        id: params.id,
-      });
+      // A password left out keeps the stored one (the registry decides; the API never shows it).
+      const camera = await devices.upsertCamera({ ...body, id: params.id });
       await core.audit.append({
         action: 'device.camera_saved',
         actor: session.user.id,

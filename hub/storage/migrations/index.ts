@@ -8,6 +8,7 @@ import { accountMigrations } from './accounts.js';
 import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
+import { deviceSecretMigrations } from './device-secrets.js';
 import { evidenceMigrations } from './evidence.js';
 import { recorderMigrations } from './recorder.js';
 import { verificationMigrations } from './verification.js';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...alarmMigrations,
   ...recorderMigrations,
   ...verificationMigrations,
+  ...deviceSecretMigrations,
 ];
