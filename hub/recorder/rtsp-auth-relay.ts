@@ -323,7 +323,10 @@ class RelaySession {
 }
 
 /** The Authorization header value answering a challenge (RFC 7617 Basic, RFC 2617 Digest MD5). */
-export function answerChallenge(c: Challenge, r: { method: string; uri: string; username: string; password: string; nc: number }): string {
+export function answerChallenge(
+  c: Challenge,
+  r: { method: string; uri: string; username: string; password: string; nc: number; cnonce?: string },
+): string {
   if (c.scheme === 'basic') return `Basic ${Buffer.from(`${r.username}:${r.password}`).toString('base64')}`;
   const md5 = (s: string) => createHash('md5').update(s).digest('hex');
   const ha1 = md5(`${r.username}:${c.realm}:${r.password}`);
@@ -331,7 +334,7 @@ export function answerChallenge(c: Challenge, r: { method: string; uri: string; 
   const parts = [`username="${r.username}"`, `realm="${c.realm}"`, `nonce="${c.nonce}"`, `uri="${r.uri}"`];
   if (c.qop?.split(',').some((q) => q.trim() === 'auth')) {
     const nc = r.nc.toString(16).padStart(8, '0');
-    const cnonce = randomBytes(8).toString('hex');
+    const cnonce = r.cnonce ?? randomBytes(8).toString('hex');
     parts.push(`response="${md5(`${ha1}:${c.nonce}:${nc}:${cnonce}:auth:${ha2}`)}"`, 'qop=auth', `nc=${nc}`, `cnonce="${cnonce}"`);
   } else parts.push(`response="${md5(`${ha1}:${c.nonce}:${ha2}`)}"`);
   if (c.opaque !== null) parts.push(`opaque="${c.opaque}"`);
