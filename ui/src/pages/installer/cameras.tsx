@@ -108,7 +108,7 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
             hint="A smaller stream for detection, if the camera has one."
           />
           <Field
-            label="Camera user name (if not in the URL)"
+            label="Camera user (if not in the URL)"
             value={username}
             onValue={setUsername}
             autoComplete="off"
