@@ -35,7 +35,8 @@ describe('camera credentials', () => {
   });
 
   const rawBody = async (id: string) => (await db.get<{ body: string }>('SELECT body FROM devices WHERE id = ?', [id]))?.body ?? '';
-  const secretRow = async (id: string) => (await db.get<{ password: string }>('SELECT password FROM device_secrets WHERE device_id = ?', [id]))?.password;
+  const secretRow = async (id: string) =>
+    (await db.get<{ password: string }>('SELECT password FROM device_secrets WHERE device_id = ?', [id]))?.password;
 
   it('user info typed into RTSP and snapshot URLs is taken out and stored apart; the API shows only hasPassword', async () => {
     const cam = await reg.upsertCamera({
@@ -70,7 +71,23 @@ describe('camera credentials', () => {
     // What the installer page sends for "Save zones": the camera as GET showed it, zones changed.
     const shown = publicCamera(reg.camera('door') ?? expect.fail('saved'));
     const { id: _id, ...asShown } = shown;
-    await reg.upsertCamera({ ...asShown, id: 'door', detect: { ...shown.detect, zones: [{ name: 'path', points: [[0, 0], [1, 0], [1, 1]] }] } });
+    await reg.upsertCamera({
+      ...asShown,
+      id: 'door',
+      detect: {
+        ...shown.detect,
+        zones: [
+          {
+            name: 'path',
+            points: [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      },
+    });
     expect(reg.camera('door')?.source.password).toBe(SECRET);
     expect(reg.camera('door')?.detect.zones).toHaveLength(1);
     // An older page sent the mask back inside the URL.
@@ -84,11 +101,23 @@ describe('camera credentials', () => {
   });
 
   it('ONVIF: the mask or a missing password keeps the stored one; a new one replaces it', async () => {
-    await reg.upsertCamera({ id: 'bell', name: 'Bell', source: { type: 'onvif', host: '192.0.2.11', username: 'admin', password: SECRET } });
+    await reg.upsertCamera({
+      id: 'bell',
+      name: 'Bell',
+      source: { type: 'onvif', host: '192.0.2.11', username: 'admin', password: SECRET },
+    });
     expect(await rawBody('bell')).not.toContain(SECRET);
-    await reg.upsertCamera({ id: 'bell', name: 'Bell', source: { type: 'onvif', host: '192.0.2.11', username: 'admin', password: '********' } });
+    await reg.upsertCamera({
+      id: 'bell',
+      name: 'Bell',
+      source: { type: 'onvif', host: '192.0.2.11', username: 'admin', password: '********' },
+    });
     expect(reg.camera('bell')?.source.password).toBe(SECRET);
-    await reg.upsertCamera({ id: 'bell', name: 'Bell', source: { type: 'onvif', host: '192.0.2.11', username: 'admin', hasPassword: true } });
+    await reg.upsertCamera({
+      id: 'bell',
+      name: 'Bell',
+      source: { type: 'onvif', host: '192.0.2.11', username: 'admin', hasPassword: true },
+    });
     expect(reg.camera('bell')?.source.password).toBe(SECRET);
     // Reloaded from disk: the password comes back from device_secrets.
     const again = new HubDeviceRegistry(db, logs.logger);
@@ -109,9 +138,19 @@ describe('camera credentials', () => {
   it('settings saved by an older hub (password inside the URL or the ONVIF source) are moved apart on load', async () => {
     const now = Date.now();
     const legacyRtsp = { id: 'door', name: 'Door', source: { type: 'rtsp', mainUrl: `rtsp://admin:${SECRET}@192.0.2.10/live` } };
-    const legacyOnvif = { id: 'bell', name: 'Bell', source: { type: 'onvif', host: '192.0.2.11', port: 80, username: 'admin', password: SECRET } };
+    const legacyOnvif = {
+      id: 'bell',
+      name: 'Bell',
+      source: { type: 'onvif', host: '192.0.2.11', port: 80, username: 'admin', password: SECRET },
+    };
     for (const d of [legacyRtsp, legacyOnvif]) {
-      await db.run('INSERT INTO devices (id, type, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)', [d.id, 'camera', JSON.stringify(d), now, now]);
+      await db.run('INSERT INTO devices (id, type, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)', [
+        d.id,
+        'camera',
+        JSON.stringify(d),
+        now,
+        now,
+      ]);
     }
     const fresh = new HubDeviceRegistry(db, logs.logger);
     await fresh.load();

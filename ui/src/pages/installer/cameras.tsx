@@ -107,13 +107,7 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
             autoCapitalize="none"
             hint="A smaller stream for detection, if the camera has one."
           />
-          <Field
-            label="Camera user (if not in the URL)"
-            value={username}
-            onValue={setUsername}
-            autoComplete="off"
-            autoCapitalize="none"
-          />
+          <Field label="Camera user (if not in the URL)" value={username} onValue={setUsername} autoComplete="off" autoCapitalize="none" />
           <Field label="Camera password" type="password" value={password} onValue={setPassword} autoComplete="new-password" />
         </>
       ) : (
