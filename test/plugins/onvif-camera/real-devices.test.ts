@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CameraSignal, mapNotification } from '../../../plugins/onvif-camera/event-pull.js';
-import { call, connectCamera } from '../../../plugins/onvif-camera/onvif-client.js';
+import { call, connectCamera, MAX_SOAP_BYTES } from '../../../plugins/onvif-camera/onvif-client.js';
 import { LogCapture } from '../../helpers/log-capture.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/onvif/', import.meta.url));
@@ -34,6 +34,8 @@ class FixtureCamera {
   private server: Server | null = null;
   port = 0;
   pullBrand = 'hikvision';
+  /** Answer GetProfiles with this many bytes of (valid) XML comment padding. */
+  profilesPadding = 0;
   readonly operations: string[] = [];
 
   async start(): Promise<void> {
@@ -45,6 +47,11 @@ class FixtureCamera {
         const op = /<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)/.exec(body)?.[1] ?? 'unknown';
         const token = /<(?:\w+:)?ProfileToken>([^<]+)</.exec(body)?.[1];
         this.operations.push(op);
+        if (op === 'GetProfiles' && this.profilesPadding > 0) {
+          res.writeHead(200, { 'content-type': 'application/soap+xml; charset=utf-8' });
+          res.end(`<?xml version="1.0"?><!--${'x'.repeat(this.profilesPadding)}--><x/>`);
+          return;
+        }
         const names =
           op === 'PullMessages'
             ? [`${this.pullBrand}-PullMessages.xml`]
@@ -103,6 +110,15 @@ describe('ONVIF client against real-device responses', () => {
       password: 'pw',
     });
     expect(cam.operations).toContain('GetSnapshotUri');
+  });
+
+  it('an answer larger than the limit is refused with an error that says so, and nothing crashes', async () => {
+    cam.profilesPadding = MAX_SOAP_BYTES + 1024;
+    try {
+      await expect(connect()).rejects.toThrow(/ONVIF answer was longer than 1048576 bytes/);
+    } finally {
+      cam.profilesPadding = 0;
+    }
   });
 
   async function pulledRaw(brand: string): Promise<Parameters<typeof mapNotification>[0][]> {
