@@ -296,11 +296,13 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     body: cameraSeedSchema.omit({ id: true }),
     handler: async ({ params, body, session }) => {
       // A password left out keeps the stored one (the registry decides; the API never shows it).
+      const before = devices.camera(params.id)?.source.password;
       const camera = await devices.upsertCamera({ ...body, id: params.id });
       await core.audit.append({
         action: 'device.camera_saved',
         actor: session.user.id,
-        subject: { id: camera.id, name: camera.name },
+        // Whether the password changed, never the password.
+        subject: { id: camera.id, name: camera.name, passwordChanged: before !== camera.source.password },
       });
       return { camera: publicCamera(camera) };
     },

@@ -178,6 +178,13 @@ describe('e2e: a camera with a password through the installer page', () => {
     expect(bodies.some((b) => b.url.endsWith('/api/devices') && b.body.includes('"hasPassword":true'))).toBe(true);
     for (const b of bodies) expect(b.body, b.url).not.toContain(SECRET);
     expect(hub.logs.text()).not.toContain(SECRET);
+    // The audit log says the first save set a password and the zones save did not change it.
+    const saves = (await hub.hub.core.audit.entries()).filter((e) => e.action === 'device.camera_saved');
+    expect(saves.map((e) => e.subject)).toEqual([
+      { id: 'front-door', name: 'Front door', passwordChanged: true },
+      { id: 'front-door', name: 'Front door', passwordChanged: false },
+    ]);
+    expect(JSON.stringify(await hub.hub.core.audit.entries())).not.toContain(SECRET);
 
     // Every ffmpeg the hub ran: ingest (segments), the still grab and live view, none with the password.
     const ffmpegs = [...seen.values()].filter((c) => /(^|\/)ffmpeg /.test(c));

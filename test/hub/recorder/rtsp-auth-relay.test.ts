@@ -60,6 +60,18 @@ describe('RTSP credential relay', () => {
     expect(logs.text()).not.toContain(SECRET);
   });
 
+  it('a camera that restarts is reached again through the same lease', { timeout: 60_000 }, async () => {
+    const lease = relay.lease(server.url, 'admin', SECRET);
+    try {
+      await server.stop();
+      expect((await probe(lease.url, 'tcp')).ok).toBe(false);
+      await server.start();
+      expect(await probe(lease.url, 'tcp')).toEqual({ ok: true, codec: 'h264' });
+    } finally {
+      lease.release();
+    }
+  });
+
   it('a wrong password reaches ffmpeg as the camera refusing it (HUB_ERR_CAMERA_AUTH)', { timeout: 30_000 }, async () => {
     const lease = relay.lease(server.url, 'admin', 'not-it');
     const r = await probe(lease.url, 'tcp');
