@@ -68,15 +68,28 @@ export interface OnvifCameraSource {
   host: string;
   port: number;
   username: string;
-  /** Stored in the database; never logged, never returned by the API. */
+  /** Stored apart from the settings (device_secrets); never logged, never returned by the API. */
   password: string;
 }
 
 export interface RtspCameraSource {
   type: 'rtsp';
+  /** Without user info: the credentials are kept apart (below). */
   mainUrl: string;
   subUrl: string | null;
   snapshotUrl: string | null;
+  /** For the RTSP streams and the snapshot URL alike ('' when the camera has none). */
+  username: string;
+  /** Stored apart from the settings (device_secrets); never logged, never returned by the API. */
+  password: string;
+}
+
+/** A camera source as the API shows it: no password, only whether one is stored. */
+export type PublicCameraSource = (Omit<OnvifCameraSource, 'password'> | Omit<RtspCameraSource, 'password'>) & { hasPassword: boolean };
+
+/** A camera as the API returns it (GET /api/devices, /api/cameras). */
+export interface PublicCameraDevice extends Omit<CameraDevice, 'source'> {
+  source: PublicCameraSource;
 }
 
 export interface CameraDevice {

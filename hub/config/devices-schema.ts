@@ -63,6 +63,16 @@ export const detectSettingsSchema = z
   })
   .prefault({});
 
+/**
+ * A camera's password is stored apart from its settings and never sent back to the browser.
+ * Absent (or the old mask `********`): keep the stored one; a string (even empty) replaces it.
+ */
+const secretFields = {
+  password: z.string().max(256).optional(),
+  /** The flag GET returns, accepted so a fetched camera can be sent back as it is; ignored. */
+  hasPassword: z.boolean().optional(),
+};
+
 export const cameraSeedSchema = z.strictObject({
   id,
   name: z.string().min(1).max(100),
@@ -72,11 +82,12 @@ export const cameraSeedSchema = z.strictObject({
       type: z.literal('onvif'),
       host: z.string().min(1),
       port: z.number().int().min(1).max(65535).default(80),
-      username: z.string().default(''),
-      password: z.string().default(''),
+      username: z.string().max(128).default(''),
+      ...secretFields,
     }),
     z.strictObject({
       type: z.literal('rtsp'),
+      /** User info in the URLs (`rtsp://user:pass@host/`) is taken out and kept with the password. */
       mainUrl: z.string().regex(/^rtsps?:\/\//, 'must start with rtsp:// or rtsps://'),
       subUrl: z
         .string()
@@ -84,6 +95,9 @@ export const cameraSeedSchema = z.strictObject({
         .nullable()
         .default(null),
       snapshotUrl: z.string().url().nullable().default(null),
+      /** Absent: the user name in the URL, else the stored one. */
+      username: z.string().max(128).optional(),
+      ...secretFields,
     }),
   ]),
   detect: detectSettingsSchema,

@@ -9,6 +9,14 @@ import type { Disposer } from '../api/events.js';
 import type { DeviceRegistry, Logger } from '../api/plugin.js';
 import { type CameraSeed, cameraSeedSchema, type SensorSeed, sensorSeedSchema } from '../config/devices-schema.js';
 import type { Database } from '../storage/database.js';
+import { type CameraSecret, publicCamera, splitCameraSeed } from './camera-secrets.js';
+
+export { publicCamera };
+
+/** A camera from a seed with no stored password (tests and benchmarks build devices this way). */
+export function cameraFromSeed(seed: CameraSeed): CameraDevice {
+  return splitCameraSeed(seed, null).device;
+}
 
 export function sensorFromSeed(seed: SensorSeed): SensorDevice {
   return {
@@ -22,10 +30,6 @@ export function sensorFromSeed(seed: SensorSeed): SensorDevice {
   };
 }
 
-export function cameraFromSeed(seed: CameraSeed): CameraDevice {
-  return seed as CameraDevice;
-}
-
 export class HubDeviceRegistry implements DeviceRegistry {
   private sensorMap = new Map<string, SensorDevice>();
   private cameraMap = new Map<string, CameraDevice>();
@@ -37,11 +41,24 @@ export class HubDeviceRegistry implements DeviceRegistry {
   ) {}
 
   async load(): Promise<void> {
-    const rows = await this.db.all<{ id: string; type: string; body: string }>('SELECT id, type, body FROM devices');
+    const rows = await this.db.all<{ id: string; type: string; body: string; password: string | null }>(
+      'SELECT d.id, d.type, d.body, s.password FROM devices d LEFT JOIN device_secrets s ON s.device_id = d.id',
+    );
     for (const r of rows) {
       try {
-        if (r.type === 'sensor') this.sensorMap.set(r.id, sensorFromSeed(sensorSeedSchema.parse(JSON.parse(r.body))));
-        else this.cameraMap.set(r.id, cameraFromSeed(cameraSeedSchema.parse(JSON.parse(r.body))));
+        if (r.type === 'sensor') {
+          this.sensorMap.set(r.id, sensorFromSeed(sensorSeedSchema.parse(JSON.parse(r.body))));
+          continue;
+        }
+        const seed = cameraSeedSchema.parse(JSON.parse(r.body));
+        const stored: CameraSecret | null = r.password === null ? null : { password: r.password };
+        const { device, legacySecret } = splitCameraSeed(seed, stored);
+        // Settings saved before passwords were kept apart: move the password out once.
+        if (legacySecret) {
+          await this.saveCamera(device);
+          this.log.info({ device: r.id }, 'camera password moved out of the device settings');
+        }
+        this.cameraMap.set(r.id, device);
       } catch (err) {
         this.log.error({ device: r.id, err: describeError(err) }, 'stored device is invalid; skipped');
       }
@@ -78,17 +95,39 @@ export class HubDeviceRegistry implements DeviceRegistry {
     return device;
   }
 
+  /**
+   * Save a camera. A password left out (or sent back as the old mask) keeps the stored one; user
+   * info in the URLs is taken out of them and stored as the camera's credentials.
+   */
   async upsertCamera(input: unknown): Promise<CameraDevice> {
     const seed = cameraSeedSchema.parse(input);
-    await this.save(seed.id, 'camera', seed);
-    const device = cameraFromSeed(seed);
+    const existing = this.cameraMap.get(seed.id);
+    const { device } = splitCameraSeed(seed, existing ? { password: existing.source.password, type: existing.source.type } : null);
+    await this.saveCamera(device);
     this.cameraMap.set(seed.id, device);
     this.changed();
     return device;
   }
 
+  private async saveCamera(device: CameraDevice): Promise<void> {
+    const { password, ...rest } = device.source;
+    const now = Date.now();
+    await this.db.transaction(async () => {
+      await this.save(device.id, 'camera', { ...device, source: rest });
+      if (password) {
+        await this.db.run(
+          'INSERT INTO device_secrets (device_id, password, updated_at) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET password = excluded.password, updated_at = excluded.updated_at',
+          [device.id, password, now],
+        );
+      } else await this.db.run('DELETE FROM device_secrets WHERE device_id = ?', [device.id]);
+    });
+  }
+
   async remove(id: string): Promise<boolean> {
-    const r = await this.db.run('DELETE FROM devices WHERE id = ?', [id]);
+    const r = await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM device_secrets WHERE device_id = ?', [id]);
+      return this.db.run('DELETE FROM devices WHERE id = ?', [id]);
+    });
     const had = this.sensorMap.delete(id) || this.cameraMap.delete(id);
     if (had) this.changed();
     return r.changes > 0;
@@ -111,25 +150,4 @@ export class HubDeviceRegistry implements DeviceRegistry {
       }
     }
   }
-}
-
-/** Camera as the API shows it: the password never leaves the hub. */
-export function publicCamera(c: CameraDevice): CameraDevice {
-  return c.source.type === 'onvif'
-    ? {
-        ...c,
-        source: { ...c.source, password: c.source.password ? '********' : '' },
-      }
-    : {
-        ...c,
-        source: {
-          ...c.source,
-          mainUrl: hidePassword(c.source.mainUrl),
-          subUrl: c.source.subUrl ? hidePassword(c.source.subUrl) : null,
-        },
-      };
-}
-
-function hidePassword(url: string): string {
-  return url.replace(/^(rtsps?:\/\/[^:/@]+):[^@/]*@/i, '$1:********@');
 }

@@ -295,21 +295,14 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     params: z.strictObject({ id: z.string() }),
     body: cameraSeedSchema.omit({ id: true }),
     handler: async ({ params, body, session }) => {
-      const existing = devices.camera(params.id);
-      // The UI shows a stored password as ******** and sends it back unchanged: keep the real one.
-      const source =
-        body.source.type === 'onvif' && body.source.password === '********' && existing?.source.type === 'onvif'
-          ? { ...body.source, password: existing.source.password }
-          : body.source;
-      const camera = await devices.upsertCamera({
-        ...body,
-        source,
-        id: params.id,
-      });
+      // A password left out keeps the stored one (the registry decides; the API never shows it).
+      const before = devices.camera(params.id)?.source.password;
+      const camera = await devices.upsertCamera({ ...body, id: params.id });
       await core.audit.append({
         action: 'device.camera_saved',
         actor: session.user.id,
-        subject: { id: camera.id, name: camera.name },
+        // Whether the password changed, never the password.
+        subject: { id: camera.id, name: camera.name, passwordChanged: before !== camera.source.password },
       });
       return { camera: publicCamera(camera) };
     },

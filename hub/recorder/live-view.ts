@@ -12,7 +12,7 @@ import { describeError } from '../api/errors.js';
 import type { CameraStreams, Logger } from '../api/plugin.js';
 import { redactSecrets } from '../log/logger.js';
 import { stopProcess } from './child-process.js';
-import { withCredentials } from './ingest-command.js';
+import type { RelayLease, RtspAuthRelay } from './rtsp-auth-relay.js';
 
 interface Mpeg1MuxerInstance extends EventEmitter {
   stream: ChildProcess;
@@ -24,6 +24,7 @@ const Mpeg1Muxer = require('node-rtsp-stream/mpeg1muxer') as Mpeg1MuxerCtor;
 
 interface Session {
   muxer: Mpeg1MuxerInstance;
+  lease: RelayLease;
   viewers: Set<WebSocket>;
 }
 
@@ -34,6 +35,8 @@ export interface LiveViewOptions {
   width: number;
   height: number;
   fps: 24 | 25 | 30;
+  /** The muxer's ffmpeg gets a loopback relay URL: the password never reaches its command line. */
+  relay: RtspAuthRelay;
 }
 
 export class LiveView {
@@ -73,9 +76,9 @@ export class LiveView {
     const secrets = [streams.password];
     // The muxer puts `-i url` first, so input options cannot be passed: ffmpeg's default RTSP
     // transport (UDP, falling back to TCP) is used, which suits both kinds of camera.
-    const url = withCredentials(streams.subUrl ?? streams.mainUrl, streams.username, streams.password);
+    const lease = this.opts.relay.lease(streams.subUrl ?? streams.mainUrl, streams.username, streams.password);
     const muxer = new Mpeg1Muxer({
-      url,
+      url: lease.url,
       ffmpegPath: this.opts.ffmpegPath,
       ffmpegOptions: {
         '-an': '',
@@ -87,12 +90,13 @@ export class LiveView {
         '-nostdin': '',
       },
     });
-    const session: Session = { muxer, viewers: new Set() };
+    const session: Session = { muxer, lease, viewers: new Set() };
     muxer.on('mpeg1data', (data: Buffer) => {
       for (const v of session.viewers) if (v.readyState === v.OPEN) v.send(data);
     });
     muxer.on('ffmpegStderr', (data: Buffer) => log.debug({ ffmpeg: redactSecrets(data.toString(), secrets).slice(0, 300) }, 'live ffmpeg'));
     muxer.stream.on('exit', (code, signal) => {
+      lease.release();
       if (this.sessions.get(streams.cameraId) !== session) return;
       log.warn({ code, signal }, 'live view ffmpeg ended; closing viewers');
       this.sessions.delete(streams.cameraId);

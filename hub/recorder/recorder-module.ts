@@ -18,6 +18,7 @@ import { registerHoldRoutes, SILENT_REF } from './hold-routes.js';
 import { LiveView } from './live-view.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
+import { type RelayLease, RtspAuthRelay } from './rtsp-auth-relay.js';
 import { type SegmentRecord, SegmentStore } from './segment-store.js';
 import { type StorageMode, StorageState } from './storage-state.js';
 
@@ -48,6 +49,10 @@ export class RecorderModule implements HubModule {
   private intentStore: ClipIntentStore | null = null;
   private heldKinds: HeldKind[] = [];
   live: LiveView | null = null;
+  /** Gives every ffmpeg a credential-free loopback URL; the camera password stays in this process. */
+  relay: RtspAuthRelay | null = null;
+  /** Per camera: the stream set as attached (before relaying) and the relay leases its ingest holds. */
+  private readonly ingestSources = new Map<string, { streams: CameraStreams; leases: RelayLease[] }>();
 
   private parts(): HubCore {
     if (!this.core) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
@@ -101,7 +106,11 @@ export class RecorderModule implements HubModule {
     });
     this.retention = new Retention(core, this.segmentStore, async () => [...scheduler.windows(), ...(await intents.windows())]);
     const live = core.config.recorder.live;
-    if (core.ffmpeg) this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps });
+    this.relay = new RtspAuthRelay(log.child({ part: 'rtsp-relay' }));
+    await this.relay.start();
+    const relay = this.relay;
+    if (core.ffmpeg)
+      this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps, relay });
 
     this.disposers.push(
       core.cameraAttachments.watch((event, streams) => {
@@ -237,7 +246,13 @@ export class RecorderModule implements HubModule {
     }
     const previous = this.ingests.get(camera.id);
     if (previous) previous.stop().then(undefined, (err: unknown) => log.error({ err: describeError(err) }, 'old ingest did not stop'));
-    const ingest = new CameraIngest(streams, camera, {
+    this.releaseLeases(camera.id);
+    const main = this.relayOrThrow().lease(streams.mainUrl, streams.username, streams.password);
+    const sub = streams.subUrl ? this.relayOrThrow().lease(streams.subUrl, streams.username, streams.password) : null;
+    this.ingestSources.set(camera.id, { streams, leases: sub ? [main, sub] : [main] });
+    // ffmpeg gets the relay's URLs and no credentials; snapshots over HTTP use the originals.
+    const relayed: CameraStreams = { ...streams, mainUrl: main.url, subUrl: sub?.url ?? null, username: null, password: null };
+    const ingest = new CameraIngest(relayed, camera, {
       ffmpegPath: core.ffmpeg.path,
       dataDir: core.dataDir,
       config: core.config.recorder,
@@ -257,11 +272,22 @@ export class RecorderModule implements HubModule {
 
   private stopIngest(cameraId: string, streams?: CameraStreams): void {
     const ingest = this.ingests.get(cameraId);
-    if (!ingest || (streams && ingest.streams !== streams)) return;
+    if (!ingest || (streams && this.ingestSources.get(cameraId)?.streams !== streams)) return;
     this.ingests.delete(cameraId);
+    this.releaseLeases(cameraId);
     ingest
       .stop()
       .then(undefined, (err: unknown) => this.parts().log.error({ camera: cameraId, err: describeError(err) }, 'ingest did not stop'));
+  }
+
+  private releaseLeases(cameraId: string): void {
+    for (const l of this.ingestSources.get(cameraId)?.leases ?? []) l.release();
+    this.ingestSources.delete(cameraId);
+  }
+
+  relayOrThrow(): RtspAuthRelay {
+    if (!this.relay) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
+    return this.relay;
   }
 
   private onSegment(seg: SegmentRecord): void {
@@ -360,7 +386,9 @@ export class RecorderModule implements HubModule {
     const streams = core.cameraAttachments.get(cameraId);
     if (!streams || !core.devices.camera(cameraId)) throw new NotFoundError(`camera ${cameraId}`);
     if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing');
-    return takeSnapshot(core.ffmpeg.path, streams, { firstTransport: this.ingests.get(cameraId)?.currentTransport ?? 'tcp' });
+    return takeSnapshot(core.ffmpeg.path, this.relayOrThrow(), streams, {
+      firstTransport: this.ingests.get(cameraId)?.currentTransport ?? 'tcp',
+    });
   }
 
   status(cameraId: string): CameraStatus {
@@ -395,6 +423,8 @@ export class RecorderModule implements HubModule {
     // Stop ingest first so the last segments are indexed, then write the open clips from them.
     await Promise.all([...this.ingests.values()].map((i) => i.stop()));
     this.ingests.clear();
+    for (const id of [...this.ingestSources.keys()]) this.releaseLeases(id);
+    await this.relay?.stop();
     await this.scheduler?.flush();
     await this.scheduler?.stop();
     try {

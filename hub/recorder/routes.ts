@@ -10,7 +10,7 @@ import { describeError, HubError, NotFoundError, ValidationError } from '../api/
 import type { CameraStreams } from '../api/plugin.js';
 import { cameraSeedSchema } from '../config/devices-schema.js';
 import type { HubCore } from '../core.js';
-import { publicCamera } from '../devices/registry.js';
+import { publicCamera, resolveSource } from '../devices/camera-secrets.js';
 import { takeSnapshot } from './camera-probe.js';
 import type { RecorderModule } from './recorder-module.js';
 
@@ -92,16 +92,28 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
     method: 'POST',
     url: '/api/cameras/test',
     access: { roles: ['installer', 'owner'] },
-    body: z.strictObject({ source: sourceSchema }),
+    body: z.strictObject({
+      source: sourceSchema,
+      /** Testing a saved camera: a password left out is the stored one. */
+      cameraId: z.string().min(1).max(64).optional(),
+    }),
     handler: async ({ body }) => {
       if (!core.ffmpeg) throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing on the hub');
-      const source = body.source;
+      const saved = body.cameraId ? core.devices.camera(body.cameraId) : undefined;
+      const { source } = resolveSource(body.source, saved ? { password: saved.source.password, type: saved.source.type } : null);
       let streams: Omit<CameraStreams, 'cameraId'>;
       if (source.type === 'onvif') streams = await core.cameraAttachments.resolve(source, 8000);
-      else streams = { mainUrl: source.mainUrl, subUrl: source.subUrl, snapshotUrl: source.snapshotUrl, username: null, password: null };
+      else
+        streams = {
+          mainUrl: source.mainUrl,
+          subUrl: source.subUrl,
+          snapshotUrl: source.snapshotUrl,
+          username: source.username || null,
+          password: source.password || null,
+        };
       try {
         // The RTSP stream is what the recorder will use, so that is what gets tested.
-        const snap = await takeSnapshot(core.ffmpeg.path, streams, { preferRtsp: true, timeoutMs: 10_000 });
+        const snap = await takeSnapshot(core.ffmpeg.path, recorder.relayOrThrow(), streams, { preferRtsp: true, timeoutMs: 10_000 });
         return {
           ok: true,
           via: snap.via,

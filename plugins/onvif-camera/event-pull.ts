@@ -16,22 +16,33 @@ interface SimpleItem {
 }
 interface NotificationLike {
   topic?: { _?: string } | string;
-  message?: { message?: { data?: { simpleItem?: SimpleItem | SimpleItem[] } } };
+  message?: { message?: { $?: { PropertyOperation?: string }; data?: { simpleItem?: SimpleItem | SimpleItem[] } } };
 }
 
 function isActive(v: unknown): boolean {
   return v === true || v === 1 || (typeof v === 'string' && /^(true|1|active|on)$/i.test(v));
 }
 
+/** Data items that carry the state, by what cameras call them (Hikvision IsMotion, Dahua/Reolink State, Axis state/active). */
+const STATE_ITEM = /^(State|IsMotion|IsTamper|IsInside|LogicalState|active|Value)$/i;
+
 /** What an ONVIF notification means for the hub (null: a topic the hub does not use). */
 export function mapNotification(n: NotificationLike): CameraSignal | null {
   const topic = typeof n.topic === 'string' ? n.topic : (n.topic?._ ?? '');
-  const items = n.message?.message?.data?.simpleItem;
-  const first = Array.isArray(items) ? items[0] : items;
-  const active = isActive(first?.$?.Value);
-  if (/Tamper|GlobalSceneChange/i.test(topic)) return { kind: 'tamper', active };
-  if (/DigitalInput|Doorbell|Visitor|Call(Button)?$/i.test(topic)) return active ? { kind: 'doorbell' } : null;
-  if (/Motion/i.test(topic)) return { kind: 'motion', active };
+  const message = n.message?.message;
+  const raw = message?.data?.simpleItem;
+  const items = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  const item = items.find((i) => STATE_ITEM.test(String(i.$?.Name ?? ''))) ?? items[0];
+  const active = isActive(item?.$?.Value);
+  // Hikvision reports a covered lens as UserAlarm/VideoCover.
+  if (/Tamper|GlobalSceneChange|VideoCover/i.test(topic)) return { kind: 'tamper', active };
+  if (/DigitalInput|Doorbell|Visitor|Call(Button)?$/i.test(topic)) {
+    // On subscribing, cameras send every property's current state as "Initialized": that is not a press.
+    if (message?.$?.PropertyOperation === 'Initialized') return null;
+    return active ? { kind: 'doorbell' } : null;
+  }
+  // Axis doorbells and cameras report their PIR sensor as Device/tnsaxis:Sensor/PIR.
+  if (/Motion|\/PIR$/i.test(topic)) return { kind: 'motion', active };
   return null;
 }
 

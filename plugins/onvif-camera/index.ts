@@ -78,9 +78,9 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
         mainUrl: src.mainUrl,
         subUrl: src.subUrl,
         snapshotUrl: src.snapshotUrl,
-        // Credentials inside an RTSP URL stay there; the recorder redacts URLs in every log line.
-        username: null,
-        password: null,
+        // Kept apart from the URLs: the recorder hands ffmpeg a loopback relay URL, never these.
+        username: src.username || null,
+        password: src.password || null,
       });
       return;
     }

@@ -3,7 +3,8 @@
  * Connecting asks the camera (GetSystemDateAndTime, GetServices/GetCapabilities, GetProfiles,
  * GetVideoSources) and then resolves the main and sub stream URIs and the snapshot URI.
  */
-import { Agent } from 'node:http';
+import { Agent, type ClientRequestArgs } from 'node:http';
+import type { Duplex } from 'node:stream';
 import onvif, { type Cam } from 'onvif';
 import { type CameraStreams, describeError, HubError, type Logger, type OnvifCameraSource } from '../../hub/api/index.js';
 
@@ -35,6 +36,34 @@ export function onvifError(err: unknown, host: string): HubError {
   return new HubError('HUB_ERR_CAMERA', `ONVIF camera at ${host}: ${msg.slice(0, 160)}`, { cause: err });
 }
 
+/** Largest SOAP answer read from a camera (a GetProfiles of a 16-channel NVR is well under this). */
+export const MAX_SOAP_BYTES = 1024 * 1024;
+
+/**
+ * An HTTP agent whose sockets give up once a camera has sent more than `maxBytes` (headers and
+ * body): the `onvif` package buffers whole answers, and a broken or hostile device could send
+ * without end. The request then fails with an error that says so.
+ */
+export class LimitedAgent extends Agent {
+  constructor(private readonly maxBytes = MAX_SOAP_BYTES) {
+    super({ keepAlive: false });
+  }
+
+  override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, socket: Duplex) => void): Duplex {
+    const socket = (
+      Agent.prototype as unknown as { createConnection: (o: ClientRequestArgs, cb?: unknown) => Duplex }
+    ).createConnection.call(this, options, callback);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > this.maxBytes) {
+        socket.destroy(new HubError('HUB_ERR_CAMERA', `the camera's ONVIF answer was longer than ${this.maxBytes} bytes; refused`));
+      }
+    });
+    return socket;
+  }
+}
+
 function call<T>(fn: (cb: (err: Error | null, data?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     fn((err, data) => (err ? reject(err) : resolve(data as T)));
@@ -48,7 +77,7 @@ function area(p: ProfileLike): number {
 
 export async function connectCamera(source: OnvifCameraSource, timeoutMs: number, log: Logger): Promise<ConnectedCamera> {
   const host = `${source.host}:${source.port}`;
-  const agent = new Agent({ keepAlive: false });
+  const agent = new LimitedAgent();
   const cam = new onvif.Cam({
     hostname: source.host,
     port: source.port,
@@ -60,10 +89,16 @@ export async function connectCamera(source: OnvifCameraSource, timeoutMs: number
     preserveAddress: true,
     agent,
   });
+  // The package turns a failed GetProfiles into a warning and goes on with no profiles: keep why.
+  let warning: string | null = null;
+  (cam as unknown as { on(e: 'warning', fn: (w: unknown) => void): void }).on('warning', (w) => {
+    warning = String(w).slice(0, 200);
+  });
   try {
     await call<unknown>((cb) => cam.connect(cb));
     const profiles = ((cam.profiles ?? []) as ProfileLike[]).filter((p) => p.videoEncoderConfiguration && p.$?.token);
-    if (profiles.length === 0) throw new HubError('HUB_ERR_CAMERA_NOT_VIDEO', `the device at ${host} offers no video profile`);
+    if (profiles.length === 0)
+      throw new HubError('HUB_ERR_CAMERA_NOT_VIDEO', `the device at ${host} offers no video profile${warning ? ` (${warning})` : ''}`);
     const sorted = [...profiles].sort((a, b) => area(b) - area(a));
     const main = sorted[0] as ProfileLike;
     const sub = sorted.length > 1 ? (sorted[sorted.length - 1] as ProfileLike) : null;

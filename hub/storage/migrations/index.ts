@@ -8,6 +8,7 @@ import { accountMigrations } from './accounts.js';
 import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
 import { coreMigrations } from './core.js';
+import { deviceSecretMigrations } from './device-secrets.js';
 import { evidenceMigrations } from './evidence.js';
 import { pushMigrations } from './push.js';
 import { recorderMigrations } from './recorder.js';
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...recorderMigrations,
   ...verificationMigrations,
   ...pushMigrations,
+  ...deviceSecretMigrations,
 ];

@@ -3,7 +3,7 @@
  * then draw its detection zones on a still.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { CameraDevice, Zone } from '../../../../hub/api/devices.js';
+import type { PublicCameraDevice, Zone } from '../../../../hub/api/devices.js';
 import type { DiscoveredCamera } from '../../../../hub/api/plugin.js';
 import { get, post, put } from '../../api.js';
 import { ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
@@ -43,7 +43,8 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
 
   const source = () =>
     type === 'rtsp'
-      ? { type, mainUrl: mainUrl.trim(), subUrl: subUrl.trim() || null, snapshotUrl: null }
+      ? // User info typed into a URL is taken out by the hub and kept with the password.
+        { type, mainUrl: mainUrl.trim(), subUrl: subUrl.trim() || null, snapshotUrl: null, ...(username ? { username, password } : {}) }
       : { type, host: host.trim(), port: Number(port), username, password };
 
   const test = () =>
@@ -106,6 +107,8 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
             autoCapitalize="none"
             hint="A smaller stream for detection, if the camera has one."
           />
+          <Field label="Camera user (if not in the URL)" value={username} onValue={setUsername} autoComplete="off" autoCapitalize="none" />
+          <Field label="Camera password" type="password" value={password} onValue={setPassword} autoComplete="new-password" />
         </>
       ) : (
         <>
@@ -130,7 +133,7 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
   );
 }
 
-function CameraZones(props: { camera: CameraDevice; still: string | null; onSaved: () => void }) {
+function CameraZones(props: { camera: PublicCameraDevice; still: string | null; onSaved: () => void }) {
   const [zones, setZones] = useState<Zone[]>(props.camera.detect.zones);
   const [saved, setSaved] = useState(false);
   const [stamp] = useState(Date.now());
@@ -154,8 +157,14 @@ function CameraZones(props: { camera: CameraDevice; still: string | null; onSave
         disabled={busy}
         onClick={() =>
           run(async () => {
-            const { id: _id, ...rest } = cam;
-            await put(`/api/devices/cameras/${encodeURIComponent(cam.id)}`, { ...rest, detect: { ...cam.detect, zones } });
+            // The hub never sends the password; leaving it out of the save keeps the stored one.
+            const { id: _id, source, ...rest } = cam;
+            const { hasPassword: _has, ...settings } = source;
+            await put(`/api/devices/cameras/${encodeURIComponent(cam.id)}`, {
+              ...rest,
+              source: settings,
+              detect: { ...cam.detect, zones },
+            });
             setSaved(true);
             props.onSaved();
           })
@@ -168,14 +177,14 @@ function CameraZones(props: { camera: CameraDevice; still: string | null; onSave
 }
 
 export function CameraSetup() {
-  const [cameras, setCameras] = useState<CameraDevice[] | null>(null);
+  const [cameras, setCameras] = useState<PublicCameraDevice[] | null>(null);
   const [found, setFound] = useState<DiscoveredCamera[] | null>(null);
   const [prefill, setPrefill] = useState<DiscoveredCamera | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [stills, setStills] = useState<Record<string, string>>({});
   const discovery = useAction();
   const load = useCallback(() => {
-    get<{ cameras: CameraDevice[] }>('/api/devices').then(
+    get<{ cameras: PublicCameraDevice[] }>('/api/devices').then(
       (r) => setCameras(r.cameras),
       (err: unknown) => discovery.setError(String(err)),
     );
