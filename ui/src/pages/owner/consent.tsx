@@ -27,6 +27,7 @@ const KIND_TITLES: Record<AlertKind, string> = {
   intrusion: 'When a break-in is confirmed',
   tamper: 'When a camera or sensor is tampered with',
   link_loss: 'When the hub loses power or its connection',
+  open_close: 'When you set or unset the alarm (opening and closing reports)',
 };
 
 const MODES: Array<[Mode, string]> = [
@@ -34,6 +35,17 @@ const MODES: Array<[Mode, string]> = [
   ['ask', 'Ask me first'],
   ['never', 'Do not tell the police'],
 ];
+
+/** Opening/closing reports are routine: they go at once or not at all, and only to the alarm centre. */
+const ROUTINE_MODES: Array<[Mode, string]> = [
+  ['automatic', 'Tell the alarm centre each time'],
+  ['never', 'Do not tell the alarm centre'],
+];
+
+function modesFor(k: AlertKind): Array<[Mode, string]> {
+  if (k === 'open_close') return ROUTINE_MODES;
+  return k === 'duress' ? MODES.filter(([m]) => m !== 'ask') : MODES;
+}
 
 const MODE_SHORT: Record<Mode, string> = { automatic: 'at once', ask: 'ask first', never: 'never' };
 
@@ -88,7 +100,7 @@ export function ConsentPage() {
           {current.kinds.map((k) => (
             <fieldset key={k} class="card consent" data-kind={k}>
               <legend>{KIND_TITLES[k]}</legend>
-              {MODES.filter(([m]) => !(k === 'duress' && m === 'ask')).map(([m, label]) => (
+              {modesFor(k).map(([m, label]) => (
                 <div class="check" key={m}>
                   <input
                     type="radio"
