@@ -9,6 +9,7 @@ import type { AlertKind } from '../../../../hub/api/events.js';
 import { get, messageOf, put } from '../../api.js';
 import { Check, ErrorText, formatTime, Notice, useAction } from '../../components/form.js';
 import { WhereItGoes } from './egress.js';
+import { SentLinks } from './sent-links.js';
 
 type Mode = 'automatic' | 'ask' | 'never';
 type Share = { location: boolean; snapshot: boolean; clipLink: boolean };
@@ -84,6 +85,7 @@ export function ConsentPage() {
       <h1 tabIndex={-1}>What police are told</h1>
       <p>Nothing leaves your home unless you allow it here. You can change your mind at any time.</p>
       <WhereItGoes onChange={loadHistory} />
+      <SentLinks />
       <h2>What the police may be told</h2>
       <ErrorText error={loadError} />
       {current && kinds && share && (
