@@ -96,6 +96,8 @@ describe('verification links sent to the ARC', () => {
     await owner.post('/api/panic');
     const link = await linkFromArc(arc, 1);
     expect(link).toMatch(new RegExp(`^${BASE}/api/verify/[A-Za-z0-9_-]{43}/${mine.id}/snapshot$`));
+    // The photo was shared, the address was not: the extended data is the link alone.
+    expect(arc.alarms()[0]?.extended).toEqual([`V${link}`]);
     // The proxy at BASE forwards to the hub: the test calls the hub at the same path.
     const at = (path: string) => fetch(`${t.url}${path}`);
     const path = new URL(link).pathname;
