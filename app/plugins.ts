@@ -4,6 +4,7 @@ import type { HubPlugin } from '../hub/api/index.js';
 import { MqttAlertsPlugin } from '../plugins/mqtt-alerts/index.js';
 import { MqttSensorsPlugin } from '../plugins/mqtt-sensors/index.js';
 import { OnvifCameraPlugin } from '../plugins/onvif-camera/index.js';
+import { PowerSensePlugin } from '../plugins/power-sense/index.js';
 import { SiaDc09Plugin } from '../plugins/sia-dc09/plugin.js';
 import { WebhookPlugin } from '../plugins/webhook/index.js';
 
@@ -13,6 +14,7 @@ export function builtinPlugins(): HubPlugin<unknown>[] {
     new OnvifCameraPlugin(),
     new SiaDc09Plugin(),
     new WebhookPlugin(),
+    new PowerSensePlugin(),
     new MqttAlertsPlugin(),
     personDetectorPlugin(),
   ];

@@ -35,7 +35,9 @@ async function measure(probeSeconds: number): Promise<void> {
   });
   try {
     const owner: ApiClient = await ownerClient(t.url, t.setupCode);
-    await owner.put('/api/consent', { kinds: { panic: 'automatic' } });
+    // Police consent applies only to a police channel the owner switched on.
+    const c = await owner.put('/api/consent', { kinds: { panic: 'automatic' }, channels: { arc: { on: true } } });
+    if (c.status !== 200) throw new Error(`consent refused: ${c.status}`);
     const toProbe: number[] = [];
     const toLast: number[] = [];
     const drain: number[] = [];

@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError } from '../api/errors.js';
 import type { AlertKind, AlertStatus } from '../api/events.js';
 import type { OutboundAlert } from '../api/plugin.js';
 import type { ConsentModule } from '../consent/consent-module.js';
-import type { Share } from '../consent/settings.js';
+import { ROUTINE_KINDS, type Share } from '../consent/settings.js';
 import type { HubCore } from '../core.js';
 import type { ChannelDecision } from '../policy/policy.js';
 import { SerialQueue } from '../storage/serial-queue.js';
@@ -136,6 +136,9 @@ export class Outbox {
     }
     const sending = police.filter((p) => p.decision.mode === 'send');
     const asking = police.filter((p) => p.decision.mode === 'ask');
+    // A routine report (opening/closing) that no destination takes is not an alert at all: the
+    // arm or disarm itself is in the audit chain, and the owner's list is not filled with refusals.
+    if (ROUTINE_KINDS.has(input.kind) && sending.length === 0 && deliveries.length === 0) return null;
     const policeShare = (sending[0] ?? asking[0])?.decision.share ?? { location: false, snapshot: false, clipLink: false };
     const policeGoes = sending.length > 0 || (asking.length > 0 && input.phase === 'alarm');
     const { payload: policePayload, x: extras } = await withExtras(policeShare, policeGoes);

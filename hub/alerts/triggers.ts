@@ -116,6 +116,26 @@ export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig
       }
     }),
   );
+  // Opening/closing reports: CL when the alarm is set (armed, after any exit delay), OP when it is
+  // unset. A disarm with the duress PIN is this same disarm (its own correlation id, not silent):
+  // the report looks like every other one, and the duress alarm is a separate alert the policy
+  // routes on its own. Whether any destination takes them is the policy's (consent, default off).
+  offs.push(
+    bus.on('alarm.state_changed', 'alerts', (e) => {
+      const armed = e.to === 'armed_home' || e.to === 'armed_away';
+      const wasArmed = e.from === 'armed_home' || e.from === 'armed_away' || e.from === 'entry_delay' || e.from === 'triggered';
+      if (armed && (e.from === 'disarmed' || e.from === 'arming'))
+        raise({
+          kind: 'open_close',
+          phase: 'alarm',
+          zone: 'closing',
+          text: `Alarm set (${e.to === 'armed_home' ? 'home' : 'away'})`,
+          correlationId: e.correlationId,
+        });
+      else if (e.to === 'disarmed' && wasArmed)
+        raise({ kind: 'open_close', phase: 'alarm', zone: 'opening', text: 'Alarm unset', correlationId: e.correlationId });
+    }),
+  );
   offs.push(bus.on('clip.saved', 'alerts', (e) => outbox.clips.add(e)));
   // Mains and backup battery as a power-aware plugin reports them: AC loss and low battery go to
   // the ARC as "power or link loss" (zones `power` and `battery`), each restored when it clears.

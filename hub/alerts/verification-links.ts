@@ -85,6 +85,29 @@ export class VerificationLinks {
     return this.db.all<LinkRow>('SELECT * FROM verification_links WHERE alert_id = ? ORDER BY created_at', [alertId]);
   }
 
+  /** Every link, newest first, with its alert's kind and correlation id (for the policy). */
+  all(limit: number): Promise<Array<LinkRow & { kind: string; correlation_id: string; alert_silent: number }>> {
+    return this.db.all(
+      `SELECT l.*, a.kind AS kind, a.correlation_id AS correlation_id, a.silent AS alert_silent
+       FROM verification_links l JOIN alerts a ON a.id = l.alert_id ORDER BY l.created_at DESC LIMIT ?`,
+      [limit],
+    );
+  }
+
+  byId(id: string): Promise<LinkRow | undefined> {
+    return this.db.get<LinkRow>('SELECT * FROM verification_links WHERE id = ?', [id]);
+  }
+
+  /** Withdraw one link; false when it was already withdrawn. */
+  async revokeOne(id: string, userId: string, now: number): Promise<boolean> {
+    const r = await this.db.run('UPDATE verification_links SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL', [
+      now,
+      userId,
+      id,
+    ]);
+    return r.changes > 0;
+  }
+
   /** Withdraw every link of an alert; returns how many were still open. */
   async revoke(alertId: string, userId: string, now: number): Promise<number> {
     const links = await this.forAlert(alertId);

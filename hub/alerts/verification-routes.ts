@@ -118,4 +118,45 @@ export function registerVerificationRoutes(core: HubCore, links: VerificationLin
       return { revoked, links: (await links.forAlert(params.id)).map(linkView) };
     },
   });
+
+  // Every link the hub has sent, for the owner's "Links sent with alerts" page: with expiry and
+  // openings, one switch each. A silent alert's links are not listed (the policy hides the alert).
+  const visible = (l: LinkRow & { kind: string; correlation_id: string; alert_silent: number }) =>
+    l.silent !== 1 && ownerMaySee({ kind: l.kind as AlertKind, silent: l.alert_silent, correlation_id: l.correlation_id });
+  core.http.route({
+    method: 'GET',
+    url: '/api/verification-links',
+    access: { roles: ['owner'] },
+    handler: async () => {
+      const t = now();
+      return {
+        links: (await links.all(500)).filter(visible).map((l) => ({
+          ...linkView(l),
+          alertId: l.alert_id,
+          alertKind: l.kind,
+          state: l.revoked_at !== null ? 'revoked' : t >= l.expires_at ? 'expired' : 'open',
+        })),
+      };
+    },
+  });
+  core.http.route({
+    method: 'POST',
+    url: '/api/verification-links/:id/revoke',
+    access: { roles: ['owner'] },
+    params: idParams,
+    handler: async ({ params, session }) => {
+      const link = await links.byId(params.id);
+      const alert = link ? await store.alert(link.alert_id) : undefined;
+      if (!link || !alert || link.silent === 1 || !ownerMaySee(alert)) throw new NotFoundError('verification link');
+      const changed = await links.revokeOne(link.id, session.user.id, now());
+      if (changed)
+        await core.audit.append({
+          action: 'alert.verification_revoked',
+          actor: session.user.id,
+          subject: { alertId: link.alert_id, linkId: link.id, revoked: 1 },
+        });
+      const after = (await links.byId(link.id)) as LinkRow;
+      return { revoked: changed ? 1 : 0, link: linkView(after) };
+    },
+  });
 }

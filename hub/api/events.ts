@@ -37,7 +37,7 @@ export interface BoundingBox {
 
 export type ClipTrigger = 'person' | 'sensor' | 'doorbell' | 'panic' | 'api' | 'motion' | 'alarm' | 'smartwater';
 
-export type AlertKind = 'panic' | 'duress' | 'intrusion' | 'tamper' | 'link_loss';
+export type AlertKind = 'panic' | 'duress' | 'intrusion' | 'tamper' | 'link_loss' | 'open_close';
 export type AlertStatus = 'awaiting_consent' | 'queued' | 'sending' | 'sent' | 'acknowledged' | 'failed' | 'refused' | 'expired';
 
 export type HealthStatus = 'ok' | 'degraded' | 'failed' | 'starting' | 'stopped';

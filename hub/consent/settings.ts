@@ -8,7 +8,13 @@ import type { AlertKind } from '../api/events.js';
 
 export const CONSENT_MODES = ['automatic', 'ask', 'never'] as const;
 export type ConsentMode = (typeof CONSENT_MODES)[number];
-export const ALERT_KINDS: readonly AlertKind[] = ['panic', 'duress', 'intrusion', 'tamper', 'link_loss'];
+export const ALERT_KINDS: readonly AlertKind[] = ['panic', 'duress', 'intrusion', 'tamper', 'link_loss', 'open_close'];
+/**
+ * Kinds that are routine reports, not alarms: opening/closing (disarm/arm) reports some ARC
+ * contracts ask for. Never "ask" (a prompt at every disarm), off by default, and an alert of such
+ * a kind is kept only when some destination takes it.
+ */
+export const ROUTINE_KINDS: ReadonlySet<AlertKind> = new Set(['open_close']);
 
 export interface Share {
   location: boolean;
@@ -35,7 +41,14 @@ export interface ConsentSettings {
 }
 
 export const DEFAULT_CONSENT: ConsentSettings = Object.freeze({
-  kinds: Object.freeze({ panic: 'never', duress: 'never', intrusion: 'never', tamper: 'never', link_loss: 'never' }),
+  kinds: Object.freeze({
+    panic: 'never',
+    duress: 'never',
+    intrusion: 'never',
+    tamper: 'never',
+    link_loss: 'never',
+    open_close: 'never',
+  }),
   share: Object.freeze({ location: false, snapshot: false, clipLink: false }),
   channels: Object.freeze({}),
 }) as ConsentSettings;
@@ -55,7 +68,7 @@ const shareSchema = z.strictObject({
   snapshot: z.boolean().optional(),
   clipLink: z.boolean().optional(),
 });
-const kindSchema = z.enum(['panic', 'duress', 'intrusion', 'tamper', 'link_loss']);
+const kindSchema = z.enum(['panic', 'duress', 'intrusion', 'tamper', 'link_loss', 'open_close']);
 
 /** A change: any subset of kinds and share flags; the rest stays as it was. */
 export const consentChangeSchema = z
@@ -67,6 +80,9 @@ export const consentChangeSchema = z
         intrusion: mode.optional(),
         tamper: mode.optional(),
         link_loss: mode.optional(),
+        open_close: z
+          .enum(['automatic', 'never'], { message: 'opening/closing reports are routine: choose automatic or never' })
+          .optional(),
       })
       .optional(),
     share: shareSchema.optional(),
@@ -76,7 +92,7 @@ export const consentChangeSchema = z
         z.string().regex(/^[a-z0-9-]{2,32}$/, 'a channel id'),
         z.strictObject({
           on: z.boolean(),
-          kinds: z.array(kindSchema).max(5).optional(),
+          kinds: z.array(kindSchema).max(6).optional(),
           share: shareSchema.optional(),
         }),
       )
@@ -152,6 +168,7 @@ const EVENT_WORDS: Record<AlertKind, string> = {
   intrusion: 'If a break-in is confirmed (two detectors, or a door and a person on camera)',
   tamper: 'If a camera goes offline or a sensor is tampered with',
   link_loss: 'If the hub loses power or its connection',
+  open_close: 'When you set or unset the alarm',
 };
 
 function attachments(share: ConsentSettings['share']): string {
@@ -170,7 +187,12 @@ export function describeConsent(s: ConsentSettings): { kinds: Record<AlertKind, 
   for (const k of ALERT_KINDS) {
     const m = s.kinds[k];
     const what = EVENT_WORDS[k];
-    if (m === 'never') kinds[k] = `${what}, we will not tell the police. Nothing leaves your home.`;
+    if (k === 'open_close')
+      kinds[k] =
+        m === 'never'
+          ? `${what}, the alarm centre is not told. Nothing leaves your home.`
+          : `${what}, we tell the alarm centre "set" or "unset" and the time, nothing else.`;
+    else if (m === 'never') kinds[k] = `${what}, we will not tell the police. Nothing leaves your home.`;
     else if (m === 'ask')
       kinds[k] = `${what}, we will ask you first; one tap tells the police ${attachments(s.share)}. If you do not answer, nothing is sent.`;
     else kinds[k] = `${what}, we will tell the police at once ${attachments(s.share)}.`;

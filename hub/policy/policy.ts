@@ -90,6 +90,8 @@ export class VisibilityPolicy {
     if (channel.police) {
       const m = settings.kinds[alert.kind];
       if (m === 'never') return { mode: 'no', share: NOTHING, reason: `your setting for ${alert.kind} is "never": police were not told` };
+      // An opening/closing report says "set" or "unset" and when; never the address, a photo or a link.
+      if (alert.kind === 'open_close') return { mode: 'send', share: NOTHING, reason: 'you agreed to opening and closing reports' };
       return { mode: m === 'ask' ? 'ask' : 'send', share: { ...settings.share }, reason: m === 'ask' ? 'waiting for you' : 'you agreed' };
     }
     if (!c.kinds.includes(alert.kind)) return { mode: 'no', share: NOTHING, reason: `${channel.id} is not switched on for ${alert.kind}` };

@@ -75,6 +75,8 @@ const TABLE: Record<string, RouteReveals> = {
   'GET /api/verify/:token/:clipId/clip': { surface: 'police_channel' },
   'GET /api/alerts/:id/verification-links': BY_SESSION,
   'POST /api/alerts/:id/verification-links/revoke': { surface: 'owner_app' },
+  'GET /api/verification-links': { surface: 'owner_app' },
+  'POST /api/verification-links/:id/revoke': { surface: 'owner_app' },
   'GET /api/cameras': { surface: 'owner_app' },
   'GET /api/cameras/:id/snapshot': 'none',
   'POST /api/cameras/:id/clips': 'none',

@@ -25,6 +25,7 @@ export const FACT_KINDS = [
   'alarm_triggered',
   'intrusion',
   'link_loss',
+  'open_close',
   'camera_status',
   'clip',
   'police_request',
@@ -98,6 +99,9 @@ export const POLICY: Readonly<Record<FactKind, Row>> = Object.freeze({
   alarm_triggered: row([S, C, S, H, S, S, S, S, C, H, H, S]),
   intrusion: row([S, C, H, H, S, S, H, S, C, C, C, H]),
   link_loss: row([S, C, S, H, S, S, H, S, C, C, C, H]),
+  // Opening/closing reports (arm = CL, disarm = OP) for an ARC whose contract asks for them. The
+  // report of a duress disarm is the report of the disarm everyone saw: it is not silent.
+  open_close: row([S, H, H, H, H, S, H, H, H, C, H, H]),
   camera_status: row([S, C, S, H, S, S, S, S, C, H, H, H]),
   clip: row([S, H, H, H, S, S, H, H, H, H, H, H]),
   police_request: row([S, C, H, H, H, S, H, H, H, H, H, H]),

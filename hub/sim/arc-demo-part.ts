@@ -3,6 +3,9 @@
  * it. Consent stays "never" for everything except panic, which this demo sets to automatic for
  * the demo owner (and says so loudly) so pressing panic in the UI shows a real DC-09 exchange.
  */
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeError } from '../api/errors.js';
 import type { ConsentModule } from '../consent/consent-module.js';
 import { ArcReceiverSim } from './arc-receiver.js';
@@ -10,6 +13,8 @@ import type { DemoPart } from './demo-parts.js';
 
 let sim: ArcReceiverSim | null = null;
 let lines: string[] = [];
+/** The simulated UPS: a state file the person watching the demo rewrites to play a power cut. */
+const POWER_FILE = join(tmpdir(), `sanctuary-demo-power-${process.pid}`);
 
 export const arcDemoPart: DemoPart = {
   name: 'alarm receiving centre (SIA DC-09 on loopback)',
@@ -17,7 +22,17 @@ export const arcDemoPart: DemoPart = {
     // Started before the hub so the plugin config can name its port.
     sim = new ArcReceiverSim((line) => lines.push(line));
     const port = await sim.start(Number(process.env.SANCTUARY_ARC_PORT ?? 0));
-    config.plugins['sia-dc09'] = { enabled: true, host: '127.0.0.1', port, account: 'DE40', line: '1', linkTestSeconds: 30 };
+    config.plugins['sia-dc09'] = {
+      enabled: true,
+      host: '127.0.0.1',
+      port,
+      account: 'DE40',
+      line: '1',
+      linkTestSeconds: 30,
+      openCloseReports: true,
+    };
+    await writeFile(POWER_FILE, 'mains=on\nbattery=ok\ndetail=demo UPS\n');
+    config.plugins['power-sense'] = { enabled: true, pollSeconds: 1, confirmReads: 1, sources: [{ type: 'file', path: POWER_FILE }] };
   },
   async start(ctx) {
     const arc = sim;
@@ -43,9 +58,13 @@ export const arcDemoPart: DemoPart = {
         }
       }
     }
+    ctx.say(
+      `[demo] simulated UPS: \`echo mains=off > ${POWER_FILE}\` plays a power cut (AT to the ARC once "power or link loss" is allowed).`,
+    );
     return async () => {
       await arc.stop();
       sim = null;
+      await rm(POWER_FILE, { force: true });
     };
   },
 };

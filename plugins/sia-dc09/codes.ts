@@ -10,6 +10,8 @@ export interface CodePair {
   sia: string;
   siaRestore: string;
   cid: number;
+  /** Contact ID qualifier 3 even for the alarm phase (a closing report is 401 with qualifier 3). */
+  cidQualifierRestore?: boolean;
 }
 
 export const ALERT_CODES: Record<AlertKind, CodePair> = {
@@ -19,6 +21,8 @@ export const ALERT_CODES: Record<AlertKind, CodePair> = {
   tamper: { sia: 'TA', siaRestore: 'TR', cid: 137 },
   // Communications trouble; `power` and `battery` zone alerts use AC and battery trouble (below).
   link_loss: { sia: 'YC', siaRestore: 'YK', cid: 350 },
+  // Zone `opening` (disarm); `closing` (arm) uses CLOSING below.
+  open_close: { sia: 'OP', siaRestore: 'OP', cid: 401 },
 };
 
 /** AC (mains) trouble and restore; Contact ID 301 AC loss. */
@@ -26,12 +30,13 @@ const POWER: CodePair = { sia: 'AT', siaRestore: 'AR', cid: 301 };
 /** System battery trouble and restore; Contact ID 302 low system battery. */
 const BATTERY: CodePair = { sia: 'YT', siaRestore: 'YR', cid: 302 };
 
-/** Opening / closing reports (disarm / arm). Contact ID 401 with qualifier 1 = open, 3 = close. */
-export const OPEN_CLOSE = { open: 'OP', close: 'CL', cid: 401 } as const;
+/** Closing report (armed). Contact ID 401 with qualifier 3 = close (1 = open). */
+const CLOSING: CodePair = { sia: 'CL', siaRestore: 'CL', cid: 401, cidQualifierRestore: true };
 
 export function codesFor(alert: Pick<OutboundAlert, 'kind' | 'zone'>): CodePair {
   if (alert.kind === 'link_loss' && alert.zone === 'power') return POWER;
   if (alert.kind === 'link_loss' && alert.zone === 'battery') return BATTERY;
+  if (alert.kind === 'open_close' && alert.zone === 'closing') return CLOSING;
   return ALERT_CODES[alert.kind];
 }
 

@@ -57,6 +57,12 @@ export const siaDc09ConfigSchema = z
     supervisionSeconds: z.number().int().min(1).max(90_000).nullable().default(null),
     /** DUH answers to one alert resent (with the outbox's backoff) before it fails for good. */
     duhRetries: z.number().int().min(0).max(20).default(5),
+    /**
+     * The ARC contract asks for opening/closing reports (CL when the alarm is set, OP when it is
+     * unset). They go only when the owner also agreed to them; without this nothing of the kind
+     * is sent, whatever she chose.
+     */
+    openCloseReports: z.boolean().default(false),
     area: z.number().int().min(0).max(999).default(1),
     /** Zone numbers by sensor or camera id; others are numbered in id order (sensors 1-99, cameras 101+). */
     zones: z.record(z.string(), z.number().int().min(0).max(999)).default({}),
@@ -154,13 +160,20 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
       police: true,
       destination: `alarm receiving centre ${c.protocol}://${c.host}:${c.port}, account ${account}`,
       offMachine: !isLoopbackHost(c.host),
-      deliver: async (alert: OutboundAlert, signal: AbortSignal) => {
+      deliver: async (alert: OutboundAlert, signal: AbortSignal): Promise<DeliveryResult> => {
+        if (alert.kind === 'open_close' && !c.openCloseReports)
+          return {
+            ok: false,
+            retryable: false,
+            outcome: 'refused',
+            detail: 'the ARC contract takes no opening/closing reports (installer: ARC page), so none was sent',
+          };
         const codes = codesFor(alert);
-        const restore = alert.phase === 'restore';
+        const restore = alert.phase === 'restore' || codes.cidQualifierRestore === true;
         const zone = zoneNumber(alert.zone);
         const data =
           c.format === 'SIA-DCS'
-            ? siaData(account, restore ? codes.siaRestore : codes.sia, zone, c.area)
+            ? siaData(account, alert.phase === 'restore' ? codes.siaRestore : codes.sia, zone, c.area)
             : cidData(account, codes.cid, restore, zone, c.area);
         const r = await client.send({ id: c.format, data, extended: extendedData(alert), dedupeKey: alert.alertId }, signal);
         report(r, `${alert.kind} ${alert.phase}`, true);
@@ -184,6 +197,7 @@ export class SiaDc09Plugin implements HubPlugin<SiaDc09Config> {
         keyFormat: key ? c.keyFormat : null,
         linkTestSeconds: c.linkTestSeconds,
         supervisionSeconds: c.supervisionSeconds,
+        openCloseReports: c.openCloseReports,
       },
       'ARC channel ready',
     );

@@ -158,6 +158,10 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await page.getByText('link tests are off: it will report this hub missing').waitFor();
     await page.getByLabel('Link test every (seconds)').fill('240');
     await page.getByText('The ARC raises a fault after 300 s without a message; link tests go every 240 s.').waitFor();
+    // Opening/closing reports: the page says whether the contract asks for them (they still need the victim's OK).
+    await page.getByTestId('arc-open-close').getByText('the contract does not ask for them, so none are sent').waitFor();
+    await page.getByLabel('The ARC contract asks for opening/closing reports (OP/CL)').check();
+    await page.getByTestId('arc-open-close').getByText('only if the person you hand over to agrees to them').waitFor();
     await page.getByRole('button', { name: 'Save ARC account' }).click();
     // Saving restarts the ARC link; the link's status is either the new account or, when the first
     // link test was answered before the page heard back, that acknowledgement.

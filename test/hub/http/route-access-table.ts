@@ -23,6 +23,8 @@ export const ROUTE_ACCESS: Record<string, Expected> = {
   'GET /api/egress': own,
   'GET /api/alerts/:id/verification-links': own,
   'POST /api/alerts/:id/verification-links/revoke': own,
+  'GET /api/verification-links': own,
+  'POST /api/verification-links/:id/revoke': own,
   'POST /api/auth/logout': { roles: ALL },
   'GET /api/session': { roles: ALL },
   'POST /api/account/password': { roles: ALL },

@@ -96,6 +96,8 @@ describe('verification links sent to the ARC', () => {
     await owner.post('/api/panic');
     const link = await linkFromArc(arc, 1);
     expect(link).toMatch(new RegExp(`^${BASE}/api/verify/[A-Za-z0-9_-]{43}/${mine.id}/snapshot$`));
+    // The photo was shared, the address was not: the extended data is the link alone.
+    expect(arc.alarms()[0]?.extended).toEqual([`V${link}`]);
     // The proxy at BASE forwards to the hub: the test calls the hub at the same path.
     const at = (path: string) => fetch(`${t.url}${path}`);
     const path = new URL(link).pathname;
@@ -154,6 +156,73 @@ describe('verification links sent to the ARC', () => {
     expect((await fetch(`${t.url}${path}`)).status).toBe(410);
     const audit = await owner.get<{ entries: Array<{ subject: Record<string, unknown> }> }>('/api/audit?action=alert.verification_revoked');
     expect(audit.body.entries).toHaveLength(1);
+  });
+
+  it('the owner lists every link sent, with expiry and openings, and withdraws one: it stops at once, the other still opens', async () => {
+    const { arc, t, owner } = await setup(new FakeClock());
+    await saveClip(t, 'first');
+    await owner.post('/api/panic');
+    const first = new URL(await linkFromArc(arc, 1)).pathname;
+    await saveClip(t, 'second');
+    await owner.post('/api/panic');
+    const second = new URL(await linkFromArc(arc, 2)).pathname;
+    expect((await fetch(`${t.url}${first}`)).status).toBe(200);
+
+    type Listed = {
+      id: string;
+      alertId: string;
+      alertKind: string;
+      expiresAt: number;
+      openings: number;
+      state: string;
+      revokedAt: number | null;
+    };
+    const listed = await owner.get<{ links: Listed[] }>('/api/verification-links');
+    expect(listed.status).toBe(200);
+    expect(listed.body.links.map((l) => [l.alertKind, l.state, l.openings])).toEqual([
+      ['panic', 'open', 0],
+      ['panic', 'open', 1],
+    ]);
+    const now = t.hub.core.clock.now();
+    for (const l of listed.body.links) expect(l.expiresAt).toBeGreaterThan(now + 29 * 60_000);
+
+    const target = listed.body.links[1] as Listed; // the first link (newest first)
+    const r = await owner.post<{ revoked: number; link: Listed }>(`/api/verification-links/${target.id}/revoke`);
+    expect(r.status).toBe(200);
+    expect(r.body.revoked).toBe(1);
+    expect(r.body.link.revokedAt).not.toBeNull();
+    const gone = await fetch(`${t.url}${first}`);
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { error: { message: string } }).error.message).toMatch(/withdrawn/);
+    expect((await fetch(`${t.url}${second}`)).status).toBe(200);
+    // Withdrawing it again changes nothing and is not audited twice.
+    expect((await owner.post<{ revoked: number }>(`/api/verification-links/${target.id}/revoke`)).body.revoked).toBe(0);
+    const after = await owner.get<{ links: Listed[] }>('/api/verification-links');
+    expect(after.body.links.map((l) => l.state)).toEqual(['open', 'revoked']);
+    const audit = await owner.get<{ entries: Array<{ subject: Record<string, unknown> }> }>('/api/audit?action=alert.verification_revoked');
+    expect(audit.body.entries.map((e) => e.subject.linkId)).toEqual([target.id]);
+    const opened = await owner.get<{ entries: Array<{ subject: Record<string, unknown> }> }>('/api/audit?action=alert.verification_opened');
+    expect(opened.body.entries.map((e) => [e.subject.linkId, e.subject.ok, e.subject.reason])).toEqual([
+      [target.id, true, null],
+      [target.id, false, 'revoked'],
+      [listed.body.links[0]?.id, true, null],
+    ]);
+  });
+
+  it("a covert panic's link is not listed on the owner's phone and cannot be found there, though the ARC got it", async () => {
+    const { arc, t, owner } = await setup(new FakeClock());
+    expect((await owner.put('/api/alarm/settings', { loudPanic: false })).status).toBe(200);
+    await saveClip(t, 'covert');
+    await owner.post('/api/panic');
+    const path = new URL(await linkFromArc(arc, 1)).pathname;
+    expect((await fetch(`${t.url}${path}`)).status).toBe(200); // the operator can verify
+    const rows = await t.hub.core.db.all<{ id: string; silent: number }>('SELECT id, silent FROM verification_links');
+    expect(rows).toEqual([{ id: expect.any(String), silent: 1 }]);
+    const listed = await owner.get<{ links: unknown[] }>('/api/verification-links');
+    expect(listed.status).toBe(200);
+    expect(listed.body.links).toEqual([]);
+    expect((await owner.post(`/api/verification-links/${rows[0]?.id}/revoke`)).status).toBe(404);
+    expect((await fetch(`${t.url}${path}`)).status).toBe(200); // nothing was withdrawn
   });
 
   it('refuses a public address that is not HTTPS (the token is in the URL)', () => {

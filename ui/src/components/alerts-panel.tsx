@@ -15,6 +15,7 @@ const KIND: Record<AlertKind, string> = {
   intrusion: 'Break-in alarm',
   tamper: 'Tampering',
   link_loss: 'Hub offline',
+  open_close: 'Set / unset report',
 };
 
 /** The hub's own one-line summary ("police notified 02:13:05, acknowledged 02:13:05"), capitalised. */

@@ -37,6 +37,7 @@ interface ArcSettingsBody {
   format: 'SIA-DCS' | 'ADM-CID';
   linkTestSeconds: number;
   supervisionSeconds: number | null;
+  openCloseReports: boolean;
 }
 
 interface Form {
@@ -52,6 +53,7 @@ interface Form {
   format: 'SIA-DCS' | 'ADM-CID';
   linkTestSeconds: string;
   supervisionSeconds: string;
+  openCloseReports: boolean;
 }
 
 const MASK = '********';
@@ -108,6 +110,7 @@ function toForm(s: ArcSettingsBody): Form {
     format: s.format,
     linkTestSeconds: String(s.linkTestSeconds),
     supervisionSeconds: s.supervisionSeconds === null ? '' : String(s.supervisionSeconds),
+    openCloseReports: s.openCloseReports,
   };
 }
 
@@ -125,6 +128,7 @@ function toBody(f: Form): Record<string, unknown> {
     format: f.format,
     linkTestSeconds: Number(f.linkTestSeconds),
     supervisionSeconds: f.supervisionSeconds.trim() === '' ? null : Number(f.supervisionSeconds),
+    openCloseReports: f.openCloseReports,
   };
 }
 
@@ -241,6 +245,16 @@ export function ArcSettings() {
               inputMode="numeric"
               hint={`From the ARC contract. ${describeSupervision(form.linkTestSeconds, form.supervisionSeconds)}`}
             />
+            <Check
+              label="The ARC contract asks for opening/closing reports (OP/CL)"
+              checked={form.openCloseReports}
+              onValue={set('openCloseReports')}
+            />
+            <p class="hint" data-testid="arc-open-close">
+              {form.openCloseReports
+                ? 'Opening/closing reports: the contract asks for them. CL goes when the alarm is set and OP when it is unset, only if the person you hand over to agrees to them.'
+                : 'Opening/closing reports: the contract does not ask for them, so none are sent.'}
+            </p>
             <button type="submit" class="primary" disabled={save.busy}>
               {save.busy ? 'Saving…' : 'Save ARC account'}
             </button>

@@ -9,6 +9,7 @@ import type { AlertKind } from '../../../../hub/api/events.js';
 import { get, messageOf, put } from '../../api.js';
 import { Check, ErrorText, formatTime, Notice, useAction } from '../../components/form.js';
 import { WhereItGoes } from './egress.js';
+import { SentLinks } from './sent-links.js';
 
 type Mode = 'automatic' | 'ask' | 'never';
 type Share = { location: boolean; snapshot: boolean; clipLink: boolean };
@@ -27,6 +28,7 @@ const KIND_TITLES: Record<AlertKind, string> = {
   intrusion: 'When a break-in is confirmed',
   tamper: 'When a camera or sensor is tampered with',
   link_loss: 'When the hub loses power or its connection',
+  open_close: 'When you set or unset the alarm (opening and closing reports)',
 };
 
 const MODES: Array<[Mode, string]> = [
@@ -34,6 +36,17 @@ const MODES: Array<[Mode, string]> = [
   ['ask', 'Ask me first'],
   ['never', 'Do not tell the police'],
 ];
+
+/** Opening/closing reports are routine: they go at once or not at all, and only to the alarm centre. */
+const ROUTINE_MODES: Array<[Mode, string]> = [
+  ['automatic', 'Tell the alarm centre each time'],
+  ['never', 'Do not tell the alarm centre'],
+];
+
+function modesFor(k: AlertKind): Array<[Mode, string]> {
+  if (k === 'open_close') return ROUTINE_MODES;
+  return k === 'duress' ? MODES.filter(([m]) => m !== 'ask') : MODES;
+}
 
 const MODE_SHORT: Record<Mode, string> = { automatic: 'at once', ask: 'ask first', never: 'never' };
 
@@ -72,6 +85,7 @@ export function ConsentPage() {
       <h1 tabIndex={-1}>What police are told</h1>
       <p>Nothing leaves your home unless you allow it here. You can change your mind at any time.</p>
       <WhereItGoes onChange={loadHistory} />
+      <SentLinks />
       <h2>What the police may be told</h2>
       <ErrorText error={loadError} />
       {current && kinds && share && (
@@ -88,7 +102,7 @@ export function ConsentPage() {
           {current.kinds.map((k) => (
             <fieldset key={k} class="card consent" data-kind={k}>
               <legend>{KIND_TITLES[k]}</legend>
-              {MODES.filter(([m]) => !(k === 'duress' && m === 'ask')).map(([m, label]) => (
+              {modesFor(k).map(([m, label]) => (
                 <div class="check" key={m}>
                   <input
                     type="radio"

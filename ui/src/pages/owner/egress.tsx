@@ -16,6 +16,7 @@ const KIND_WORDS: Record<AlertKind, string> = {
   intrusion: 'Confirmed break-in',
   tamper: 'Tampering or a camera offline',
   link_loss: 'Hub offline',
+  open_close: 'Alarm set or unset',
 };
 const CHANNEL_KINDS: AlertKind[] = ['intrusion', 'tamper', 'panic', 'link_loss'];
 
