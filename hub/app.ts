@@ -20,6 +20,7 @@ import { EventLog } from './events/event-log.js';
 import { HealthRegistry } from './health/health.js';
 import { addSystemProbes } from './health/probes.js';
 import { registerCoreRoutes } from './http/core-routes.js';
+import { registerVisitRoutes } from './visits/routes.js';
 import { registerPluginSettingsRoutes } from './http/plugin-settings-routes.js';
 import { type RedirectServer, startRedirectServer } from './http/redirect-server.js';
 import { createRegistrar } from './http/routes.js';
@@ -211,6 +212,7 @@ export class Hub {
     addSystemProbes(this.health, dataDir, clock);
     registerCoreRoutes(this.core, HUB_VERSION);
     registerPluginSettingsRoutes(this.core);
+    registerVisitRoutes(this.core);
 
     for (const m of this.opts.modules ?? coreModules()) {
       await m.start(this.core);
