@@ -20,7 +20,6 @@ import { EventLog } from './events/event-log.js';
 import { HealthRegistry } from './health/health.js';
 import { addSystemProbes } from './health/probes.js';
 import { registerCoreRoutes } from './http/core-routes.js';
-import { registerVisitRoutes } from './visits/routes.js';
 import { registerPluginSettingsRoutes } from './http/plugin-settings-routes.js';
 import { type RedirectServer, startRedirectServer } from './http/redirect-server.js';
 import { createRegistrar } from './http/routes.js';
@@ -38,6 +37,7 @@ import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
+import { registerVisitRoutes } from './visits/routes.js';
 
 export const HUB_VERSION = '0.1.0';
 

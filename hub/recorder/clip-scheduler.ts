@@ -152,7 +152,12 @@ export class ClipScheduler {
 
   /** Windows that must keep their segments until the clip is written (the stored ones come from the database). */
   windows(): ClipWindow[] {
-    const all = [...this.pending.values(), ...this.closing.values(), ...this.inFlight.values(), ...[...this.waiting.values()].map((w) => w.clip)];
+    const all = [
+      ...this.pending.values(),
+      ...this.closing.values(),
+      ...this.inFlight.values(),
+      ...[...this.waiting.values()].map((w) => w.clip),
+    ];
     return all.map((p) => ({ cameraId: p.cameraId, startTs: p.startTs, endTs: p.endTs }));
   }
 

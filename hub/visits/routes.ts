@@ -28,7 +28,9 @@ export function registerVisitRoutes(core: HubCore): void {
       const to = query.before !== undefined ? query.before - 1 : Number.MAX_SAFE_INTEGER;
       const stored = await core.eventLog.query({ names: [...VISIT_EVENTS], to, limit: WINDOW_EVENTS });
       const events: VisitEvent[] = stored
-        .filter((e) => core.policy.mayShow(surface, e.name, e.payload) && (!forLog || core.policy.mayShow('advocate_log', e.name, e.payload)))
+        .filter(
+          (e) => core.policy.mayShow(surface, e.name, e.payload) && (!forLog || core.policy.mayShow('advocate_log', e.name, e.payload)),
+        )
         .map((e) => ({ seq: e.seq, ts: e.ts, name: e.name, payload: (e.payload ?? {}) as unknown as Record<string, unknown> }));
       const oldest = events.length > 0 ? Math.min(...events.map((e) => e.ts)) : Number.MAX_SAFE_INTEGER;
       // Clips from the oldest event on (a page cut short by the event limit keeps its clips too).

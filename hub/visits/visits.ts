@@ -78,7 +78,8 @@ export function groupVisits(events: VisitEvent[], clips: VisitClip[], gapMs = VI
       open.persons.firstTs ??= e.ts;
     } else if (e.name === 'sensor.opened') {
       const sensorId = str(e.payload.sensorId) ?? 'sensor';
-      if (!open.sensors.some((s) => s.sensorId === sensorId)) open.sensors.push({ sensorId, name: str(e.payload.name) ?? sensorId, ts: e.ts });
+      if (!open.sensors.some((s) => s.sensorId === sensorId))
+        open.sensors.push({ sensorId, name: str(e.payload.name) ?? sensorId, ts: e.ts });
     }
   }
   return visits.reverse();

@@ -1,10 +1,29 @@
 import { render } from 'preact';
 import { App } from './app.js';
-import { applyIdentity } from './discreet.js';
+import { appIdentity, applyIdentity, IDENTITY_CHANGED, isDiscreet } from './discreet.js';
+import { startNeutralWords, stopNeutralWords } from './discreet-words.js';
 import { installQuickExitKey } from './quick-exit.js';
 import './styles.css';
 
-applyIdentity();
 installQuickExitKey();
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+let neutral = false;
+let generation = 0;
+const draw = () => {
+  if (root) render(<App key={generation} />, root);
+};
+// Discreet mode takes over every word on screen at once; leaving it draws the app afresh in its own words.
+const follow = () => {
+  if (isDiscreet()) {
+    startNeutralWords(document.body, appIdentity().name);
+    neutral = true;
+  } else if (neutral) {
+    stopNeutralWords();
+    neutral = false;
+    generation++;
+    draw();
+  }
+};
+window.addEventListener(IDENTITY_CHANGED, follow);
+applyIdentity();
+draw();

@@ -117,7 +117,15 @@ describe('bounded event clips', () => {
       failed: async () => undefined,
     });
     const req = (ts: number) =>
-      scheduler?.request({ cameraId: 'door', trigger: 'doorbell', eventTs: ts, correlationId: `c-${ts}`, preRollMs: 5 * S, postRollMs: 5 * S, hold: null });
+      scheduler?.request({
+        cameraId: 'door',
+        trigger: 'doorbell',
+        eventTs: ts,
+        correlationId: `c-${ts}`,
+        preRollMs: 5 * S,
+        postRollMs: 5 * S,
+        hold: null,
+      });
     const first = req(T0);
     now = T0 + 200 * S;
     const second = req(now);

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role } from '../../../../hub/api/roles.js';
 import { get, messageOf, post, put } from '../../api.js';
 import { Check, ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
-import { isDiscreet, setDiscreet } from '../../discreet.js';
+import { discreetName, isDiscreet, setDiscreet, setDiscreetName } from '../../discreet.js';
 
 interface UserRow {
   id: string;
@@ -46,6 +46,9 @@ function Pins() {
       }}
     >
       <h2 id="pins-h">Alarm PINs</h2>
+      <p data-testid="pins-state">
+        <strong>{pinSet ? 'Your PINs are set.' : 'No PIN is set yet: the alarm cannot be turned on until you choose one.'}</strong>
+      </p>
       <p>
         The second PIN turns the alarm off like the first, and shows the same screen, but quietly asks for help if you allowed that in "What
         police are told". Use it if someone makes you turn the alarm off.
@@ -69,7 +72,7 @@ function Pins() {
         value={pin}
         onValue={setPin}
         required
-        hint="4 to 12 digits."
+        hint="4 to 8 digits (what the hub accepts)."
       />
       <Field
         label="Second (safety) PIN"
@@ -79,6 +82,7 @@ function Pins() {
         value={duressPin}
         onValue={setDuressPin}
         required
+        hint="4 to 8 digits, not the same as your PIN."
       />
       <ErrorText error={error} />
       {saved && <Notice>PINs saved.</Notice>}
@@ -154,6 +158,7 @@ function People() {
 
 export function SettingsPage() {
   const [discreet, setDiscreetState] = useState(isDiscreet());
+  const [neutralName, setNeutralName] = useState(discreetName());
   return (
     <>
       <h1 tabIndex={-1}>Settings</h1>
@@ -161,12 +166,22 @@ export function SettingsPage() {
         <h2 id="discreet-h">Discreet mode</h2>
         <Check
           label='Call this app "Notes" on this phone'
-          hint="(tab title, icon and home-screen name)"
+          hint="(the name below, plain words on every page, a notebook icon)"
           checked={discreet}
           onValue={(v) => {
             setDiscreet(v);
             setDiscreetState(v);
           }}
+        />
+        <Field
+          label="Name in discreet mode"
+          value={neutralName}
+          autoComplete="off"
+          onValue={(v) => {
+            setNeutralName(v);
+            setDiscreetName(v);
+          }}
+          hint='What the tab, the header and the home screen say ("Notes" if left empty).'
         />
         <p class="hint">Press Escape, or the Exit button at the top, to leave at once. The page is replaced by a recipe.</p>
       </section>
