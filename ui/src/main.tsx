@@ -14,6 +14,7 @@ const draw = () => {
 };
 // Discreet mode takes over every word on screen at once; leaving it draws the app afresh in its own words.
 const follow = () => {
+  document.body.classList.toggle('discreet', isDiscreet());
   if (isDiscreet()) {
     startNeutralWords(document.body, appIdentity().name);
     neutral = true;

@@ -93,6 +93,41 @@ function Pins() {
   );
 }
 
+/** Silent (the default) or loud: a loud help request sounds the siren and shows on the screen. */
+function LoudPanic() {
+  const [loud, setLoud] = useState<boolean | null>(null);
+  const { busy, error, run } = useAction();
+  useEffect(() => {
+    get<{ loudPanic: boolean }>('/api/alarm/settings').then(
+      (r) => setLoud(r.loudPanic),
+      (err: unknown) => console.warn('alarm settings', messageOf(err)),
+    );
+  }, []);
+  if (loud === null) return null;
+  return (
+    <section class="card" aria-labelledby="loud-h">
+      <h2 id="loud-h">When you hold the help button</h2>
+      <Check
+        label="Sound the siren too (a loud help request)"
+        hint={
+          loud
+            ? 'Now: loud. The siren sounds and the alarm shows on the screen.'
+            : 'Now: silent. Nothing sounds and nothing shows on this phone; it is sent only as you chose in "What police are told".'
+        }
+        checked={loud}
+        onValue={(v) => {
+          if (busy) return;
+          void run(async () => {
+            const r = await put<{ loudPanic: boolean }>('/api/alarm/settings', { loudPanic: v });
+            setLoud(r.loudPanic);
+          });
+        }}
+      />
+      <ErrorText error={error} />
+    </section>
+  );
+}
+
 function People() {
   const [users, setUsers] = useState<UserRow[] | null>(null);
   const [role, setRole] = useState<'police' | 'advocate'>('advocate');
@@ -186,6 +221,7 @@ export function SettingsPage() {
         <p class="hint">Press Escape, or the Exit button at the top, to leave at once. The page is replaced by a recipe.</p>
       </section>
       <Pins />
+      <LoudPanic />
       <People />
     </>
   );
