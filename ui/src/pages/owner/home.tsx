@@ -283,7 +283,7 @@ export function HomePage() {
           </div>
         </section>
       )}
-      {visits && visits[0] && (
+      {visits?.[0] && (
         <section class="card" aria-labelledby="visit-h" data-testid="last-visit">
           <h2 id="visit-h">Last visit</h2>
           <VisitRow visit={visits[0]} />
