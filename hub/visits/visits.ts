@@ -7,7 +7,7 @@
 import type { VisitView } from '../api/visits.js';
 
 /** What a visit is made of. */
-export const VISIT_EVENTS = ['camera.doorbell', 'person.detected', 'sensor.opened'] as const;
+export const VISIT_EVENTS = ['camera.doorbell', 'person.detected', 'sensor.opened', 'sensor.closed'] as const;
 
 /** Activity closer than this belongs to the same visit. */
 export const VISIT_GAP_MS = 60_000;

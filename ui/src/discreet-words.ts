@@ -2,8 +2,8 @@
  * Deep discreet mode: while it is on, nothing the app shows says what it is for. Every visible
  * word on every page (the header, the navigation, page text, the hub's own lines such as an
  * alert's summary) passes through one vocabulary, here, so no page can be forgotten: "alarm"
- * reads "watch", "police" "contact", "help" and "panic" "signal", the product's name the name the
- * owner picked. It applies to the text on screen only: what the hub stores and sends is untouched.
+ * reads "watch", "police" "contact", "help" and "panic" "signal", the product's name (told by the
+ * hub once signed in: this public bundle never names it) the name the owner picked. It applies to the text on screen only: what the hub stores and sends is untouched.
  * Leaving discreet mode re-renders the app from its own words (see main.tsx).
  */
 
@@ -15,7 +15,6 @@ const WORDS: Array<[RegExp, string]> = [
   [/alarm/gi, 'watch'],
   [/police officers/gi, 'contacts'],
   [/police/gi, 'contact'],
-  [/sanctuary/gi, ''],
   [/helpful/gi, 'useful'],
   [/helps/gi, 'signals'],
   [/help/gi, 'signal'],
@@ -32,16 +31,16 @@ const WORDS: Array<[RegExp, string]> = [
 ];
 
 let appName = 'Notes';
+let product: RegExp | null = null;
 
 function keepCase(original: string, word: string): string {
-  if (!word) return appName;
   const first = original.charAt(0);
   return first === first.toUpperCase() && first !== first.toLowerCase() ? word.charAt(0).toUpperCase() + word.slice(1) : word;
 }
 
 /** The same text in neutral words. */
 export function neutral(text: string): string {
-  let out = text;
+  let out = product ? text.replace(product, appName) : text;
   for (const [re, word] of WORDS) out = out.replace(re, (m) => keepCase(m, word));
   return out;
 }
@@ -71,8 +70,9 @@ function rewrite(node: Node): void {
 let observer: MutationObserver | null = null;
 
 /** Keep every word under `root` neutral from now on (mutation callbacks run before the next paint). */
-export function startNeutralWords(root: Element, name: string): void {
+export function startNeutralWords(root: Element, name: string, productName: string | null): void {
   appName = name;
+  product = productName ? new RegExp(productName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi') : null;
   stopNeutralWords();
   rewrite(root);
   observer = new MutationObserver((records) => {

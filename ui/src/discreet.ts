@@ -20,6 +20,11 @@ export function setProductName(name: string | null): void {
   applyIdentity();
 }
 
+/** The product's name as the hub told this signed-in device (null before). */
+export function productName(): string | null {
+  return brand?.name ?? null;
+}
+
 export function isDiscreet(): boolean {
   try {
     return localStorage.getItem(KEY) === '1';

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { App } from './app.js';
-import { appIdentity, applyIdentity, IDENTITY_CHANGED, isDiscreet } from './discreet.js';
+import { appIdentity, applyIdentity, IDENTITY_CHANGED, isDiscreet, productName } from './discreet.js';
 import { startNeutralWords, stopNeutralWords } from './discreet-words.js';
 import { installQuickExitKey } from './quick-exit.js';
 import './styles.css';
@@ -16,7 +16,7 @@ const draw = () => {
 const follow = () => {
   document.body.classList.toggle('discreet', isDiscreet());
   if (isDiscreet()) {
-    startNeutralWords(document.body, appIdentity().name);
+    startNeutralWords(document.body, appIdentity().name, productName());
     neutral = true;
   } else if (neutral) {
     stopNeutralWords();
