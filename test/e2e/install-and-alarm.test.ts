@@ -214,7 +214,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
 
     await openPage(page, 'Home');
     const state = page.getByTestId('alarm-state');
-    await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
     await expect.poll(() => page.getByTestId('sensors').textContent()).toContain('Kitchen window');
     await screenshots(page, 'owner-home-disarmed');
 
@@ -231,7 +231,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
 
     await page.getByLabel('PIN', { exact: true }).fill(PIN);
     await page.getByRole('button', { name: 'Disarm' }).click();
-    await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
     await sim.close('kitchen_window');
     await context.close();
   });
@@ -292,7 +292,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
       await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('armed_home');
       await page.getByLabel('PIN', { exact: true }).fill(pin);
       await page.getByRole('button', { name: 'Disarm' }).click();
-      await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
       await page.waitForTimeout(500);
       return (await page.locator('main').textContent())?.replace(/\d\d:\d\d:\d\d/g, 'hh:mm:ss') ?? '';
     };

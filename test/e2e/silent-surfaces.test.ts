@@ -134,7 +134,7 @@ describe('e2e: a covert panic and a duress disarm leave no trace on any owner pa
       await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('armed_home');
       await page.getByLabel('PIN', { exact: true }).fill(disarmPin);
       await page.getByRole('button', { name: 'Disarm' }).click();
-      await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
       await page.waitForTimeout(500);
     };
 
