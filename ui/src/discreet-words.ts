@@ -9,6 +9,13 @@
 
 /** Longest first, so "alarms" is not read as "alarm" + "s". Case follows the original's first letter. */
 const WORDS: Array<[RegExp, string]> = [
+  [/hold for help/gi, 'hold to send'],
+  [/help requests?/gi, 'signal'],
+  [/press(ed)? panic/gi, 'send a signal'],
+  [/police requests/gi, 'footage requests'],
+  [/police request/gi, 'footage request'],
+  [/police are/gi, 'contacts are'],
+  [/the police/gi, 'your contact'],
   [/alarm receiving centre/gi, 'monitoring service'],
   [/alarm centre/gi, 'monitoring service'],
   [/alarms/gi, 'watches'],
