@@ -37,6 +37,7 @@ import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
+import { registerVisitRoutes } from './visits/routes.js';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -211,6 +212,7 @@ export class Hub {
     addSystemProbes(this.health, dataDir, clock);
     registerCoreRoutes(this.core, HUB_VERSION);
     registerPluginSettingsRoutes(this.core);
+    registerVisitRoutes(this.core);
 
     for (const m of this.opts.modules ?? coreModules()) {
       await m.start(this.core);

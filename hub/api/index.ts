@@ -7,3 +7,4 @@ export * from './mqtt-topics.js';
 export * from './net.js';
 export * from './plugin.js';
 export * from './roles.js';
+export * from './visits.js';

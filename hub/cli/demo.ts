@@ -10,8 +10,12 @@ import { randomToken } from '../auth/passwords.js';
 import { validateConfig } from '../config/load.js';
 import { CONFIG_VERSION, type HubConfigInput } from '../config/schema.js';
 import { demoParts } from '../sim/demo-parts.js';
+import { DemoPrinter } from './demo-printer.js';
 import type { Composition } from './run.js';
 import { runHub } from './start.js';
+
+/** The sign-in details come again this often (and on Enter or SIGUSR2), so they never scroll away for good. */
+const REMIND_MS = 5 * 60_000;
 
 export async function runDemo(opts: { composition: Composition; dataDir?: string | undefined }): Promise<number> {
   const parts = demoParts();
@@ -39,10 +43,13 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
     afterStart: async (hub) => {
       const accounts = hub.core.accounts;
       const password = randomToken(9);
+      let account: string;
       if ((await accounts.mode()) !== 'active') {
         await accounts.createUser({ username: 'demo-owner', password, displayName: 'Demo owner', role: 'owner', createdBy: null });
-        say(`\nDemo owner account: demo-owner / ${password}  (random, made for this demo only)`);
+        account = `demo-owner / ${password}  (random, made for this demo only)`;
+        say(`\nDemo owner account: ${account}`);
       } else {
+        account = 'demo-owner (its password was printed by an earlier run; delete the demo data folder to start over)';
         say('\nDemo owner account exists from an earlier run (its password was printed then; delete the demo data folder to start over).');
       }
       say(`Open ${hub.url} in a browser. Health: ${hub.url}/api/health`);
@@ -52,25 +59,31 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
         );
         say(`Its SHA-256 fingerprint: ${hub.tls.fingerprint}\n`);
       } else say('');
+      const remind = () =>
+        say(
+          `\n[demo] Sign in at ${hub.url} as ${account}.${hub.tls ? ` Certificate fingerprint: ${hub.tls.fingerprint}.` : ''} Press Enter (or send SIGUSR2) to see this again.\n`,
+        );
+      const reminder = setInterval(remind, REMIND_MS);
+      process.on('SIGUSR2', remind);
+      const onKey = () => remind();
+      if (process.stdin.isTTY) process.stdin.on('data', onKey);
       const undo: Array<() => Promise<void>> = [];
       for (const p of parts) {
         undo.push(await p.start({ hub, mqttUrl: hub.core.mqttUrl, log: hub.log.child({ demo: p.name }), dataDir, say }));
         say(`[demo] ${p.name} running`);
       }
-      hub.bus.onAny('demo-print', (name, event) => {
-        if (
-          name.startsWith('sensor.') ||
-          name.startsWith('alarm.') ||
-          name.startsWith('person.') ||
-          name.startsWith('clip.') ||
-          name.startsWith('alert.') ||
-          name.startsWith('camera.')
-        ) {
-          const { ts, source, correlationId, ...rest } = event as unknown as Record<string, unknown>;
-          say(`[hub] ${new Date(ts as number).toISOString().slice(11, 19)} ${name} ${JSON.stringify(rest).slice(0, 160)}`);
-        }
-      });
+      // One short line per kind of event (repeats summed up), the full events in the debug log.
+      const printer = new DemoPrinter(say, hub.log.child({ demo: 'events' }));
+      const offPrint = hub.bus.onAny('demo-print', (name, event) => printer.handle(name, event));
       return async () => {
+        clearInterval(reminder);
+        process.off('SIGUSR2', remind);
+        if (process.stdin.isTTY) {
+          process.stdin.off('data', onKey);
+          process.stdin.pause();
+        }
+        offPrint();
+        printer.stop();
         for (const u of undo.reverse()) await u();
       };
     },

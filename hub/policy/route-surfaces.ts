@@ -39,6 +39,7 @@ const TABLE: Record<string, RouteReveals> = {
   'PUT /api/devices/cameras/:id': 'none',
   'DELETE /api/devices/:id': 'none',
   'GET /api/events': BY_SESSION,
+  'GET /api/visits': BY_SESSION,
   'GET /api/ws': BY_SESSION,
   'GET /api/plugins/:id/settings': 'none',
   'PUT /api/plugins/:id/settings': 'none',

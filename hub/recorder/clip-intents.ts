@@ -1,5 +1,5 @@
 /**
- * Clip intents (table `recorder_clip_intents`, migration 101): the window of a clip the recorder
+ * Clip intents (table `recorder_clip_intents`, migrations 101 and 640): the window of a clip the recorder
  * means to write, stored the moment its trigger arrives. A pending intent survives a power cut:
  * the restarted hub cuts it from the segments on disk, and retention keeps every segment inside
  * a pending window. A trigger of a kind the owner holds by default (panic, duress, a triggered
@@ -34,6 +34,8 @@ export interface PendingClip {
   holdKinds: HeldKind[];
   /** Attempts at writing it that failed so far. */
   attempts: number;
+  /** The clip this one continues (a presence longer than one clip's limit), null for a first clip. */
+  continuesClipId?: string | null;
 }
 
 export interface ClipWindow {
@@ -57,6 +59,7 @@ interface IntentRow {
   attempts: number;
   last_error: string | null;
   next_attempt_at: number | null;
+  continues_clip_id: string | null;
 }
 
 export interface StoredIntent extends PendingClip {
@@ -77,6 +80,7 @@ const toIntent = (r: IntentRow): StoredIntent => ({
   triggers: JSON.parse(r.triggers) as IntentTrigger[],
   holdKinds: JSON.parse(r.hold_kinds) as HeldKind[],
   attempts: r.attempts,
+  continuesClipId: r.continues_clip_id ?? null,
   holdId: r.hold_id,
   status: r.status,
   lastError: r.last_error,
@@ -116,8 +120,8 @@ export class ClipIntentStore {
       }
       await this.db.run(
         `INSERT INTO recorder_clip_intents (id, camera_id, trigger, event_ts, start_ts, end_ts, correlation_id, triggers, hold_kinds, hold_id,
-           status, attempts, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+           status, attempts, created_at, updated_at, continues_clip_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET start_ts = excluded.start_ts, end_ts = excluded.end_ts, triggers = excluded.triggers,
            hold_kinds = excluded.hold_kinds, hold_id = excluded.hold_id, updated_at = excluded.updated_at`,
         [
@@ -133,6 +137,7 @@ export class ClipIntentStore {
           holdId,
           now,
           now,
+          c.continuesClipId ?? null,
         ],
       );
       return { holdId, newHold };

@@ -136,6 +136,7 @@ export class ClipProducer {
         snapshotSha256: clip.snapshotSha256,
         requested: { startTs: p.startTs, endTs: p.endTs, eventTs: p.eventTs },
         triggers: p.triggers.map((t) => t.trigger),
+        continuesClipId: p.continuesClipId ?? null,
         correlationId: p.correlationId,
       },
     });

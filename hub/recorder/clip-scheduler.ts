@@ -3,7 +3,10 @@
  * the same camera that starts before the open window ends extends it (one clip, not a pile of
  * overlapping ones). The window is stored as a clip intent first (in trigger order, one write
  * at a time); once its end is covered by a finished segment (or a grace period has passed) the
- * clip is produced. After a restart the stored intents come back: windows still open keep
+ * clip is produced. An event clip holds at most `maxEventMs` of event after its first trigger
+ * (plus the post-roll): a presence that goes on longer continues in a linked next clip that starts
+ * where the previous one ends, so footage is on disk within minutes, not after one long visit.
+ * After a restart the stored intents come back: windows still open keep
  * collecting, ended ones are cut from the segments on disk. A clip that fails is retried with
  * backoff while retrying can help; when it cannot, the reason is recorded (intent, health, audit).
  */
@@ -31,6 +34,8 @@ export interface ClipSchedulerDeps {
   clock: Clock;
   log: Logger;
   segmentMs: number;
+  /** Longest stretch of event one clip covers after its first trigger (pre- and post-roll come on top). */
+  maxEventMs: number;
   intents: ClipIntentStore;
   /** Wall-clock end of the newest finished segment of a camera (0 when none). */
   latestSegmentEnd(cameraId: string): Promise<number>;
@@ -41,8 +46,6 @@ export interface ClipSchedulerDeps {
   failed(clip: PendingClip, reason: string, final: boolean): Promise<void>;
 }
 
-/** A clip never grows past this, however long the triggers keep coming. */
-const MAX_CLIP_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 5;
 const RETRY_BASE_MS = 2000;
 
@@ -51,6 +54,8 @@ const hopeless = (err: unknown) => err instanceof HubError && (err.code === 'HUB
 
 export class ClipScheduler {
   private readonly pending = new Map<string, PendingClip>();
+  /** Clips whose window is final (a linked next clip took over) waiting for their end to be recorded. */
+  private readonly closing = new Map<string, PendingClip>();
   /** Clips waiting for a retry (or restored after a restart), by clip id. */
   private readonly waiting = new Map<string, { clip: PendingClip; at: number }>();
   private readonly inFlight = new Map<string, PendingClip>();
@@ -78,6 +83,7 @@ export class ClipScheduler {
         triggers: s.triggers,
         holdKinds: s.holdKinds,
         attempts: s.attempts,
+        continuesClipId: s.continuesClipId ?? null,
       };
       if (s.endTs > now && !this.pending.has(s.cameraId) && s.attempts === 0) this.pending.set(s.cameraId, clip);
       else this.waiting.set(clip.clipId, { clip, at: s.nextAttemptAt ?? now });
@@ -94,27 +100,34 @@ export class ClipScheduler {
     const startTs = r.eventTs - r.preRollMs;
     const endTs = r.eventTs + r.postRollMs;
     const open = this.pending.get(r.cameraId);
-    if (open && startTs <= open.endTs) {
-      open.endTs = Math.min(Math.max(open.endTs, endTs), open.startTs + MAX_CLIP_MS);
-      open.triggers.push({ trigger: r.trigger, eventTs: r.eventTs, correlationId: r.correlationId });
+    const trigger = { trigger: r.trigger, eventTs: r.eventTs, correlationId: r.correlationId };
+    if (open && startTs <= open.endTs && r.eventTs <= open.eventTs + this.deps.maxEventMs) {
+      open.endTs = Math.min(Math.max(open.endTs, endTs), open.eventTs + this.deps.maxEventMs + r.postRollMs);
+      open.triggers.push(trigger);
       if (r.hold && !open.holdKinds.includes(r.hold)) open.holdKinds.push(r.hold);
       this.persist(open);
       return open;
     }
+    // Still overlapping but past the open clip's limit: the next clip continues where it ends.
+    const continues = open && startTs <= open.endTs ? open : null;
     const clip: PendingClip = {
       clipId: randomUUID(),
       cameraId: r.cameraId,
       trigger: r.trigger,
       eventTs: r.eventTs,
       correlationId: r.correlationId,
-      startTs,
-      endTs,
-      triggers: [{ trigger: r.trigger, eventTs: r.eventTs, correlationId: r.correlationId }],
+      startTs: continues ? continues.endTs : startTs,
+      endTs: continues ? Math.max(endTs, continues.endTs + 1) : endTs,
+      triggers: [trigger],
       holdKinds: r.hold ? [r.hold] : [],
       attempts: 0,
+      continuesClipId: continues?.clipId ?? null,
     };
     this.persist(clip);
-    if (open) this.finish(open);
+    if (continues) {
+      this.pending.delete(r.cameraId);
+      this.closing.set(continues.clipId, continues);
+    } else if (open) this.finish(open);
     this.pending.set(r.cameraId, clip);
     this.ensureTimer();
     return clip;
@@ -139,7 +152,12 @@ export class ClipScheduler {
 
   /** Windows that must keep their segments until the clip is written (the stored ones come from the database). */
   windows(): ClipWindow[] {
-    const all = [...this.pending.values(), ...this.inFlight.values(), ...[...this.waiting.values()].map((w) => w.clip)];
+    const all = [
+      ...this.pending.values(),
+      ...this.closing.values(),
+      ...this.inFlight.values(),
+      ...[...this.waiting.values()].map((w) => w.clip),
+    ];
     return all.map((p) => ({ cameraId: p.cameraId, startTs: p.startTs, endTs: p.endTs }));
   }
 
@@ -149,7 +167,7 @@ export class ClipScheduler {
 
   /** Clips not yet written: open windows, in production, waiting for a retry. */
   get outstanding(): number {
-    return this.pending.size + this.inFlight.size + this.waiting.size;
+    return this.pending.size + this.closing.size + this.inFlight.size + this.waiting.size;
   }
 
   private ensureTimer(): void {
@@ -161,7 +179,7 @@ export class ClipScheduler {
 
   private async check(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const clip of [...this.pending.values()]) {
+    for (const clip of [...this.pending.values(), ...this.closing.values()]) {
       if (now < clip.endTs) continue;
       const covered = (await this.deps.latestSegmentEnd(clip.cameraId)) >= clip.endTs;
       const graceOver = now > clip.endTs + 2 * this.deps.segmentMs + 5000;
@@ -180,6 +198,7 @@ export class ClipScheduler {
 
   private finish(clip: PendingClip): void {
     if (this.pending.get(clip.cameraId) === clip) this.pending.delete(clip.cameraId);
+    this.closing.delete(clip.clipId);
     this.inFlight.set(clip.clipId, clip);
     const p = (async () => {
       try {
@@ -222,7 +241,7 @@ export class ClipScheduler {
   /** Write clips still open (their windows may be cut short) and wait for all in progress. */
   async flush(): Promise<void> {
     await this.saves.idle();
-    for (const clip of [...this.pending.values()]) this.finish(clip);
+    for (const clip of [...this.closing.values(), ...this.pending.values()]) this.finish(clip);
     await Promise.all([...this.producing]);
   }
 
@@ -233,6 +252,7 @@ export class ClipScheduler {
     await this.saves.idle();
     await Promise.all([...this.producing]);
     this.pending.clear();
+    this.closing.clear();
     this.waiting.clear();
   }
 }

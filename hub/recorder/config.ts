@@ -3,6 +3,11 @@ import { z } from 'zod';
 export const recorderConfigSchema = z
   .strictObject({
     segmentSeconds: z.number().int().min(2).max(10).default(4),
+    /**
+     * An event clip covers at most this much of an event after its first trigger (plus the
+     * camera's pre- and post-roll); a longer presence continues in a linked next clip.
+     */
+    maxEventClipSeconds: z.number().int().min(10).max(600).default(120),
     /** Rolling buffer kept for pre-roll. */
     bufferMinutes: z.number().min(1).max(120).default(10),
     /** Clips not held as evidence are pruned after this many days. */

@@ -94,6 +94,7 @@ export class RecorderModule implements HubModule {
       clock: core.clock,
       log,
       segmentMs: core.config.recorder.segmentSeconds * 1000,
+      maxEventMs: core.config.recorder.maxEventClipSeconds * 1000,
       intents,
       latestSegmentEnd: async (id) => this.lastSegmentEnd.get(id) ?? (await this.segmentStore?.latest(id))?.endTs ?? 0,
       produce: (clip) => producer.produce(clip),
@@ -225,6 +226,7 @@ export class RecorderModule implements HubModule {
         triggers: [{ trigger, eventTs: e.ts, correlationId: e.correlationId }],
         holdKinds: [],
         attempts: 1,
+        continuesClipId: null,
       };
       this.producer?.failed(clip, describeError(err), true).then(undefined, (auditErr: unknown) => {
         this.parts().log.error({ camera: cameraId, err: describeError(auditErr) }, 'could not record why a clip was not made');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../app/plugins.js';
 import { SimRtspServer } from '../../hub/sim/rtsp-server.js';
 import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
-import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { ensureUiBuilt, launchBrowser, newDevice, openPage, screenshots, signIn } from '../helpers/browser.js';
 import { Dc09TestReceiver } from '../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
@@ -209,16 +209,16 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     expect(new URL(page.url()).pathname).toBe('/home');
 
-    await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
+    await openPage(page, 'Settings');
     await page.getByLabel('PIN', { exact: true }).fill(PIN);
     await page.getByLabel('Second (safety) PIN').fill('1357');
     await page.getByRole('button', { name: 'Save PINs' }).click();
     await page.getByText('PINs saved.').waitFor();
     await screenshots(page, 'owner-settings');
 
-    await page.getByRole('navigation').getByRole('link', { name: 'Home' }).click();
+    await openPage(page, 'Home');
     const state = page.getByTestId('alarm-state');
-    await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
     await expect.poll(() => page.getByTestId('sensors').textContent()).toContain('Kitchen window');
     await screenshots(page, 'owner-home-disarmed');
 
@@ -235,7 +235,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
 
     await page.getByLabel('PIN', { exact: true }).fill(PIN);
     await page.getByRole('button', { name: 'Disarm' }).click();
-    await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
     await sim.close('kitchen_window');
     await context.close();
   });
@@ -244,7 +244,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     const { context, page } = await newDevice(browser);
     page.setDefaultTimeout(10_000);
     await signIn(page, hub.url, OWNER.username, OWNER.password);
-    await page.getByRole('navigation').getByRole('link', { name: 'What police are told' }).click();
+    await openPage(page, 'What police are told');
     const panicWords = page.getByTestId('consent-words-panic');
     await expect.poll(() => panicWords.textContent()).toBe('If you press panic, we will not tell the police. Nothing leaves your home.');
     await page.getByRole('group', { name: 'When you press panic' }).getByLabel('Tell the police at once').check();
@@ -261,7 +261,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await expect.poll(() => page.getByTestId('consent-history').locator('li').count()).toBeGreaterThanOrEqual(2);
     await screenshots(page, 'owner-consent');
 
-    await page.getByRole('navigation').getByRole('link', { name: 'Home' }).click();
+    await openPage(page, 'Home');
     const panic = page.getByTestId('panic');
     await expect.poll(() => panic.textContent()).toContain('Hold for help');
     const before = arc.alarms().length;
@@ -296,7 +296,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
       await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('armed_home');
       await page.getByLabel('PIN', { exact: true }).fill(pin);
       await page.getByRole('button', { name: 'Disarm' }).click();
-      await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
       await page.waitForTimeout(500);
       return (await page.locator('main').textContent())?.replace(/\d\d:\d\d:\d\d/g, 'hh:mm:ss') ?? '';
     };
@@ -313,7 +313,7 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     page.setDefaultTimeout(10_000);
     await page.goto('about:blank');
     await signIn(page, hub.url, OWNER.username, OWNER.password);
-    await page.getByRole('navigation').getByRole('link', { name: 'Timeline' }).click();
+    await openPage(page, 'Timeline');
     await page.getByTestId('timeline').waitFor();
     await page.keyboard.press('Escape');
     await page.waitForURL(`${hub.url}/recipes.html`);

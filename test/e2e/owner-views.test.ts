@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../app/plugins.js';
 import { SimRtspServer } from '../../hub/sim/rtsp-server.js';
 import { type ApiClient, OWNER, ownerClient } from '../helpers/api-client.js';
-import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { ensureUiBuilt, launchBrowser, newDevice, openPage, screenshots, signIn } from '../helpers/browser.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 const DOORBELL_CLIP = fileURLToPath(new URL('../fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
@@ -62,13 +62,13 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode', () => 
     page.setDefaultTimeout(15_000);
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     await expect.poll(() => page.getByTestId('camera-front-door').textContent(), { timeout: 10_000 }).toContain('online');
-    await page.getByRole('navigation').getByRole('link', { name: 'Doorbell' }).click();
+    await openPage(page, 'Doorbell');
     await expect.poll(() => page.getByTestId('live-canvas').getAttribute('data-playing'), { timeout: 20_000 }).toBe('true');
     await screenshots(page, 'owner-doorbell');
 
     await page.getByRole('button', { name: 'Keep a clip now' }).click();
     await page.getByText('Saving a clip of the last moments').waitFor();
-    await page.getByRole('navigation').getByRole('link', { name: 'Timeline' }).click();
+    await openPage(page, 'Timeline');
     const play = page.getByRole('button', { name: 'Play clip' }).first();
     await play.waitFor({ timeout: 30_000 });
     await screenshots(page, 'owner-timeline');
@@ -85,7 +85,7 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode', () => 
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     // The product's name arrives from the hub once signed in (nothing public names it).
     await expect.poll(() => page.title()).toBe('Sanctuary');
-    await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
+    await openPage(page, 'Settings');
     await page.getByLabel(/Call this app "Notes"/).check();
     expect(await page.title()).toBe('Notes');
     expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('/icon-notes.svg');

@@ -39,7 +39,7 @@ describe('e2e: session expiry', () => {
     // bounce the app to sign-in before the click; either way it must land there, calmly.
     const signInHeading = page.getByRole('heading', { name: 'Sign in' });
     await signInHeading
-      .or(page.getByRole('navigation').getByRole('link', { name: 'Police requests' }))
+      .or(page.getByRole('navigation').getByRole('link', { name: 'Timeline' }))
       .first()
       .click();
     await signInHeading.waitFor();

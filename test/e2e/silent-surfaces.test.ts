@@ -11,7 +11,7 @@ import { builtinPlugins } from '../../app/plugins.js';
 import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
 import { PAGES } from '../../ui/src/pages.js';
 import { type ApiClient, OWNER, ownerClient } from '../helpers/api-client.js';
-import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { ensureUiBuilt, launchBrowser, newDevice, openPage, screenshots, signIn } from '../helpers/browser.js';
 import { Dc09TestReceiver } from '../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
@@ -112,19 +112,18 @@ describe('e2e: a covert panic and a duress disarm leave no trace on any owner pa
     const { context, page } = await newDevice(browser);
     page.setDefaultTimeout(15_000);
     await signIn(page, hub.url, OWNER.username, OWNER.password);
-    const nav = page.getByRole('navigation');
 
     const readAll = async (): Promise<Record<string, string[]>> => {
       const out: Record<string, string[]> = {};
       for (const p of PAGES.owner) {
-        await nav.getByRole('link', { name: p.label, exact: true }).click();
+        await openPage(page, p.label);
         await page.waitForURL(`${hub.url}${p.path}`);
         await page.waitForLoadState('networkidle');
         // Lists load after the page appears; give them a moment to settle.
         await page.waitForTimeout(700);
         out[p.path] = await pageLines(page);
       }
-      await nav.getByRole('link', { name: 'Home', exact: true }).click();
+      await openPage(page, 'Home');
       await page.getByTestId('alarm-state').waitFor();
       return out;
     };
@@ -135,7 +134,7 @@ describe('e2e: a covert panic and a duress disarm leave no trace on any owner pa
       await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('armed_home');
       await page.getByLabel('PIN', { exact: true }).fill(disarmPin);
       await page.getByRole('button', { name: 'Disarm' }).click();
-      await expect.poll(() => state.getAttribute('data-state')).toBe('disarmed');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 8000 }).toBe('disarmed');
       await page.waitForTimeout(500);
     };
 

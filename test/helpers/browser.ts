@@ -17,6 +17,7 @@ export const SCREENSHOT_DIR = join(ROOT, 'test-artifacts', 'screenshots');
 const LOCK = join(ROOT, 'dist', '.ui-build.lock');
 
 export const PHONE = { width: 390, height: 844 };
+export const SMALL_PHONE = { width: 360, height: 740 };
 export const DESKTOP = { width: 1280, height: 800 };
 
 async function newestMtime(dir: string): Promise<number> {
@@ -90,8 +91,17 @@ export async function launchBrowser(opts: { trustSpki?: string } = {}): Promise<
 }
 
 /** A fresh context (its own cookies and storage, like a separate device) at phone size. */
-export async function newDevice(browser: Browser, viewport = PHONE): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true, reducedMotion: 'reduce' });
+export async function newDevice(
+  browser: Browser,
+  viewport = PHONE,
+  opts: { touch?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport,
+    acceptDownloads: true,
+    reducedMotion: 'reduce',
+    ...(opts.touch ? { hasTouch: true, isMobile: true } : {}),
+  });
   const page = await context.newPage();
   // Anything the app logs as an error is worth seeing in the test output.
   page.on('pageerror', (err) => process.stderr.write(`[browser pageerror] ${err.message}\n`));
@@ -123,4 +133,21 @@ export async function signIn(page: Page, baseUrl: string, username: string, pass
 export async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
+
+/**
+ * Open one of the signed-in user's pages by its navigation label. The owner's bottom navigation
+ * holds the main pages; the others are one tap further, under "More".
+ */
+export async function openPage(page: Page, label: string): Promise<void> {
+  const direct = page.getByRole('navigation').getByRole('link', { name: label, exact: true });
+  if ((await direct.count()) === 0) {
+    await page.getByRole('navigation').getByRole('link', { name: 'More', exact: true }).click();
+    await page
+      .getByTestId('more-pages')
+      .getByRole('link', { name: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) })
+      .click();
+    return;
+  }
+  await direct.click();
 }

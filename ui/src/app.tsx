@@ -1,6 +1,7 @@
 /** The app shell: session, sign-in, role guard, navigation, quick exit. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, onSessionEnded, post, setCsrfToken } from './api.js';
+import { PanicButton } from './components/panic-button.js';
 import { appIdentity, IDENTITY_CHANGED, setProductName } from './discreet.js';
 import { liveFeed } from './live.js';
 import { AcceptInvite, FirstSetup, loadHubInfo, SignIn } from './pages/sign-in.js';
@@ -100,40 +101,45 @@ export function App() {
     );
   };
 
+  const isOwner = role === 'owner';
+  const navItems = isOwner ? pages.filter((p) => p.bottom) : pages;
+  const current = isOwner && !page?.bottom && path !== '/more' && page ? '/more' : path;
+  const links = navItems.map((p) => (
+    <li key={p.path}>
+      <a
+        href={p.path}
+        aria-current={p.path === current ? 'page' : undefined}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(p.path);
+        }}
+      >
+        {p.label}
+      </a>
+    </li>
+  ));
+
   return (
-    <div class="shell">
+    <div class={`shell${isOwner ? ' with-dock' : ''}`}>
       <a class="skip" href="#main">
         Skip to content
       </a>
       <header class="top">
         <span class="brand">{brand}</span>
-        <button type="button" class="exit" onClick={quickExit} aria-label="Quick exit: leave this app now (or press Escape)">
-          Exit
-        </button>
+        <span class="top-actions">
+          <button type="button" class="link" onClick={signOut}>
+            Sign out
+          </button>
+          <button type="button" class="exit" onClick={quickExit} aria-label="Quick exit: leave this app now (or press Escape)">
+            Exit
+          </button>
+        </span>
       </header>
-      <nav aria-label="Pages">
-        <ul>
-          {pages.map((p) => (
-            <li key={p.path}>
-              <a
-                href={p.path}
-                aria-current={p.path === path ? 'page' : undefined}
-                onClick={(e) => {
-                  e.preventDefault();
-                  navigate(p.path);
-                }}
-              >
-                {p.label}
-              </a>
-            </li>
-          ))}
-          <li>
-            <button type="button" class="link" onClick={signOut}>
-              Sign out
-            </button>
-          </li>
-        </ul>
-      </nav>
+      {!isOwner && (
+        <nav aria-label="Pages">
+          <ul>{links}</ul>
+        </nav>
+      )}
       <main id="main">
         {Page ? (
           <Page />
@@ -149,6 +155,15 @@ export function App() {
           </>
         ) : null}
       </main>
+      {isOwner && (
+        // Help and the pages sit at the bottom of every owner page, where a thumb reaches.
+        <div class="dock" data-testid="dock">
+          <PanicButton compact />
+          <nav aria-label="Pages" class="bottom-nav">
+            <ul>{links}</ul>
+          </nav>
+        </div>
+      )}
     </div>
   );
 }

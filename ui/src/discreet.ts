@@ -5,6 +5,7 @@
  */
 // A neutral key: this bundle is public, so nothing in it names the product.
 const KEY = 'notes.discreet';
+const NAME_KEY = 'notes.name';
 
 export const NEUTRAL = { name: 'Notes', icon: '/icon-notes.svg', manifest: '/manifest-notes.webmanifest' };
 /**
@@ -19,6 +20,11 @@ export function setProductName(name: string | null): void {
   applyIdentity();
 }
 
+/** The product's name as the hub told this signed-in device (null before). */
+export function productName(): string | null {
+  return brand?.name ?? null;
+}
+
 export function isDiscreet(): boolean {
   try {
     return localStorage.getItem(KEY) === '1';
@@ -28,8 +34,22 @@ export function isDiscreet(): boolean {
   }
 }
 
+/** The name the owner picked for discreet mode ("Notes" until she picks one). */
+export function discreetName(): string {
+  try {
+    return localStorage.getItem(NAME_KEY)?.trim() || NEUTRAL.name;
+  } catch {
+    return NEUTRAL.name;
+  }
+}
+
+export function setDiscreetName(name: string): void {
+  localStorage.setItem(NAME_KEY, name.trim().slice(0, 40));
+  applyIdentity();
+}
+
 export function appIdentity(): typeof NEUTRAL {
-  return isDiscreet() || !brand ? NEUTRAL : brand;
+  return isDiscreet() || !brand ? { ...NEUTRAL, name: isDiscreet() ? discreetName() : NEUTRAL.name } : brand;
 }
 
 function setLink(rel: string, href: string): void {

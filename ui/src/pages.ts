@@ -12,6 +12,7 @@ import { ConsentPage } from './pages/owner/consent.js';
 import { DoorbellPage } from './pages/owner/doorbell.js';
 import { HomePage } from './pages/owner/home.js';
 import { IncidentLogsPage } from './pages/owner/incident-logs.js';
+import { MorePage } from './pages/owner/more.js';
 import { RequestsInbox } from './pages/owner/requests.js';
 import { SecurityPage } from './pages/owner/security.js';
 import { SettingsPage } from './pages/owner/settings.js';
@@ -23,13 +24,16 @@ export interface PageDef {
   path: string;
   label: string;
   component: FunctionComponent;
+  /** In the owner's bottom navigation (at most five, so it fits a 360 px screen); the rest are under "More". */
+  bottom?: boolean;
 }
 
 export const PAGES: Record<Role, PageDef[]> = {
   owner: [
-    { path: '/home', label: 'Home', component: HomePage },
-    { path: '/doorbell', label: 'Doorbell', component: DoorbellPage },
-    { path: '/timeline', label: 'Timeline', component: TimelinePage },
+    { path: '/home', label: 'Home', component: HomePage, bottom: true },
+    { path: '/doorbell', label: 'Doorbell', component: DoorbellPage, bottom: true },
+    { path: '/timeline', label: 'Timeline', component: TimelinePage, bottom: true },
+    { path: '/more', label: 'More', component: MorePage, bottom: true },
     { path: '/requests', label: 'Police requests', component: RequestsInbox },
     { path: '/incident-logs', label: 'Incident logs', component: IncidentLogsPage },
     { path: '/consent', label: 'What police are told', component: ConsentPage },

@@ -58,4 +58,10 @@ export const recorderMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 640,
+    name: 'linked event clips',
+    // A presence longer than one clip's limit goes on in a next clip that names the one it continues.
+    sql: 'ALTER TABLE recorder_clip_intents ADD COLUMN continues_clip_id TEXT;',
+  },
 ];

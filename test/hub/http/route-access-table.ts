@@ -47,6 +47,7 @@ export const ROUTE_ACCESS: Record<string, Expected> = {
   'PUT /api/devices/cameras/:id': ownInst,
   'DELETE /api/devices/:id': ownInst,
   'GET /api/events': { roles: ['owner', 'installer'], scope: 'events:read' },
+  'GET /api/visits': { roles: ['owner'], scope: 'events:read' },
   'GET /api/ws': { roles: ALL, scope: 'events:read' },
   'GET /api/plugins/:id/settings': ownInst,
   'PUT /api/plugins/:id/settings': ownInst,

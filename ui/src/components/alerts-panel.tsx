@@ -44,20 +44,33 @@ export function AlertsPanel(props: { refreshKey?: number; limit?: number }) {
   };
 
   // The hub's visibility policy already left out silent alerts (a covert panic, duress): this
-  // list shows what the server sent, nothing is filtered here.
-  const shown = (alerts ?? []).slice(0, props.limit ?? 5);
+  // list shows what the server sent, nothing is filtered here. Alerts of the same kind that ended
+  // the same way are one line with a count, so ten "not sent" rows do not bury the one that matters.
+  const groups: Array<{ first: AlertView; count: number; oldest: number }> = [];
+  for (const a of alerts ?? []) {
+    const g = a.status === 'awaiting_consent' ? undefined : groups.find((x) => x.first.kind === a.kind && x.first.status === a.status);
+    if (g) {
+      g.count++;
+      g.oldest = Math.min(g.oldest, a.createdAt);
+    } else groups.push({ first: a, count: 1, oldest: a.createdAt });
+  }
+  const shown = groups.slice(0, props.limit ?? 5);
   return (
     <section aria-labelledby="alerts-h" class="card">
       <h2 id="alerts-h">Alerts</h2>
       {error && <p class="error">{error}</p>}
       {alerts && shown.length === 0 && <p class="muted">No alerts.</p>}
       <ul class="rows" data-testid="alerts">
-        {shown.map((a) => (
-          <li key={a.id}>
+        {shown.map(({ first: a, count, oldest }) => (
+          <li key={a.id} data-count={String(count)}>
             <span class="row-title">
-              {KIND[a.kind] ?? a.kind} · {formatTime(a.createdAt)}
+              {KIND[a.kind] ?? a.kind}
+              {count > 1 ? ` ×${count} · ${formatTime(oldest)} to ${formatTime(a.createdAt)}` : ` · ${formatTime(a.createdAt)}`}
             </span>
-            <span class={`status status-${a.status}`}>{describeAlert(a)}</span>
+            <span class={`status status-${a.status}`}>
+              {count > 1 ? 'Latest: ' : ''}
+              {describeAlert(a)}
+            </span>
             {a.status === 'awaiting_consent' && (
               <span class="actions">
                 <button type="button" class="primary" onClick={() => answer(a.id, 'send')}>

@@ -12,7 +12,8 @@ export const SENT_SHOWN_MS = 3000;
 
 type Phase = 'idle' | 'holding' | 'sending' | 'sent' | 'failed';
 
-export function PanicButton(props: { onSent?: () => void }) {
+/** `compact`: the one-line form at the bottom of every owner page. */
+export function PanicButton(props: { onSent?: () => void; compact?: boolean }) {
   const [phase, setPhase] = useState<Phase>('idle');
   const [progress, setProgress] = useState(0);
   const [error, setError] = useState<string | null>(null);
@@ -71,7 +72,7 @@ export function PanicButton(props: { onSent?: () => void }) {
 
   const label = phase === 'sent' ? 'Sent' : phase === 'sending' ? 'Sending…' : 'Hold for help';
   return (
-    <div class="panic">
+    <div class={`panic${props.compact ? ' compact' : ''}`}>
       <button
         type="button"
         class={`panic-button ${phase}`}
@@ -105,7 +106,7 @@ export function PanicButton(props: { onSent?: () => void }) {
         <span class="ring" aria-hidden="true" />
         <span>{label}</span>
       </button>
-      <p id="panic-hint" class="hint">
+      <p id="panic-hint" class={props.compact ? 'sr-only' : 'hint'}>
         Press and hold for 2 seconds (or hold Space). It asks for help as you chose in "What police are told".
       </p>
       <p class="sr-status" role="status" aria-live="polite">

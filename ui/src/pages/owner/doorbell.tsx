@@ -1,8 +1,10 @@
 /** The live doorbell, and a button to keep a clip of what is happening now. */
 import { useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
+import { DoorbellRang } from '../../components/doorbell-rang.js';
 import { ErrorText, Notice, useAction } from '../../components/form.js';
 import { LiveView } from '../../components/live-view.js';
+import { useVisits, VisitRow } from '../../components/visits.js';
 import type { CameraView } from '../../view-types.js';
 
 export function DoorbellPage() {
@@ -11,6 +13,7 @@ export function DoorbellPage() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const { busy, error, run } = useAction();
+  const { visits } = useVisits(5);
   useEffect(() => {
     get<{ cameras: CameraView[] }>('/api/cameras').then(
       (r) => {
@@ -26,6 +29,7 @@ export function DoorbellPage() {
     <>
       <h1 tabIndex={-1}>Doorbell</h1>
       <ErrorText error={loadError} />
+      <DoorbellRang visits={visits} />
       {cameras && cameras.length === 0 && <p>No camera has been set up yet.</p>}
       {cameras && cameras.length > 1 && (
         <fieldset class="actions">
@@ -48,7 +52,7 @@ export function DoorbellPage() {
               onClick={() =>
                 run(async () => {
                   await post(`/api/cameras/${encodeURIComponent(camera.id)}/clips`, {});
-                  setSaved('Saving a clip of the last moments. It will appear in the timeline.');
+                  setSaved('Saving a clip of the last moments. It will appear in the timeline as a visit.');
                 })
               }
             >
@@ -58,6 +62,18 @@ export function DoorbellPage() {
           <ErrorText error={error} />
           {saved && <Notice>{saved}</Notice>}
         </>
+      )}
+      {visits && visits.length > 0 && (
+        <section class="card" aria-labelledby="recent-h">
+          <h2 id="recent-h">Recent visits</h2>
+          <ul class="rows">
+            {visits.slice(0, 3).map((v) => (
+              <li key={v.id}>
+                <VisitRow visit={v} />
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
     </>
   );

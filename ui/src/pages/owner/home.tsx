@@ -1,14 +1,19 @@
-/** The victim's start page: the alarm at a glance, arm / disarm, panic, doors and windows, cameras. */
+/**
+ * The victim's start page: the alarm and what to do next at a glance, a doorbell press that
+ * stays, arm / disarm, the last visit, doors and windows, cameras. Help is in the dock at the
+ * bottom of every page (app.tsx).
+ */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, get, messageOf, post } from '../../api.js';
 import { eventWords, stateWords } from '../../components/alarm-words.js';
 import { AlertsPanel } from '../../components/alerts-panel.js';
+import { DoorbellRang } from '../../components/doorbell-rang.js';
 import { ErrorText, formatTime } from '../../components/form.js';
 import { Keypad } from '../../components/keypad.js';
-import { PanicButton } from '../../components/panic-button.js';
+import { useVisits, VisitRow } from '../../components/visits.js';
 import { useLiveEvents } from '../../live.js';
 import { navigate } from '../../router.js';
-import type { AlarmSensor, AlarmStatus, CameraView, HubEventRow } from '../../view-types.js';
+import type { AlarmSensor, AlarmStatus, AlertView, CameraView, HubEventRow, PoliceRequestView } from '../../view-types.js';
 import { SharingReview } from './egress.js';
 
 function useNow(active: boolean): number {
@@ -24,10 +29,26 @@ function useNow(active: boolean): number {
 function sensorWords(s: AlarmSensor): string {
   const parts: string[] = [];
   if (!s.online) parts.push('not reporting');
-  else parts.push(s.open === null ? 'unknown' : s.open ? 'open' : 'closed');
+  else parts.push(s.open === null ? 'no reading yet' : s.open ? 'open' : 'closed');
   if (s.tamper) parts.push('tampered');
   if (s.batteryLow) parts.push('battery low');
   return parts.join(', ');
+}
+
+/** Green only for a known good state; a sensor with no reading yet is grey, a problem amber. */
+function sensorClass(s: AlarmSensor): string {
+  if (s.open || !s.online || s.tamper || s.batteryLow) return 'warn';
+  return s.open === null ? 'unknown' : 'ok';
+}
+
+/** The one thing to do next, in order of urgency. */
+function nextStep(a: AlarmStatus | null, pinSet: boolean, waiting: number): string {
+  if (a?.state === 'triggered') return 'The alarm is going off. Call 999 if you are in danger, or tell the police now.';
+  if (a?.state === 'entry_delay') return 'Enter your PIN to turn the alarm off.';
+  if (!pinSet) return 'Choose your alarm PIN in Settings: the alarm cannot be turned on without it.';
+  if (waiting > 0) return `The police asked for footage: answer in Police requests (${waiting} waiting).`;
+  if (a?.state === 'disarmed') return 'Turn the alarm on when you go out or go to bed.';
+  return 'Nothing to do: the alarm is watching.';
 }
 
 export function HomePage() {
@@ -70,15 +91,34 @@ export function HomePage() {
   }, []);
 
   const [pinSet, setPinSet] = useState(true);
+  const [waiting, setWaiting] = useState(0);
+  const [asking, setAsking] = useState<AlertView[]>([]);
+  const loadRequests = useCallback(() => {
+    get<{ requests: PoliceRequestView[] }>('/api/requests').then(
+      (r) => setWaiting(r.requests.filter((q) => q.status === 'pending').length),
+      (err: unknown) => console.warn('requests', err),
+    );
+  }, []);
+  const loadAsking = useCallback(() => {
+    get<{ alerts: AlertView[] }>('/api/alerts').then(
+      (r) => setAsking(r.alerts.filter((a) => a.status === 'awaiting_consent')),
+      (err: unknown) => console.warn('alerts', err),
+    );
+  }, []);
+  const { visits } = useVisits(10);
   useEffect(() => {
     loadAlarm();
     loadCameras();
     loadLast();
+    loadRequests();
+    loadAsking();
     get<{ pinSet: boolean }>('/api/alarm/settings').then(
       (r) => setPinSet(r.pinSet),
       (err: unknown) => console.warn('alarm settings', err),
     );
-  }, [loadAlarm, loadCameras, loadLast]);
+  }, [loadAlarm, loadCameras, loadLast, loadRequests, loadAsking]);
+  useLiveEvents(['request.'], loadRequests);
+  useLiveEvents(['alert.'], loadAsking);
   useLiveEvents(['alarm.', 'sensor.', 'siren.'], loadAlarm);
   useLiveEvents(['camera.'], loadCameras);
   useLiveEvents(['sensor.', 'alarm.', 'camera.', 'person.detected', 'panic', 'clip.saved'], (name, event) => {
@@ -122,8 +162,66 @@ export function HomePage() {
           <h2 id="state-h">{words.title}</h2>
           <p aria-live="polite">{words.detail}</p>
           {alarm.sirenOn && <p>The siren is sounding.</p>}
+          {alarm.state === 'triggered' && (
+            <div class="alarm-actions" data-testid="alarm-actions">
+              <a class="button primary" href="tel:999" data-testid="call-999">
+                Call 999
+              </a>
+              <TellPoliceNow
+                asking={asking}
+                onDone={() => {
+                  loadAsking();
+                  setAlertsKey((k) => k + 1);
+                }}
+              />
+              <button
+                type="button"
+                data-testid="silence"
+                onClick={() => {
+                  setError(
+                    alarm.sirenOn
+                      ? 'Enter your PIN below and press Disarm: that silences the siren.'
+                      : 'Enter your PIN below and press Disarm.',
+                  );
+                  document.querySelector<HTMLInputElement>('#main input')?.focus();
+                }}
+              >
+                Silence the siren
+              </button>
+            </div>
+          )}
         </section>
       )}
+      <section class="card glance" aria-labelledby="glance-h" data-testid="glance">
+        <h2 id="glance-h">At a glance</h2>
+        <p class="next-step" data-testid="next-step">
+          <strong>Next: </strong>
+          {nextStep(alarm, pinSet, waiting)}
+        </p>
+        <ul class="rows">
+          <li data-testid="glance-pin">
+            <span class="row-title">Alarm PIN</span>
+            <span class={`status ${pinSet ? 'ok' : 'warn'}`}>{pinSet ? 'set' : 'not set yet'}</span>
+          </li>
+          <li data-testid="glance-requests">
+            <span class="row-title">
+              <a
+                href="/requests"
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate('/requests');
+                }}
+              >
+                Police requests
+              </a>
+            </span>
+            <span class={`status ${waiting > 0 ? 'warn' : 'unknown'}`}>
+              {waiting > 0 ? `${waiting} waiting for your answer` : 'none waiting'}
+            </span>
+          </li>
+        </ul>
+      </section>
+      <DoorbellRang visits={visits} />
       <SharingReview />
       {!pinSet && (
         <section class="card" aria-labelledby="pin-first-h">
@@ -185,10 +283,12 @@ export function HomePage() {
           </div>
         </section>
       )}
-      <section class="card" aria-labelledby="panic-h">
-        <h2 id="panic-h">Help</h2>
-        <PanicButton onSent={() => setAlertsKey((k) => k + 1)} />
-      </section>
+      {visits?.[0] && (
+        <section class="card" aria-labelledby="visit-h" data-testid="last-visit">
+          <h2 id="visit-h">Last visit</h2>
+          <VisitRow visit={visits[0]} />
+        </section>
+      )}
       <AlertsPanel refreshKey={alertsKey} limit={3} />
       {alarm && (
         <section class="card" aria-labelledby="sensors-h">
@@ -201,7 +301,7 @@ export function HomePage() {
                   {s.name}
                   {s.location && <span class="muted"> · {s.location}</span>}
                 </span>
-                <span class={`status ${s.open || !s.online || s.tamper ? 'warn' : 'ok'}`}>{sensorWords(s)}</span>
+                <span class={`status ${sensorClass(s)}`}>{sensorWords(s)}</span>
               </li>
             ))}
           </ul>
@@ -214,8 +314,8 @@ export function HomePage() {
           {(cameras ?? []).map((c) => (
             <li key={c.id}>
               <span class="row-title">{c.name}</span>
-              <span class={`status ${c.status?.online ? 'ok' : 'warn'}`} data-testid={`camera-${c.id}`}>
-                {c.status?.online ? (c.status.recording ? 'online, recording' : 'online') : 'offline'}
+              <span class={`status ${c.status ? (c.status.online ? 'ok' : 'warn') : 'unknown'}`} data-testid={`camera-${c.id}`}>
+                {c.status ? (c.status.online ? (c.status.recording ? 'online, recording' : 'online') : 'offline') : 'not started'}
               </span>
             </li>
           ))}
@@ -226,5 +326,70 @@ export function HomePage() {
         <p data-testid="last-event">{last ?? '…'}</p>
       </section>
     </>
+  );
+}
+
+/**
+ * "Tell the police now" during an alarm. When the hub is holding an alert for her answer ("ask me
+ * first"), this sends it: the hub asks the consent module again at the tap and audits the answer.
+ * When nothing is waiting (her choice for alarms is "never"), nothing can be sent from here
+ * without changing that choice: the button says so and opens "What police are told".
+ */
+function TellPoliceNow({ asking, onDone }: { asking: AlertView[]; onDone: () => void }) {
+  const [confirm, setConfirm] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [sent, setSent] = useState(false);
+  const alert = asking[0];
+  if (sent) return <p role="status">Sent to the police. The alerts below show when they answer.</p>;
+  if (!confirm)
+    return (
+      <button type="button" class="primary" data-testid="tell-police" onClick={() => setConfirm(true)}>
+        Tell the police now
+      </button>
+    );
+  return (
+    <div class="card" data-testid="tell-police-confirm">
+      {alert ? (
+        <>
+          <p>Send this alarm to the police now, with your address?</p>
+          <div class="actions">
+            <button
+              type="button"
+              class="primary"
+              onClick={() =>
+                post(`/api/alerts/${encodeURIComponent(alert.id)}/send`).then(
+                  () => {
+                    setSent(true);
+                    onDone();
+                  },
+                  (err: unknown) => setError(messageOf(err)),
+                )
+              }
+            >
+              Yes, send it
+            </button>
+            <button type="button" onClick={() => setConfirm(false)}>
+              Not now
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p>
+            You chose that the police are not told about alarms automatically. To tell them now, call 999, or change that choice in "What
+            police are told".
+          </p>
+          <div class="actions">
+            <button type="button" class="primary" onClick={() => navigate('/consent')}>
+              Open "What police are told"
+            </button>
+            <button type="button" onClick={() => setConfirm(false)}>
+              Not now
+            </button>
+          </div>
+        </>
+      )}
+      <ErrorText error={error} />
+    </div>
   );
 }

@@ -3,7 +3,11 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
 import { eventWords } from '../../components/alarm-words.js';
 import { Check, ErrorText, Field, formatTime, Notice, useAction } from '../../components/form.js';
+import { useVisits, visitWords } from '../../components/visits.js';
 import type { HubEventRow, IncidentLogView } from '../../view-types.js';
+
+/** Door activity is picked as whole visits, not one detection at a time. */
+const DOOR = new Set(['camera.doorbell', 'person.detected', 'sensor.opened', 'sensor.closed', 'clip.saved']);
 
 interface Person {
   id: string;
@@ -22,6 +26,7 @@ export function IncidentLogsPage() {
   const [made, setMade] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const { busy, error, run } = useAction();
+  const { visits } = useVisits(100, '&for=incident-log');
   const load = useCallback(() => {
     get<{ logs: IncidentLogView[] }>('/api/incident-logs').then(
       (r) => setLogs(r.logs),
@@ -34,6 +39,7 @@ export function IncidentLogsPage() {
       (r) =>
         setEvents(
           r.events.flatMap((e) => {
+            if (DOOR.has(e.name)) return [];
             const words = eventWords(e.name, (e.payload ?? {}) as Record<string, unknown>);
             return words ? [{ ...e, words }] : [];
           }),
@@ -98,8 +104,22 @@ export function IncidentLogsPage() {
         <h2 id="new-log-h">Make a new log</h2>
         <Field label="Title" value={title} onValue={setTitle} required />
         <fieldset class="pick-list">
-          <legend>Events to include ({picked.size} chosen)</legend>
-          {events.length === 0 && <p class="muted">No events yet.</p>}
+          <legend>Visits and events to include ({picked.size} events chosen)</legend>
+          {events.length === 0 && (visits ?? []).length === 0 && <p class="muted">No events yet.</p>}
+          {(visits ?? [])
+            .filter((v) => v.eventSeqs.length > 0)
+            .map((v) => (
+              <Check
+                key={`visit-${v.id}`}
+                label={`${formatTime(v.startTs)} · Visit: ${visitWords(v)}`}
+                checked={v.eventSeqs.every((q) => picked.has(q))}
+                onValue={(on) => {
+                  const next = new Set(picked);
+                  for (const q of v.eventSeqs) on ? next.add(q) : next.delete(q);
+                  setPicked(next);
+                }}
+              />
+            ))}
           {events.map((e) => (
             <Check
               key={e.seq}

@@ -4,7 +4,7 @@ import type { Role } from '../../../../hub/api/roles.js';
 import { get, messageOf, post, put } from '../../api.js';
 import { Check, ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
 import { NotificationsCard } from '../../components/notifications-card.js';
-import { isDiscreet, setDiscreet } from '../../discreet.js';
+import { discreetName, isDiscreet, setDiscreet, setDiscreetName } from '../../discreet.js';
 import { pushDiscreetChanged } from '../../push.js';
 
 interface UserRow {
@@ -48,6 +48,9 @@ function Pins() {
       }}
     >
       <h2 id="pins-h">Alarm PINs</h2>
+      <p data-testid="pins-state">
+        <strong>{pinSet ? 'Your PINs are set.' : 'No PIN is set yet: the alarm cannot be turned on until you choose one.'}</strong>
+      </p>
       <p>
         The second PIN turns the alarm off like the first, and shows the same screen, but quietly asks for help if you allowed that in "What
         police are told". Use it if someone makes you turn the alarm off.
@@ -71,7 +74,7 @@ function Pins() {
         value={pin}
         onValue={setPin}
         required
-        hint="4 to 12 digits."
+        hint="4 to 8 digits (what the hub accepts)."
       />
       <Field
         label="Second (safety) PIN"
@@ -81,6 +84,7 @@ function Pins() {
         value={duressPin}
         onValue={setDuressPin}
         required
+        hint="4 to 8 digits, not the same as your PIN."
       />
       <ErrorText error={error} />
       {saved && <Notice>PINs saved.</Notice>}
@@ -88,6 +92,41 @@ function Pins() {
         Save PINs
       </button>
     </form>
+  );
+}
+
+/** Silent (the default) or loud: a loud help request sounds the siren and shows on the screen. */
+function LoudPanic() {
+  const [loud, setLoud] = useState<boolean | null>(null);
+  const { busy, error, run } = useAction();
+  useEffect(() => {
+    get<{ loudPanic: boolean }>('/api/alarm/settings').then(
+      (r) => setLoud(r.loudPanic),
+      (err: unknown) => console.warn('alarm settings', messageOf(err)),
+    );
+  }, []);
+  if (loud === null) return null;
+  return (
+    <section class="card" aria-labelledby="loud-h">
+      <h2 id="loud-h">When you hold the help button</h2>
+      <Check
+        label="Sound the siren too (a loud help request)"
+        hint={
+          loud
+            ? 'Now: loud. The siren sounds and the alarm shows on the screen.'
+            : 'Now: silent. Nothing sounds and nothing shows on this phone; it is sent only as you chose in "What police are told".'
+        }
+        checked={loud}
+        onValue={(v) => {
+          if (busy) return;
+          void run(async () => {
+            const r = await put<{ loudPanic: boolean }>('/api/alarm/settings', { loudPanic: v });
+            setLoud(r.loudPanic);
+          });
+        }}
+      />
+      <ErrorText error={error} />
+    </section>
   );
 }
 
@@ -156,6 +195,7 @@ function People() {
 
 export function SettingsPage() {
   const [discreet, setDiscreetState] = useState(isDiscreet());
+  const [neutralName, setNeutralName] = useState(discreetName());
   return (
     <>
       <h1 tabIndex={-1}>Settings</h1>
@@ -163,7 +203,7 @@ export function SettingsPage() {
         <h2 id="discreet-h">Discreet mode</h2>
         <Check
           label='Call this app "Notes" on this phone'
-          hint="(tab title, icon and home-screen name)"
+          hint="(the name below, plain words on every page, a notebook icon)"
           checked={discreet}
           onValue={(v) => {
             setDiscreet(v);
@@ -171,10 +211,21 @@ export function SettingsPage() {
             pushDiscreetChanged(v);
           }}
         />
+        <Field
+          label="Name in discreet mode"
+          value={neutralName}
+          autoComplete="off"
+          onValue={(v) => {
+            setNeutralName(v);
+            setDiscreetName(v);
+          }}
+          hint='What the tab, the header and the home screen say ("Notes" if left empty).'
+        />
         <p class="hint">Press Escape, or the Exit button at the top, to leave at once. The page is replaced by a recipe.</p>
       </section>
       <NotificationsCard />
       <Pins />
+      <LoudPanic />
       <People />
     </>
   );

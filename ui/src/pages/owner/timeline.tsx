@@ -1,83 +1,82 @@
-/** What happened, newest first, with clip stills that play in place. Live events arrive on top. */
+/**
+ * What happened, newest first: door activity as visits (one row each, with its still and clip
+ * played in place), and the alarm's own events between them. Live events arrive on top.
+ */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf } from '../../api.js';
 import { eventWords } from '../../components/alarm-words.js';
 import { ErrorText, formatTime } from '../../components/form.js';
+import { useVisits, VisitRow, type VisitView } from '../../components/visits.js';
 import { useLiveEvents } from '../../live.js';
 import type { HubEventRow } from '../../view-types.js';
 
-interface Item {
+/** Shown as visits, not as lines of their own. */
+const DOOR = new Set(['camera.doorbell', 'person.detected', 'sensor.opened', 'sensor.closed', 'clip.saved']);
+
+interface Line {
   key: string;
   ts: number;
   words: string;
-  clipId: string | null;
-  hasStill: boolean;
 }
 
-function toItem(seqOrKey: string, name: string, ts: number, p: Record<string, unknown>): Item | null {
+type Row = { kind: 'visit'; ts: number; visit: VisitView } | { kind: 'line'; ts: number; line: Line };
+
+function toLine(key: string, name: string, ts: number, p: Record<string, unknown>): Line | null {
+  if (DOOR.has(name)) return null;
   const words = eventWords(name, p);
-  if (!words) return null;
-  const clipId = name === 'clip.saved' && typeof p.clipId === 'string' ? p.clipId : null;
-  return { key: seqOrKey, ts, words, clipId, hasStill: typeof p.snapshotSha256 === 'string' };
-}
-
-function Clip({ id, hasStill }: { id: string; hasStill: boolean }) {
-  const [play, setPlay] = useState(false);
-  const base = `/api/clips/${encodeURIComponent(id)}`;
-  return play ? (
-    // biome-ignore lint/a11y/useMediaCaption: camera footage has no speech track to caption
-    <video class="clip" src={`${base}/video`} controls autoPlay playsInline preload="metadata" data-testid="clip-video" />
-  ) : (
-    <button type="button" class="clip-still" onClick={() => setPlay(true)} aria-label="Play clip">
-      {hasStill ? <img src={`${base}/snapshot`} alt="Still from the clip" loading="lazy" /> : <span class="no-still">Clip</span>}
-      <span class="play" aria-hidden="true">
-        ▶
-      </span>
-    </button>
-  );
+  return words ? { key, ts, words } : null;
 }
 
 export function TimelinePage() {
-  const [items, setItems] = useState<Item[] | null>(null);
+  const [lines, setLines] = useState<Line[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [oldest, setOldest] = useState<number | null>(null);
-  const load = useCallback((beforeSeq: number | null) => {
-    get<{ events: HubEventRow[] }>(`/api/events?limit=100${beforeSeq ? `&beforeSeq=${beforeSeq}` : ''}`).then(
-      (r) => {
-        const more = r.events
-          .map((e) => toItem(String(e.seq), e.name, e.ts, (e.payload ?? {}) as Record<string, unknown>))
-          .filter((x): x is Item => x !== null);
-        setItems((prev) => (beforeSeq && prev ? [...prev, ...more] : more));
-        const last = r.events[r.events.length - 1];
-        setOldest(r.events.length === 100 && last ? last.seq : null);
-      },
+  const [more, setMore] = useState(30);
+  const { visits, error: visitsError } = useVisits(more);
+  const load = useCallback(() => {
+    get<{ events: HubEventRow[] }>('/api/events?limit=300').then(
+      (r) =>
+        setLines(
+          r.events
+            .map((e) => toLine(String(e.seq), e.name, e.ts, (e.payload ?? {}) as Record<string, unknown>))
+            .filter((x): x is Line => x !== null),
+        ),
       (err: unknown) => setError(messageOf(err)),
     );
   }, []);
-  useEffect(() => load(null), [load]);
-  useLiveEvents(
-    ['sensor.', 'alarm.', 'camera.', 'person.detected', 'panic', 'clip.saved', 'siren.', 'request.', 'smartwater.used'],
-    (name, event) => {
-      const item = toItem(`live-${event.correlationId}-${name}-${event.ts}`, name, event.ts, event as unknown as Record<string, unknown>);
-      if (item) setItems((prev) => [item, ...(prev ?? [])]);
-    },
-  );
+  useEffect(load, [load]);
+  useLiveEvents(['alarm.', 'camera.', 'panic', 'siren.', 'request.', 'smartwater.used', 'sensor.'], (name, event) => {
+    const line = toLine(`live-${event.correlationId}-${name}-${event.ts}`, name, event.ts, event as unknown as Record<string, unknown>);
+    if (line) setLines((prev) => [line, ...(prev ?? [])]);
+  });
+  const oldestVisit = visits && visits.length > 0 ? (visits[visits.length - 1]?.startTs ?? 0) : 0;
+  const rows: Row[] = [
+    ...(visits ?? []).map((v): Row => ({ kind: 'visit', ts: v.startTs, visit: v })),
+    // Alarm lines as far back as the visits shown (older ones come with "Show older").
+    ...(lines ?? [])
+      .filter((l) => visits === null || visits.length < more || l.ts >= oldestVisit)
+      .map((l): Row => ({ kind: 'line', ts: l.ts, line: l })),
+  ].sort((a, b) => b.ts - a.ts);
   return (
     <>
       <h1 tabIndex={-1}>Timeline</h1>
-      <ErrorText error={error} />
-      {items && items.length === 0 && <p class="muted">Nothing has happened yet.</p>}
+      <ErrorText error={error ?? (visitsError ? messageOf(visitsError) : null)} />
+      {visits && lines && rows.length === 0 && <p class="muted">Nothing has happened yet.</p>}
       <ol class="timeline" data-testid="timeline">
-        {(items ?? []).map((it) => (
-          <li key={it.key}>
-            <time dateTime={new Date(it.ts).toISOString()}>{formatTime(it.ts)}</time>
-            <span>{it.words}</span>
-            {it.clipId && <Clip id={it.clipId} hasStill={it.hasStill} />}
-          </li>
-        ))}
+        {rows.map((r) =>
+          r.kind === 'visit' ? (
+            <li key={`v-${r.visit.id}`} class="visit-row">
+              <VisitRow visit={r.visit} />
+            </li>
+          ) : (
+            <li key={r.line.key}>
+              <time dateTime={new Date(r.ts).toISOString()}>{formatTime(r.ts)}</time>
+              <span>{r.line.words}</span>
+            </li>
+          ),
+        )}
       </ol>
-      {oldest && (
-        <button type="button" onClick={() => load(oldest)}>
+      {visits && visits.length >= more && (
+        <button type="button" onClick={() => setMore((m) => m + 30)}>
           Show older
         </button>
       )}
