@@ -39,7 +39,7 @@ class FixtureCamera {
   readonly operations: string[] = [];
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -61,8 +61,9 @@ class FixtureCamera {
         void this.answer(names, res);
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', () => resolve()));
-    this.port = (this.server?.address() as AddressInfo).port;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (server.address() as AddressInfo).port;
   }
 
   private async answer(names: string[], res: import('node:http').ServerResponse): Promise<void> {
