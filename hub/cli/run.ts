@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.js';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
 import { runExports } from './exports.js';
+import { runInstallService, runUninstallService } from './service.js';
 import { runHub } from './start.js';
 import { runVerify } from './verify.js';
 
@@ -31,6 +32,8 @@ Commands:
   check            preflight: config, ffmpeg, disk, clock, broker
   verify           check an evidence package (zip) or, with --audit, the hub audit chain
   exports          evidence package builds and their progress (--watch follows them)
+  install-service  install the systemd service (root; --print or --root DIR to only write the files)
+  uninstall-service remove the systemd service (keeps the data folder)
   help             this text
 
 Options:
@@ -53,6 +56,8 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   if (ext) return ext.run(rest);
   if (command === 'verify') return runVerify(rest);
   if (command === 'exports') return runExports(rest);
+  if (command === 'install-service') return runInstallService(rest);
+  if (command === 'uninstall-service') return runUninstallService(rest);
   if (!['start', 'demo', 'check'].includes(command)) {
     process.stderr.write(`sanctuary: unknown command "${command}". Try: sanctuary --help\n`);
     return 2;
