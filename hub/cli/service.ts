@@ -10,7 +10,6 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { loadConfig } from '../config/load.js';
 import {
   renderSysusers,
   renderTmpfiles,
@@ -20,6 +19,7 @@ import {
   TMPFILES_PATH,
   UNIT_PATH,
 } from '../appliance/systemd-unit.js';
+import { loadConfig } from '../config/load.js';
 
 const run = promisify(execFile);
 
@@ -52,7 +52,7 @@ async function systemctl(args: string[], out: (s: string) => void): Promise<void
   await run(cmd, rest);
 }
 
-export async function runInstallService(argv: string[], out = (s: string) => process.stdout.write(s)): Promise<number> {
+export async function runInstallService(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -126,7 +126,7 @@ export async function runInstallService(argv: string[], out = (s: string) => pro
   return 0;
 }
 
-export async function runUninstallService(argv: string[], out = (s: string) => process.stdout.write(s)): Promise<number> {
+export async function runUninstallService(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   let values: { root?: string | undefined };
   try {
     ({ values } = parseArgs({ args: argv, options: { root: { type: 'string' } }, strict: true }));

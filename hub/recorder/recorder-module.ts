@@ -41,6 +41,8 @@ export class RecorderModule implements HubModule {
   private retention: Retention | null = null;
   private retentionRun: Promise<RetentionReport> | null = null;
   private retentionAgain = false;
+  /** A test hook holds the maintenance pass here to show the watchdog noticing a hung recorder. */
+  private stall: Promise<void> | null = null;
   private storage: StorageState | null = null;
   private producer: ClipProducer | null = null;
   private alarmState: AlarmState | null = null;
@@ -127,6 +129,24 @@ export class RecorderModule implements HubModule {
       }, 5000),
     );
     this.requestRetention();
+    // Liveness: the maintenance pass (retention, which also frees space for new segments) must finish.
+    this.disposers.push(core.liveness.register('recorder', () => this.retentionRun ?? Promise.resolve()));
+  }
+
+  /**
+   * Test hook: the next maintenance pass hangs until the returned function is called, as a pass
+   * stuck on a dying SD card would. Used by the watchdog test.
+   */
+  stallMaintenanceForTest(): () => void {
+    let open: (() => void) | null = null;
+    this.stall = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    void this.requestRetention();
+    return () => {
+      this.stall = null;
+      open?.();
+    };
   }
 
   private listenForTriggers(): void {
@@ -329,6 +349,7 @@ export class RecorderModule implements HubModule {
       let report: RetentionReport;
       do {
         this.retentionAgain = false;
+        if (this.stall) await this.stall;
         report = await this.runRetentionOnce();
       } while (this.retentionAgain);
       return report;

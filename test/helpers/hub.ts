@@ -42,6 +42,8 @@ export interface TestHubOptions {
   pluginStartTimeoutMs?: number;
   /** Keep the data dir on close (restart tests reopen it). */
   keepDataDir?: boolean;
+  /** NOTIFY_SOCKET / WATCHDOG_USEC as systemd would set them (the watchdog test). */
+  systemdEnv?: NodeJS.ProcessEnv;
   /** Serve HTTPS with the hub's own CA and a plain-HTTP redirect listener on a free port (the real default). */
   tls?: boolean;
 }
@@ -75,6 +77,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     uiDir: opts.uiDir ?? null,
   };
   if (opts.modules) hubOpts.modules = opts.modules;
+  if (opts.systemdEnv) hubOpts.systemdEnv = opts.systemdEnv;
   if (opts.clock) hubOpts.clock = opts.clock;
   if (opts.pluginStartTimeoutMs) hubOpts.pluginStartTimeoutMs = opts.pluginStartTimeoutMs;
   const hub = new Hub(hubOpts);

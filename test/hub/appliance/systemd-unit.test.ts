@@ -36,7 +36,14 @@ describe('systemd unit', () => {
     dir = await tempDir();
     const dataDir = join(dir, 'data');
     await mkdir(dataDir);
-    const unit = renderUnit({ nodePath: process.execPath, appDir: thisAppDir(), dataDir, user: 'sanctuary', ports: [8443, 8080, 1883], watchdogSeconds: 30 });
+    const unit = renderUnit({
+      nodePath: process.execPath,
+      appDir: thisAppDir(),
+      dataDir,
+      user: 'sanctuary',
+      ports: [8443, 8080, 1883],
+      watchdogSeconds: 30,
+    });
     const path = join(dir, 'sanctuary.service');
     await writeFile(path, unit);
     const r = await verify(path);
@@ -62,7 +69,14 @@ describe('systemd unit', () => {
   });
 
   it('keeps only CAP_NET_BIND_SERVICE for a port below 1024', () => {
-    const unit = renderUnit({ nodePath: '/usr/bin/node', appDir: '/opt/sanctuary/current', dataDir: '/var/lib/sanctuary', user: 'sanctuary', ports: [443], watchdogSeconds: 30 });
+    const unit = renderUnit({
+      nodePath: '/usr/bin/node',
+      appDir: '/opt/sanctuary/current',
+      dataDir: '/var/lib/sanctuary',
+      user: 'sanctuary',
+      ports: [443],
+      watchdogSeconds: 30,
+    });
     expect(unit.split('\n')).toContain('CapabilityBoundingSet=CAP_NET_BIND_SERVICE');
   });
 
@@ -77,7 +91,11 @@ describe('systemd unit', () => {
     const root = join(dir, 'root');
     const dataDir = join(dir, 'var-lib-sanctuary');
     const out: string[] = [];
-    expect(await runInstallService(['--root', root, '--data-dir', dataDir], (s) => out.push(s))).toBe(0);
+    expect(
+      await runInstallService(['--root', root, '--data-dir', dataDir], (s) => {
+        out.push(s);
+      }),
+    ).toBe(0);
     const unit = await readFile(join(root, UNIT_PATH), 'utf8');
     expect(unit).toContain(`ExecStart=${process.execPath} ${thisAppDir()}/bin/sanctuary.mjs start --data-dir ${dataDir}`);
     expect(await readFile(join(root, SYSUSERS_PATH), 'utf8')).toContain(`u sanctuary - "Sanctuary hub" ${dataDir} /usr/sbin/nologin`);
@@ -86,14 +104,22 @@ describe('systemd unit', () => {
     // systemd's own tools accept the sysusers and tmpfiles entries against the image root.
     await run('systemd-sysusers', ['--root', root, join(root, SYSUSERS_PATH)]);
     expect(await readFile(join(root, 'etc/passwd'), 'utf8')).toMatch(/^sanctuary:x:\d+:\d+:Sanctuary hub:/m);
-    expect(await runUninstallService(['--root', root], (s) => out.push(s))).toBe(0);
+    expect(
+      await runUninstallService(['--root', root], (s) => {
+        out.push(s);
+      }),
+    ).toBe(0);
     for (const p of [UNIT_PATH, SYSUSERS_PATH, TMPFILES_PATH]) expect(existsSync(join(root, p)), p).toBe(false);
   });
 
   it('--print writes the unit to stdout only', async () => {
     dir = await tempDir();
     const out: string[] = [];
-    expect(await runInstallService(['--print', '--data-dir', join(dir, 'd')], (s) => out.push(s))).toBe(0);
+    expect(
+      await runInstallService(['--print', '--data-dir', join(dir, 'd')], (s) => {
+        out.push(s);
+      }),
+    ).toBe(0);
     expect(out.join('')).toContain('[Service]');
     expect(existsSync(join(dir, 'd'))).toBe(false);
   });
