@@ -40,8 +40,9 @@ import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
+import { HUB_VERSION } from './version.js';
 
-export const HUB_VERSION = '0.1.0';
+export { HUB_VERSION };
 
 export interface HubOptions {
   config: Readonly<HubConfig>;

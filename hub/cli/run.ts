@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, describeError, HubError } from '../api/errors.js';
 import type { HubPlugin } from '../api/plugin.js';
 import { loadConfig } from '../config/load.js';
+import { runBackup, runRestore } from './backup.js';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
 import { runExports } from './exports.js';
@@ -34,6 +35,8 @@ Commands:
   exports          evidence package builds and their progress (--watch follows them)
   install-service  install the systemd service (root; --print or --root DIR to only write the files)
   uninstall-service remove the systemd service (keeps the data folder)
+  backup           write one encrypted file (age, passphrase) with database, config and keys; no footage
+  restore          restore a backup into an empty data folder
   help             this text
 
 Options:
@@ -56,6 +59,8 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   if (ext) return ext.run(rest);
   if (command === 'verify') return runVerify(rest);
   if (command === 'exports') return runExports(rest);
+  if (command === 'backup') return runBackup(rest);
+  if (command === 'restore') return runRestore(rest);
   if (command === 'install-service') return runInstallService(rest);
   if (command === 'uninstall-service') return runUninstallService(rest);
   if (!['start', 'demo', 'check'].includes(command)) {
