@@ -14,6 +14,7 @@ import { readClockSync } from '../evidence/clock-sync.js';
 import type { IdentityModule } from '../identity/identity-module.js';
 import { createBackup } from './backup.js';
 import { previousRun, RUN_MARKER, writeRunMarker } from './run-marker.js';
+import { importJournal } from './update-journal.js';
 import { WriteMeter } from './write-meter.js';
 
 /** After this long without any backup, health stops just mentioning it and turns degraded. */
@@ -31,6 +32,7 @@ export class ApplianceModule implements HubModule {
     this.core = core;
     const now = () => core.clock.now();
     await this.recordSchema(core);
+    await importJournal(core.dataDir, core.db, core.audit);
 
     // Clean-shutdown marker: present at start means the last run never reached stop().
     const last = await previousRun(core.dataDir);
@@ -46,9 +48,13 @@ export class ApplianceModule implements HubModule {
     }
     await writeRunMarker(core.dataDir, now());
     // The marker's time says roughly when a power cut happened; once a minute is cheap on the card.
+    // The updater's outcome (written after this release started) is imported on the same beat.
     this.marker = setInterval(() => {
       writeRunMarker(core.dataDir, now()).catch((err: unknown) =>
         core.log.warn({ err: describeError(err) }, 'could not refresh the run marker'),
+      );
+      importJournal(core.dataDir, core.db, core.audit).catch((err: unknown) =>
+        core.log.error({ err: describeError(err) }, 'could not import the update journal'),
       );
     }, 60_000);
     this.marker.unref();

@@ -14,6 +14,7 @@ import { runDemo } from './demo.js';
 import { runExports } from './exports.js';
 import { runInstallService, runUninstallService } from './service.js';
 import { runHub } from './start.js';
+import { runMigrate, runUpdate } from './update.js';
 import { runVerify } from './verify.js';
 
 export interface Composition {
@@ -37,6 +38,8 @@ Commands:
   uninstall-service remove the systemd service (keeps the data folder)
   backup           write one encrypted file (age, passphrase) with database, config and keys; no footage
   restore          restore a backup into an empty data folder
+  update           install a release package beside this one; roll back if its health is not ok
+  migrate          apply this release's schema migrations to a database (--db FILE)
   help             this text
 
 Options:
@@ -60,6 +63,8 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   if (command === 'verify') return runVerify(rest);
   if (command === 'exports') return runExports(rest);
   if (command === 'backup') return runBackup(rest);
+  if (command === 'update') return runUpdate(rest);
+  if (command === 'migrate') return runMigrate(rest);
   if (command === 'restore') return runRestore(rest);
   if (command === 'install-service') return runInstallService(rest);
   if (command === 'uninstall-service') return runUninstallService(rest);
