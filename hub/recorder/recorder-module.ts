@@ -16,6 +16,7 @@ import { ClipProducer } from './clip-producer.js';
 import { ClipScheduler, type PendingClip } from './clip-scheduler.js';
 import { registerHoldRoutes, SILENT_REF } from './hold-routes.js';
 import { LiveView } from './live-view.js';
+import { RamBuffer } from './ram-buffer.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
 import { type SegmentRecord, SegmentStore } from './segment-store.js';
@@ -44,6 +45,9 @@ export class RecorderModule implements HubModule {
   /** A test hook holds the maintenance pass here to show the watchdog noticing a hung recorder. */
   private stall: Promise<void> | null = null;
   private storage: StorageState | null = null;
+  private ram: RamBuffer | null = null;
+  /** Spills of kept RAM segments to the card, one at a time. */
+  private spilling: Promise<void> = Promise.resolve();
   private producer: ClipProducer | null = null;
   private alarmState: AlarmState | null = null;
   private segmentStore: SegmentStore | null = null;
@@ -82,6 +86,11 @@ export class RecorderModule implements HubModule {
     this.core = core;
     const log = core.log.child({ module: 'recorder' });
     this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
+    this.ram = await RamBuffer.setup(core.dataDir, core.config.recorder.ramBuffer, log);
+    core.health.set('recorder:ram-buffer', 'ok', this.ram.state.reason, {
+      enabled: this.ram.state.enabled,
+      budgetBytes: this.ram.state.budgetBytes,
+    });
     const intents = new ClipIntentStore(core.db, core.footage, () => core.clock.now());
     this.intentStore = intents;
     this.heldKinds = await intents.heldKinds();
@@ -260,6 +269,7 @@ export class RecorderModule implements HubModule {
     const ingest = new CameraIngest(streams, camera, {
       ffmpegPath: core.ffmpeg.path,
       dataDir: core.dataDir,
+      segmentsSubdir: this.ram?.state.segmentsSubdir ?? 'segments',
       config: core.config.recorder,
       bus: core.bus,
       health: core.health,
@@ -296,6 +306,18 @@ export class RecorderModule implements HubModule {
       size: seg.size,
     });
     if (core.config.recorder.diskBudgetBytes !== null) this.requestRetention();
+    const ram = this.ram;
+    if (ram?.isInRam(seg)) {
+      // Kept footage goes to the card at once; the rest of the buffer stays in RAM.
+      this.spilling = this.spilling.then(async () => {
+        try {
+          if (seg.continuous || (await core.footage.isHeld(seg.cameraId, seg.startTs, seg.endTs))) await ram.spill(seg, this.segments);
+        } catch (err) {
+          core.log.error({ segment: seg.path, err: describeError(err) }, 'could not copy a kept segment from RAM to the card');
+          core.health.set('recorder:ram-buffer', 'degraded', `could not copy a kept segment to the card: ${describeError(err)}`);
+        }
+      });
+    }
   }
 
   /**
@@ -368,8 +390,34 @@ export class RecorderModule implements HubModule {
     return run;
   }
 
+  private async maintainRam(): Promise<void> {
+    const core = this.parts();
+    const ram = this.ram;
+    if (!ram?.state.enabled || !this.scheduler || !this.intentStore) return;
+    const windows = [...this.scheduler.windows(), ...(await this.intentStore.windows())];
+    const segmentMs = core.config.recorder.segmentSeconds * 1000;
+    const keepRecentMs = Math.max(0, ...core.devices.cameras().map((c) => c.record.preRollSeconds * 1000)) + 2 * segmentMs;
+    await this.spilling;
+    const r = await ram.maintain({
+      segments: this.segments,
+      isHeld: (cam, from, to) => core.footage.isHeld(cam, from, to),
+      inClipWindow: (s) => windows.some((w) => w.cameraId === s.cameraId && w.startTs <= s.endTs && w.endTs >= s.startTs),
+      keepRecentMs,
+      now: core.clock.now(),
+    });
+    const mb = (n: number) => Math.round(n / 2 ** 20);
+    core.health.set('recorder:ram-buffer', 'ok', `${ram.state.reason}; ${mb(r.usedBytes)} MiB in use`, {
+      enabled: true,
+      budgetBytes: ram.state.budgetBytes,
+      usedBytes: r.usedBytes,
+      spilled: r.spilled,
+      trimmed: r.trimmed,
+    });
+  }
+
   private async runRetentionOnce(): Promise<RetentionReport> {
     if (!this.retention || !this.storage) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
+    await this.maintainRam();
     const report = await this.retention.run();
     this.storage.apply(report);
     return report;

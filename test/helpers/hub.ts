@@ -63,6 +63,8 @@ export function testConfig(overrides: Partial<HubConfigInput> = {}, tls = false)
       ...(overrides.http ?? {}),
     },
     mqtt: { ...(overrides.mqtt ?? {}), embedded: { host: '127.0.0.1', port: 0, ...(overrides.mqtt?.embedded ?? {}) } },
+    // Tests keep segments in their temp data folder (and its disk-full tmpfs) unless they test the RAM buffer.
+    recorder: { ramBuffer: { enabled: false }, ...(overrides.recorder ?? {}) },
   };
 }
 
