@@ -32,10 +32,14 @@ describe('RAM segment buffer', () => {
     expect(await readlink(join(dataDir, 'ram'))).toMatch(new RegExp(`^${shm}/sanctuary-[0-9a-f]{12}$`));
     expect(t.hub.health.get('recorder:ram-buffer')?.message).toMatch(/rolling buffer in RAM/);
 
-    const segs = await waitFor('two segments', async () => {
-      const s = await recorder.segments.live({ cameraId: 'door' });
-      return s.length >= 2 ? s : null;
-    }, 25_000);
+    const segs = await waitFor(
+      'two segments',
+      async () => {
+        const s = await recorder.segments.live({ cameraId: 'door' });
+        return s.length >= 2 ? s : null;
+      },
+      25_000,
+    );
     for (const s of segs) {
       expect(s.path).toMatch(/^ram\/segments\/door\//);
       expect(existsSync(join(await readlink(join(dataDir, 'ram')), s.path.slice('ram/'.length)))).toBe(true);
