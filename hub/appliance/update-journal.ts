@@ -4,7 +4,7 @@
  * audit chain from a second process. The hub imports them (oldest first) into `appliance_updates`
  * and the audit log at start and once a minute, then deletes each file it imported.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
@@ -24,11 +24,20 @@ export interface JournalEntry {
 
 let seq = 0;
 
+/** The updater runs as root: what it leaves in the data folder must belong to the hub's user. */
+export async function ownLikeDataDir(dataDir: string, path: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const s = await stat(dataDir);
+  await chown(path, s.uid, s.gid);
+}
+
 export async function writeJournal(dataDir: string, e: JournalEntry): Promise<void> {
   const dir = join(dataDir, JOURNAL_DIR);
   await mkdir(dir, { recursive: true });
+  await ownLikeDataDir(dataDir, dir);
   const name = `${String(Date.now()).padStart(15, '0')}-${String(seq++).padStart(4, '0')}-${e.outcome}.json`;
   await writeFile(join(dir, `${name}.tmp`), JSON.stringify(e));
+  await ownLikeDataDir(dataDir, join(dir, `${name}.tmp`));
   await rename(join(dir, `${name}.tmp`), join(dir, name));
 }
 

@@ -24,7 +24,7 @@ import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { HubError } from '../api/errors.js';
 import { Database } from '../storage/database.js';
-import { writeJournal } from './update-journal.js';
+import { ownLikeDataDir, writeJournal } from './update-journal.js';
 
 const run = promisify(execFile);
 
@@ -88,9 +88,13 @@ async function waitHealthy(o: UpdateOptions): Promise<{ ok: boolean; detail: str
   return { ok: false, detail: `health not ok within ${Math.round(o.healthTimeoutMs / 1000)} s (${last})` };
 }
 
-async function moveDb(fromDir: string, toDir: string): Promise<void> {
+async function moveDb(fromDir: string, toDir: string, dataDir: string): Promise<void> {
   await mkdir(toDir, { recursive: true });
-  for (const f of DB_FILES) if (existsSync(join(fromDir, f))) await rename(join(fromDir, f), join(toDir, f));
+  for (const f of DB_FILES) {
+    if (!existsSync(join(fromDir, f))) continue;
+    await rename(join(fromDir, f), join(toDir, f));
+    await ownLikeDataDir(dataDir, join(toDir, f));
+  }
 }
 
 export async function applyUpdate(o: UpdateOptions): Promise<UpdateResult> {
@@ -157,8 +161,8 @@ export async function applyUpdate(o: UpdateOptions): Promise<UpdateResult> {
     return result;
   }
 
-  await moveDb(o.dataDir, originalDir);
-  await moveDb(copyDir, o.dataDir);
+  await moveDb(o.dataDir, originalDir, o.dataDir);
+  await moveDb(copyDir, o.dataDir, o.dataDir);
   await swapLink(current, join('releases', releaseName));
   say(`starting ${releaseName}; waiting up to ${Math.round(o.healthTimeoutMs / 1000)} s for health`);
   await o.service.start();
@@ -172,7 +176,7 @@ export async function applyUpdate(o: UpdateOptions): Promise<UpdateResult> {
   say(`${toVersion}: ${trial.detail}; rolling back to ${fromVersion}`);
   await o.service.stop();
   for (const f of DB_FILES) await rm(join(o.dataDir, f), { force: true });
-  await moveDb(originalDir, o.dataDir);
+  await moveDb(originalDir, o.dataDir, o.dataDir);
   await swapLink(current, oldTarget);
   // Journalled before the old release starts, so it audits the rollback as it comes up.
   await writeJournal(o.dataDir, {

@@ -91,7 +91,7 @@ describe('sanctuary update', () => {
     const cfg = join(dir, 'sanctuary.yaml');
     await writeFile(
       cfg,
-      `version: 1\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n  redirectPort: null\n  tls: { enabled: false }\nmqtt:\n  embedded: { host: 127.0.0.1, port: 0 }\n`,
+      `version: 1\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n  redirectPort: null\n  tls: { enabled: false }\nmqtt:\n  embedded: { host: 127.0.0.1, port: 0 }\nrecorder:\n  ramBuffer: { enabled: false }\n`,
     );
     const url = `http://127.0.0.1:${port}`;
     service = new ProcessService(installDir, ['--config', cfg, '--data-dir', dataDir], url);
