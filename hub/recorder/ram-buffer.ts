@@ -178,4 +178,19 @@ export class RamBuffer {
     r.swept = await this.sweep(await o.segments.live(), o.now);
     return r;
   }
+
+  /**
+   * At a clean stop (open clips already written): kept segments go to the card, the rest of the
+   * buffer is released so RAM is not held by a stopped hub; the index says why those are gone.
+   */
+  async close(segments: SegmentStore, isHeld: (cameraId: string, fromTs: number, toTs: number) => Promise<boolean>): Promise<void> {
+    if (!this.state.enabled || !this.state.root) return;
+    for (const s of await segments.live()) {
+      if (!this.isInRam(s)) continue;
+      if (s.continuous || (await isHeld(s.cameraId, s.startTs, s.endTs))) await this.spill(s, segments);
+      else await segments.markDeleted(s.id, 'RAM buffer released at a clean stop');
+    }
+    await rm(this.state.root, { recursive: true, force: true });
+    await rm(join(this.dataDir, RAM_LINK), { force: true });
+  }
 }

@@ -471,5 +471,14 @@ export class RecorderModule implements HubModule {
     } catch (err) {
       this.core?.log.debug({ err: describeError(err) }, 'retention pass failed during stop (already reported)');
     }
+    const core = this.core;
+    if (this.ram && this.segmentStore && core) {
+      await this.spilling;
+      try {
+        await this.ram.close(this.segmentStore, (cam, from, to) => core.footage.isHeld(cam, from, to));
+      } catch (err) {
+        core.log.error({ err: describeError(err) }, 'could not release the RAM segment buffer');
+      }
+    }
   }
 }
