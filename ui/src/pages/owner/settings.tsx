@@ -4,6 +4,7 @@ import type { Role } from '../../../../hub/api/roles.js';
 import { get, messageOf, post, put } from '../../api.js';
 import { Check, ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
 import { isDiscreet, setDiscreet } from '../../discreet.js';
+import { BackupCard } from './backup-card.js';
 
 interface UserRow {
   id: string;
@@ -172,6 +173,7 @@ export function SettingsPage() {
       </section>
       <Pins />
       <People />
+      <BackupCard />
     </>
   );
 }
