@@ -10,6 +10,9 @@ import { AlertChannelRegistry } from './alerts/channels.js';
 import { PowerRegistry } from './alerts/power-registry.js';
 import { describeError } from './api/errors.js';
 import type { Clock, HubPlugin, HubServices, Logger } from './api/plugin.js';
+import { Liveness } from './appliance/liveness.js';
+import { watchdogMsFromEnv } from './appliance/sd-notify.js';
+import { SystemdService } from './appliance/systemd-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Accounts } from './auth/accounts.js';
 import { HubEventBus } from './bus/event-bus.js';
@@ -38,8 +41,9 @@ import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
 import { registerVisitRoutes } from './visits/routes.js';
+import { HUB_VERSION } from './version.js';
 
-export const HUB_VERSION = '0.1.0';
+export { HUB_VERSION };
 
 export interface HubOptions {
   config: Readonly<HubConfig>;
@@ -54,6 +58,11 @@ export interface HubOptions {
   onSetupCode?: (code: string, url: string) => void;
   /** How long a plugin may take to start (default 15 s). */
   pluginStartTimeoutMs?: number;
+  /**
+   * The environment systemd gave the process (NOTIFY_SOCKET, WATCHDOG_USEC): `sanctuary start`
+   * passes process.env; without it the hub never notifies systemd.
+   */
+  systemdEnv?: NodeJS.ProcessEnv;
 }
 
 export function resolveDataDir(config: Readonly<HubConfig>, explicit?: string): string {
@@ -77,6 +86,7 @@ export class Hub {
   private pluginHost: PluginHost | null = null;
   private readonly startedModules: HubModule[] = [];
   private stopping: Promise<void> | null = null;
+  private systemd: SystemdService | null = null;
   readonly log: Logger;
   readonly bus: HubEventBus;
   readonly health: HealthRegistry;
@@ -184,6 +194,13 @@ export class Hub {
       power: new PowerRegistry(log.child({ module: 'power' })),
     };
     const modulesByName = new Map<string, HubModule>();
+    // A loop silent for two thirds of the watchdog period stops the pings (systemd restarts the hub at the full period).
+    const watchdogMs = this.opts.systemdEnv ? watchdogMsFromEnv(this.opts.systemdEnv) : null;
+    const liveness = new Liveness(
+      () => Date.now(),
+      log.child({ module: 'liveness' }),
+      watchdogMs ? Math.floor((watchdogMs * 2) / 3) : 20_000,
+    );
     this.core = {
       config,
       dataDir,
@@ -207,6 +224,7 @@ export class Hub {
       services,
       plugins: pluginHost,
       ffmpeg,
+      liveness,
       module: <T extends HubModule>(name: string) => modulesByName.get(name) as T | undefined,
     };
     addSystemProbes(this.health, dataDir, clock);
@@ -248,6 +266,10 @@ export class Hub {
     const setupCode = await accounts.ensureSetupCode();
     if (setupCode) this.opts.onSetupCode?.(setupCode, this.url);
     this.bus.emit('hub.started', { source: 'hub', version: HUB_VERSION });
+    if (this.opts.systemdEnv) {
+      this.systemd = SystemdService.fromEnv(this.opts.systemdEnv, liveness, log.child({ module: 'systemd' }), this.health);
+      await this.systemd?.ready(`serving ${this.url}`);
+    }
     log.info(
       {
         url: this.url,
@@ -267,6 +289,7 @@ export class Hub {
 
   private async doStop(reason: string): Promise<void> {
     this.bus.emit('hub.stopping', { source: 'hub', reason });
+    if (this.systemd) await this.systemd.stopping();
     const step = async (name: string, fn: () => Promise<void> | undefined) => {
       try {
         await fn();

@@ -3,6 +3,7 @@
 import type { AlertChannelRegistry } from './alerts/channels.js';
 import type { EventBus } from './api/events.js';
 import type { Clock, HubServices, Logger } from './api/plugin.js';
+import type { Liveness } from './appliance/liveness.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { Accounts } from './auth/accounts.js';
 import type { HubConfig } from './config/schema.js';
@@ -44,6 +45,8 @@ export interface HubCore {
   /** The running plugins: their settings, and changing them while the hub runs. */
   plugins: PluginHost;
   ffmpeg: FfmpegInfo | null;
+  /** Critical loops (recorder, outbox, alarm) register a probe here; the systemd watchdog pings only while they answer. */
+  liveness: Liveness;
   /** Another module by name (modules start in order, so only earlier ones are there). */
   module<T extends HubModule>(name: string): T | undefined;
 }

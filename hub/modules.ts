@@ -3,6 +3,7 @@
  */
 import { AlarmModule } from './alarm/module.js';
 import { AlertsModule } from './alerts/alerts-module.js';
+import { ApplianceModule } from './appliance/appliance-module.js';
 import { auditModule } from './audit/audit-module.js';
 import { ConfirmationModule } from './confirmation/confirmation-module.js';
 import { ConsentModule } from './consent/consent-module.js';
@@ -11,9 +12,12 @@ import { evidenceModule } from './evidence/evidence-module.js';
 import { identityModule } from './identity/identity-module.js';
 import { PushModule } from './push/push-module.js';
 import { RecorderModule } from './recorder/recorder-module.js';
+import { HUB_VERSION } from './version.js';
 
 export function coreModules(): HubModule[] {
   return [
+    // First, so it stops last: its clean-shutdown marker goes only once everything else stopped.
+    new ApplianceModule(HUB_VERSION),
     identityModule(),
     auditModule(),
     new AlarmModule(),

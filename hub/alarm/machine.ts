@@ -49,6 +49,11 @@ export class AlarmMachine {
   private timer: NodeJS.Timeout | null = null;
   private readonly writes = new SerialQueue();
 
+  /** Settles once the alarm's write queue reaches it (the watchdog's liveness probe). */
+  alive(): Promise<void> {
+    return this.writes.run(() => undefined);
+  }
+
   constructor(private readonly d: MachineDeps) {
     this.rec = {
       state: 'disarmed',

@@ -87,6 +87,7 @@ export class AlarmModule implements HubModule {
     ];
     for (const s of view.list()) publisher.sensor(s);
     registerAlarmRoutes(core, this);
+    this.disposers.push(core.liveness.register('alarm', () => machine.alive()));
     core.health.set('alarm', 'ok', `alarm ${machine.record.state}`);
   }
 

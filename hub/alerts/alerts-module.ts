@@ -125,6 +125,7 @@ export class AlertsModule implements HubModule {
     // A channel that proves its far end is back (link test or any ACK) releases its queue at once.
     this.offs.push(core.alertChannels.onLinkUp((channel) => outbox.worker.linkUp(channel)));
     await outbox.resume();
+    this.offs.push(core.liveness.register('outbox', () => outbox.alive()));
     core.health.set('alerts', 'ok', 'alert outbox ready');
   }
 

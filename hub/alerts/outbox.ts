@@ -41,6 +41,11 @@ export class Outbox {
   readonly links: VerificationLinks;
   private readonly askTimers = new Map<string, NodeJS.Timeout>();
   private readonly raises = new SerialQueue();
+
+  /** Settles once the raise queue reaches it (the watchdog's liveness probe). */
+  alive(): Promise<void> {
+    return this.raises.run(() => undefined);
+  }
   private stopped = false;
 
   constructor(

@@ -43,6 +43,8 @@ export type HubErrorCode =
   | 'HUB_ERR_EVIDENCE'
   | 'HUB_ERR_VERIFY'
   | 'HUB_ERR_TOKEN_EXPIRED'
+  | 'HUB_ERR_BACKUP'
+  | 'HUB_ERR_UPDATE'
   | 'HUB_ERR_INTERNAL';
 
 const HTTP_STATUS: Partial<Record<HubErrorCode, number>> = {

@@ -8,10 +8,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, describeError, HubError } from '../api/errors.js';
 import type { HubPlugin } from '../api/plugin.js';
 import { loadConfig } from '../config/load.js';
+import { runBackup, runRestore } from './backup.js';
 import { runCheck } from './check.js';
 import { runDemo } from './demo.js';
 import { runExports } from './exports.js';
+import { runInstallService, runUninstallService } from './service.js';
 import { runHub } from './start.js';
+import { runMigrate, runUpdate } from './update.js';
 import { runVerify } from './verify.js';
 
 export interface Composition {
@@ -31,6 +34,12 @@ Commands:
   check            preflight: config, ffmpeg, disk, clock, broker
   verify           check an evidence package (zip) or, with --audit, the hub audit chain
   exports          evidence package builds and their progress (--watch follows them)
+  install-service  install the systemd service (root; --print or --root DIR to only write the files)
+  uninstall-service remove the systemd service (keeps the data folder)
+  backup           write one encrypted file (age, passphrase) with database, config and keys; no footage
+  restore          restore a backup into an empty data folder
+  update           install a release package beside this one; roll back if its health is not ok
+  migrate          apply this release's schema migrations to a database (--db FILE)
   help             this text
 
 Options:
@@ -53,6 +62,12 @@ export async function runCli(argv: string[], composition: Composition): Promise<
   if (ext) return ext.run(rest);
   if (command === 'verify') return runVerify(rest);
   if (command === 'exports') return runExports(rest);
+  if (command === 'backup') return runBackup(rest);
+  if (command === 'update') return runUpdate(rest);
+  if (command === 'migrate') return runMigrate(rest);
+  if (command === 'restore') return runRestore(rest);
+  if (command === 'install-service') return runInstallService(rest);
+  if (command === 'uninstall-service') return runUninstallService(rest);
   if (!['start', 'demo', 'check'].includes(command)) {
     process.stderr.write(`sanctuary: unknown command "${command}". Try: sanctuary --help\n`);
     return 2;

@@ -24,7 +24,7 @@ export interface RunHubOptions {
 }
 
 export async function runHub(opts: RunHubOptions): Promise<number> {
-  const hubOpts: HubOptions = { config: opts.config, plugins: opts.composition.plugins(), uiDir: UI_DIR };
+  const hubOpts: HubOptions = { config: opts.config, plugins: opts.composition.plugins(), uiDir: UI_DIR, systemdEnv: process.env };
   if (opts.dataDir) hubOpts.dataDir = opts.dataDir;
   if (!opts.quietSetupCode) hubOpts.onSetupCode = (code, url) => printSetupCode(code, url);
   const hub = new Hub(hubOpts);

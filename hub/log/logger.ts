@@ -18,6 +18,7 @@ const SECRET_KEYS = [
   'authorization',
   'cookie',
   'hmacSecret',
+  'passphrase',
 ];
 
 export interface LoggerOptions {

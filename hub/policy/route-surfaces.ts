@@ -46,6 +46,8 @@ const TABLE: Record<string, RouteReveals> = {
   'GET /api/identity': 'none',
   'GET /api/audit': { surface: 'owner_app' },
   'POST /api/audit/full': { surface: 'evidence_export' },
+  // The whole database, silent facts included, encrypted to the owner's passphrase after a password step-up.
+  'POST /api/backup': { surface: 'evidence_export' },
   'GET /api/audit/verify': 'none',
   'GET /api/alarm': { surface: 'owner_app' },
   'POST /api/alarm/arm': { surface: 'owner_app' },

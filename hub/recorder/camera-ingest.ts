@@ -23,6 +23,8 @@ import type { SegmentRecord, SegmentStore } from './segment-store.js';
 export interface IngestDeps {
   ffmpegPath: string;
   dataDir: string;
+  /** Where segments go under the data folder: `segments`, or `ram/segments` for the RAM buffer. */
+  segmentsSubdir?: string;
   config: Readonly<RecorderConfig>;
   bus: EventBus;
   health: HealthRegistry;
@@ -86,7 +88,7 @@ export class CameraIngest {
     return this.transport;
   }
   get segmentDir(): string {
-    return join(this.deps.dataDir, 'segments', this.camera.id);
+    return join(this.deps.dataDir, this.deps.segmentsSubdir ?? 'segments', this.camera.id);
   }
 
   private secrets(): Array<string | null> {

@@ -23,6 +23,19 @@ export const recorderConfigSchema = z
     /** A camera unreachable for longer than this raises `camera.offline`. */
     offlineAfterSeconds: z.number().min(1).max(3600).default(20),
     rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+    /**
+     * The rolling buffer in RAM (a tmpfs) so only kept footage is written to the SD card. auto:
+     * when a tmpfs with enough free memory is there (sized from free memory).
+     */
+    ramBuffer: z
+      .strictObject({
+        enabled: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+        /** The tmpfs folder; null: the service's RuntimeDirectory, else /dev/shm. */
+        dir: z.string().min(1).nullable().default(null),
+        /** RAM the buffer may use; null: a quarter of available memory, at most half the tmpfs. */
+        maxBytes: z.number().int().positive().nullable().default(null),
+      })
+      .prefault({}),
     /** How often retention runs (it also runs after each segment when a disk budget is set). */
     retentionIntervalSeconds: z.number().min(1).max(3600).default(60),
     /** Live view size and rate (MPEG-1 accepts only 24, 25 or 30 fps). */

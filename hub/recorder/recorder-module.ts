@@ -16,6 +16,7 @@ import { ClipProducer } from './clip-producer.js';
 import { ClipScheduler, type PendingClip } from './clip-scheduler.js';
 import { registerHoldRoutes, SILENT_REF } from './hold-routes.js';
 import { LiveView } from './live-view.js';
+import { RamBuffer } from './ram-buffer.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
 import { type RelayLease, RtspAuthRelay } from './rtsp-auth-relay.js';
@@ -42,7 +43,12 @@ export class RecorderModule implements HubModule {
   private retention: Retention | null = null;
   private retentionRun: Promise<RetentionReport> | null = null;
   private retentionAgain = false;
+  /** A test hook holds the maintenance pass here to show the watchdog noticing a hung recorder. */
+  private stall: Promise<void> | null = null;
   private storage: StorageState | null = null;
+  private ram: RamBuffer | null = null;
+  /** Spills of kept RAM segments to the card, one at a time. */
+  private spilling: Promise<void> = Promise.resolve();
   private producer: ClipProducer | null = null;
   private alarmState: AlarmState | null = null;
   private segmentStore: SegmentStore | null = null;
@@ -85,6 +91,11 @@ export class RecorderModule implements HubModule {
     this.core = core;
     const log = core.log.child({ module: 'recorder' });
     this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
+    this.ram = await RamBuffer.setup(core.dataDir, core.config.recorder.ramBuffer, log);
+    core.health.set('recorder:ram-buffer', 'ok', this.ram.state.reason, {
+      enabled: this.ram.state.enabled,
+      budgetBytes: this.ram.state.budgetBytes,
+    });
     const intents = new ClipIntentStore(core.db, core.footage, () => core.clock.now());
     this.intentStore = intents;
     this.heldKinds = await intents.heldKinds();
@@ -137,6 +148,24 @@ export class RecorderModule implements HubModule {
       }, 5000),
     );
     this.requestRetention();
+    // Liveness: the maintenance pass (retention, which also frees space for new segments) must finish.
+    this.disposers.push(core.liveness.register('recorder', () => this.retentionRun ?? Promise.resolve()));
+  }
+
+  /**
+   * Test hook: the next maintenance pass hangs until the returned function is called, as a pass
+   * stuck on a dying SD card would. Used by the watchdog test.
+   */
+  stallMaintenanceForTest(): () => void {
+    let open: (() => void) | null = null;
+    this.stall = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    void this.requestRetention();
+    return () => {
+      this.stall = null;
+      open?.();
+    };
   }
 
   private listenForTriggers(): void {
@@ -257,6 +286,7 @@ export class RecorderModule implements HubModule {
     const ingest = new CameraIngest(relayed, camera, {
       ffmpegPath: core.ffmpeg.path,
       dataDir: core.dataDir,
+      segmentsSubdir: this.ram?.state.segmentsSubdir ?? 'segments',
       config: core.config.recorder,
       bus: core.bus,
       health: core.health,
@@ -304,6 +334,18 @@ export class RecorderModule implements HubModule {
       size: seg.size,
     });
     if (core.config.recorder.diskBudgetBytes !== null) this.requestRetention();
+    const ram = this.ram;
+    if (ram?.isInRam(seg)) {
+      // Kept footage goes to the card at once; the rest of the buffer stays in RAM.
+      this.spilling = this.spilling.then(async () => {
+        try {
+          if (seg.continuous || (await core.footage.isHeld(seg.cameraId, seg.startTs, seg.endTs))) await ram.spill(seg, this.segments);
+        } catch (err) {
+          core.log.error({ segment: seg.path, err: describeError(err) }, 'could not copy a kept segment from RAM to the card');
+          core.health.set('recorder:ram-buffer', 'degraded', `could not copy a kept segment to the card: ${describeError(err)}`);
+        }
+      });
+    }
   }
 
   /**
@@ -357,6 +399,7 @@ export class RecorderModule implements HubModule {
       let report: RetentionReport;
       do {
         this.retentionAgain = false;
+        if (this.stall) await this.stall;
         report = await this.runRetentionOnce();
       } while (this.retentionAgain);
       return report;
@@ -375,8 +418,34 @@ export class RecorderModule implements HubModule {
     return run;
   }
 
+  private async maintainRam(): Promise<void> {
+    const core = this.parts();
+    const ram = this.ram;
+    if (!ram?.state.enabled || !this.scheduler || !this.intentStore) return;
+    const windows = [...this.scheduler.windows(), ...(await this.intentStore.windows())];
+    const segmentMs = core.config.recorder.segmentSeconds * 1000;
+    const keepRecentMs = Math.max(0, ...core.devices.cameras().map((c) => c.record.preRollSeconds * 1000)) + 2 * segmentMs;
+    await this.spilling;
+    const r = await ram.maintain({
+      segments: this.segments,
+      isHeld: (cam, from, to) => core.footage.isHeld(cam, from, to),
+      inClipWindow: (s) => windows.some((w) => w.cameraId === s.cameraId && w.startTs <= s.endTs && w.endTs >= s.startTs),
+      keepRecentMs,
+      now: core.clock.now(),
+    });
+    const mb = (n: number) => Math.round(n / 2 ** 20);
+    core.health.set('recorder:ram-buffer', 'ok', `${ram.state.reason}; ${mb(r.usedBytes)} MiB in use`, {
+      enabled: true,
+      budgetBytes: ram.state.budgetBytes,
+      usedBytes: r.usedBytes,
+      spilled: r.spilled,
+      trimmed: r.trimmed,
+    });
+  }
+
   private async runRetentionOnce(): Promise<RetentionReport> {
     if (!this.retention || !this.storage) throw new HubError('HUB_ERR_INTERNAL', 'recorder stopped');
+    await this.maintainRam();
     const report = await this.retention.run();
     this.storage.apply(report);
     return report;
@@ -433,6 +502,15 @@ export class RecorderModule implements HubModule {
       await this.retentionRun;
     } catch (err) {
       this.core?.log.debug({ err: describeError(err) }, 'retention pass failed during stop (already reported)');
+    }
+    const core = this.core;
+    if (this.ram && this.segmentStore && core) {
+      await this.spilling;
+      try {
+        await this.ram.close(this.segmentStore, (cam, from, to) => core.footage.isHeld(cam, from, to));
+      } catch (err) {
+        core.log.error({ err: describeError(err) }, 'could not release the RAM segment buffer');
+      }
     }
   }
 }

@@ -105,6 +105,11 @@ export class SegmentStore {
     return r?.total ?? 0;
   }
 
+  /** The file moved (a RAM segment spilled to the card). */
+  async movePath(id: number, path: string): Promise<void> {
+    await this.db.run('UPDATE recorder_segments SET path = ? WHERE id = ?', [path, id]);
+  }
+
   async markDeleted(id: number, reason: string): Promise<void> {
     await this.db.run('UPDATE recorder_segments SET deleted_at = ?, delete_reason = ? WHERE id = ? AND deleted_at IS NULL', [
       this.now(),

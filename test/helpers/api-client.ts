@@ -134,6 +134,16 @@ export class ApiClient {
     return r;
   }
 
+  /** A POST whose answer is a file (plain fetch; plain-HTTP hubs only): the bytes as sent. */
+  async postForBytes(path: string, body: unknown): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
+    const h: Record<string, string> = { 'content-type': 'application/json', 'user-agent': this.userAgent };
+    const cookies = [this.cookie, this.device].filter((c): c is string => c !== null);
+    if (cookies.length > 0) h.cookie = cookies.join('; ');
+    if (this.csrf) h['x-csrf-token'] = this.csrf;
+    const res = await fetch(`${this.baseUrl}${path}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+    return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+  }
+
   get sessionCookie(): string | null {
     return this.cookie;
   }

@@ -42,6 +42,8 @@ export interface TestHubOptions {
   pluginStartTimeoutMs?: number;
   /** Keep the data dir on close (restart tests reopen it). */
   keepDataDir?: boolean;
+  /** NOTIFY_SOCKET / WATCHDOG_USEC as systemd would set them (the watchdog test). */
+  systemdEnv?: NodeJS.ProcessEnv;
   /** Serve HTTPS with the hub's own CA and a plain-HTTP redirect listener on a free port (the real default). */
   tls?: boolean;
 }
@@ -61,6 +63,8 @@ export function testConfig(overrides: Partial<HubConfigInput> = {}, tls = false)
       ...(overrides.http ?? {}),
     },
     mqtt: { ...(overrides.mqtt ?? {}), embedded: { host: '127.0.0.1', port: 0, ...(overrides.mqtt?.embedded ?? {}) } },
+    // Tests keep segments in their temp data folder (and its disk-full tmpfs) unless they test the RAM buffer.
+    recorder: { ramBuffer: { enabled: false }, ...(overrides.recorder ?? {}) },
   };
 }
 
@@ -75,6 +79,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     uiDir: opts.uiDir ?? null,
   };
   if (opts.modules) hubOpts.modules = opts.modules;
+  if (opts.systemdEnv) hubOpts.systemdEnv = opts.systemdEnv;
   if (opts.clock) hubOpts.clock = opts.clock;
   if (opts.pluginStartTimeoutMs) hubOpts.pluginStartTimeoutMs = opts.pluginStartTimeoutMs;
   const hub = new Hub(hubOpts);

@@ -7,6 +7,7 @@ import type { Migration } from '../migrate.js';
 import { accountMigrations } from './accounts.js';
 import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
+import { applianceMigrations } from './appliance.js';
 import { coreMigrations } from './core.js';
 import { deviceSecretMigrations } from './device-secrets.js';
 import { evidenceMigrations } from './evidence.js';
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...verificationMigrations,
   ...pushMigrations,
   ...deviceSecretMigrations,
+  ...applianceMigrations,
 ];

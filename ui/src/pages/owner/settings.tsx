@@ -6,6 +6,7 @@ import { Check, ErrorText, Field, Notice, Select, useAction } from '../../compon
 import { NotificationsCard } from '../../components/notifications-card.js';
 import { discreetName, isDiscreet, setDiscreet, setDiscreetName } from '../../discreet.js';
 import { pushDiscreetChanged } from '../../push.js';
+import { BackupCard } from './backup-card.js';
 
 interface UserRow {
   id: string;
@@ -227,6 +228,7 @@ export function SettingsPage() {
       <Pins />
       <LoudPanic />
       <People />
+      <BackupCard />
     </>
   );
 }

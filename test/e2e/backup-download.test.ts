@@ -1,0 +1,56 @@
+/**
+ * The owner downloads a backup from Settings in real Chromium: password again, passphrase twice,
+ * and the file the browser saves is an age file that opens with that passphrase and holds the
+ * hub's database and identity.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBackup } from '../../hub/appliance/backup.js';
+import { OWNER, ownerClient } from '../helpers/api-client.js';
+import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+
+const PASSPHRASE = 'a long walk by the canal';
+
+describe('e2e: backup from Settings', () => {
+  let hub: TestHub;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const uiDir = await ensureUiBuilt();
+    hub = await startTestHub({ uiDir });
+    await ownerClient(hub.url, hub.setupCode);
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+
+  it('downloads an encrypted backup that opens with the passphrase', async () => {
+    const { context, page } = await newDevice(browser);
+    page.setDefaultTimeout(15_000);
+    await signIn(page, hub.url, OWNER.username, OWNER.password);
+    await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
+    const card = page.getByRole('form', { name: 'Backup' });
+    await card.getByLabel('Your password').fill(OWNER.password);
+    await card.getByLabel('Passphrase for the file').fill(PASSPHRASE);
+    await card.getByLabel('Passphrase again').fill('a different one entirely');
+    await card.getByRole('button', { name: 'Download backup' }).click();
+    await card.getByText('The two passphrases are not the same.').waitFor();
+
+    await card.getByLabel('Passphrase again').fill(PASSPHRASE);
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Download backup' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^hub-backup-[0-9a-f]{16}-\d{4}-\d\d-\d\d\.age$/);
+    const path = await download.path();
+    const bytes = await readFile(path);
+    const { manifest, files } = await openBackup(bytes, PASSPHRASE);
+    expect(files.get('database/sanctuary.db')?.subarray(0, 15).toString()).toBe('SQLite format 3');
+    expect(manifest.files.some((f) => f.path === 'data/identity/hub-ed25519.key')).toBe(true);
+    await card.getByText(/Backup saved as hub-backup-/).waitFor();
+    await screenshots(page, 'owner-backup');
+    await context.close();
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Settings → Backup: the owner downloads one encrypted file (database, settings, the hub's keys;
+ * no footage). Her password is asked again (the file holds the whole audit log, silent alarms
+ * included), and a passphrase she chooses encrypts it; the hub records that a backup was made.
+ */
+import { useState } from 'preact/hooks';
+import { request } from '../../api.js';
+import { ErrorText, Field, Notice, useAction } from '../../components/form.js';
+
+export function BackupCard() {
+  const [password, setPassword] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [again, setAgain] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
+  return (
+    <form
+      class="card"
+      aria-labelledby="backup-h"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (passphrase !== again) {
+          setError('The two passphrases are not the same.');
+          return;
+        }
+        void run(async () => {
+          const res = await request('POST', '/api/backup', { password, passphrase });
+          const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'hub-backup.age';
+          const url = URL.createObjectURL(await res.blob());
+          const a = document.createElement('a');
+          a.href = url;
+          a.download = name;
+          a.click();
+          setTimeout(() => URL.revokeObjectURL(url), 60_000);
+          setPassword('');
+          setPassphrase('');
+          setAgain('');
+          setDone(name);
+        });
+      }}
+    >
+      <h2 id="backup-h">Backup</h2>
+      <p>
+        One file with your accounts, settings and this hub's keys (no video). If the hub breaks, a new one can become this hub again from
+        it. Keep the file and its passphrase in different places.
+      </p>
+      <Field label="Your password" type="password" autoComplete="current-password" value={password} onValue={setPassword} required />
+      <Field
+        label="Passphrase for the file"
+        type="password"
+        autoComplete="new-password"
+        value={passphrase}
+        onValue={setPassphrase}
+        required
+        hint="At least 12 characters. Without it the file cannot be opened, by anyone."
+      />
+      <Field label="Passphrase again" type="password" autoComplete="new-password" value={again} onValue={setAgain} required />
+      <ErrorText error={error} />
+      {done && <Notice>Backup saved as {done}.</Notice>}
+      <button type="submit" class="primary" disabled={busy}>
+        Download backup
+      </button>
+    </form>
+  );
+}
