@@ -36,6 +36,10 @@ export const detectorConfigSchema = z.strictObject({
       leftAfterSeconds: z.number().min(0.5).max(600).default(5),
       /** While people are tracked but nothing moves, run the detector this often to keep them. */
       recheckSeconds: z.number().min(0.2).max(60).default(1.5),
+      /** A missed person's box is carried along their velocity for at most this long. */
+      coastSeconds: z.number().min(0).max(10).default(2),
+      /** No frame for this long: the camera is offline and its tracks end (`person.left`). */
+      offlineAfterSeconds: z.number().min(1).max(600).default(5),
     })
     .prefault({}),
   snapshots: z
