@@ -26,7 +26,14 @@ describe('person snapshots keep the original frame untouched', () => {
   it('stores the frame pixel for pixel as PNG, gray and rgb24 alike, and names the working copy apart', async () => {
     dir = await tempDir();
     writer = new SnapshotWriter(join(dir, 'snapshots'), new LogCapture().logger);
-    const [clip] = await clipFrames('people-walking-768x576-10fps.mp4', { cameraId: 'c', fps: 5, width: 640, height: 480, seconds: 0.2, startTs: 0 });
+    const [clip] = await clipFrames('people-walking-768x576-10fps.mp4', {
+      cameraId: 'c',
+      fps: 5,
+      width: 640,
+      height: 480,
+      seconds: 0.2,
+      startTs: 0,
+    });
     for (const [i, frame] of [clip!, imageFrame('two-people-grayscale-doorway.png', 'gray')].entries()) {
       const before = Uint8Array.from(frame.data);
       const saved = await writer.save('cam', `trk_${i}`, 1_700_000_000_000 + i, frame, [box], 80);

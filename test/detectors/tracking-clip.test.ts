@@ -54,7 +54,14 @@ describe('tracking people on the people-walking clip', () => {
 
   it('starts at most one track per person (plus one), keeps them while in view, and ends them all when the camera goes quiet', async () => {
     const { window, distinctPeople } = labels.clips[CLIP]!;
-    const frames = await clipFrames(CLIP, { cameraId: 'walk', fps: 5, width: 640, height: 480, seconds: window[1], startTs: 1_700_000_000_000 });
+    const frames = await clipFrames(CLIP, {
+      cameraId: 'walk',
+      fps: 5,
+      width: 640,
+      height: 480,
+      seconds: window[1],
+      startTs: 1_700_000_000_000,
+    });
     expect(frames.length).toBeGreaterThanOrEqual(48);
     for (const f of frames) {
       t.hub.core.frameHub.publish(f);
@@ -62,7 +69,9 @@ describe('tracking people on the people-walking clip', () => {
     }
     const stats = plugin.stats('walk')!;
     // Printed so a run shows how far from the labels it was.
-    console.log(`track starts ${detected.length} for ${distinctPeople} people; tracks created ${stats.tracksCreated}; left while in view ${left.length}`);
+    console.log(
+      `track starts ${detected.length} for ${distinctPeople} people; tracks created ${stats.tracksCreated}; left while in view ${left.length}`,
+    );
     expect(detected.length).toBeGreaterThanOrEqual(3);
     expect(detected.length).toBeLessThanOrEqual(distinctPeople + 1);
     expect(new Set(detected.map((d) => d.trackId)).size).toBe(detected.length);

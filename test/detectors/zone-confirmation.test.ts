@@ -14,6 +14,7 @@ import type { Frame } from '../../hub/api/plugin.js';
 import { auditModule } from '../../hub/audit/audit-module.js';
 import { ConfirmationModule } from '../../hub/confirmation/confirmation-module.js';
 import { ConsentModule } from '../../hub/consent/consent-module.js';
+import { evidenceModule } from '../../hub/evidence/evidence-module.js';
 import { identityModule } from '../../hub/identity/identity-module.js';
 import { type ApiClient, ownerClient } from '../helpers/api-client.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
@@ -70,7 +71,7 @@ describe('required zones and the cameras that watch a door decide what a person 
     plugin = personDetectorPlugin();
     t = await startTestHub({
       plugins: [plugin],
-      modules: [identityModule(), auditModule(), new AlarmModule(), new ConsentModule(), new ConfirmationModule()],
+      modules: [identityModule(), auditModule(), new AlarmModule(), new ConsentModule(), new ConfirmationModule(), evidenceModule()],
       config: {
         alarm: { exitDelaySeconds: 0, entryDelaySeconds: 0 },
         alerts: { videoConfirmationSeconds: 60 },
@@ -166,6 +167,22 @@ describe('required zones and the cameras that watch a door decide what a person 
     await t.hub.core.eventLog.flush();
     const stored = await t.hub.core.eventLog.query({ names: ['intrusion.confirmed'] });
     expect(stored.at(-1)?.payload).toMatchObject({ video: { cameraId: 'hit', zone: 'path', trackId: c.video?.trackId } });
+    // The incident log says who was seen where, and which picture is the untouched original.
+    const made = await owner.post<{ log: { id: string } }>('/api/incident-logs', {
+      title: 'Break-in',
+      eventSeqs: (await t.hub.core.eventLog.query({ names: ['intrusion.confirmed', 'person.detected', 'person.snapshot'] })).map(
+        (e) => e.seq,
+      ),
+    });
+    expect(made.status).toBe(200);
+    const html = await owner.get<string>(`/api/incident-logs/${made.body.log.id}/html`);
+    expect(html.body).toContain(
+      `a person (track ${c.video?.trackId}, score ${c.video?.score.toFixed(2)}) in the required zone path of camera hit, which watches front-door`,
+    );
+    expect(html.body).toContain('the original frame, unaltered (PNG');
+    expect(html.body).toContain('a separate working copy with the box drawn, not evidence');
+    expect(html.body).toContain('data:image/png;base64,');
+    expect(html.body).not.toContain('a working copy with the box drawn by the hub (not the original frame)');
     expect((await owner.post('/api/alarm/disarm', { pin: '1357' })).status).toBe(200);
   }, 120_000);
 });
