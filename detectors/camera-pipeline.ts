@@ -129,8 +129,11 @@ export class CameraPipeline {
     if (m.started) this.deps.bus.emit('motion.started', { source: this.deps.source, cameraId: this.camera.id, area: m.area, ts: frame.ts });
     if (m.stopped) this.deps.bus.emit('motion.stopped', { source: this.deps.source, cameraId: this.camera.id, ts: frame.ts });
     for (const e of this.tracker.expire(frame.ts)) this.emit(e, frame);
-    const recheck = this.tracker.active().length > 0 && frame.ts - this.lastDetectTs >= this.deps.config.tracking.recheckSeconds * 1000;
-    if (!m.active && !recheck) return;
+    const tracking = this.tracker.active().length > 0;
+    const recheck = tracking && frame.ts - this.lastDetectTs >= this.deps.config.tracking.recheckSeconds * 1000;
+    // The model runs for a moving body, for any motion while people are tracked (to keep them),
+    // and for periodic re-checks of people standing still; wind in the trees alone never wakes it.
+    if (!m.bodyActive && !(tracking && m.active) && !recheck) return;
     if (!this.deps.detector.isReady) {
       this.stats.notReady++;
       return;

@@ -23,6 +23,12 @@ export const detectorConfigSchema = z.strictObject({
       backgroundAlpha: z.number().gt(0).max(1).default(0.05),
       globalChange: z.number().gt(0).max(1).default(0.6),
       cooldownSeconds: z.number().min(0).max(60).default(2),
+      /** A moving body (not wind in leaves): a blob followed over this many frames... */
+      bodyFrames: z.number().int().min(1).max(30).default(4),
+      /** ...that travelled at least this many of its own heights... */
+      bodyTravel: z.number().min(0).max(10).default(0.3),
+      /** ...in one direction (net displacement / path length). */
+      bodyCoherence: z.number().min(0).max(1).default(0.7),
     })
     .prefault({}),
   tracking: z

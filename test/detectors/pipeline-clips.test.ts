@@ -70,9 +70,9 @@ describe('person-detector plugin on the fixture clips', () => {
     }
     await plugin.settled();
     const stats = plugin.stats('tree')!;
-    // The swaying branches open the gate, so the model really looked at the tree.
+    // The swaying branches are motion, but no blob moves like a body: the model is not woken.
     expect(stats.motionFrames).toBeGreaterThan(0);
-    expect(stats.detectRuns).toBeGreaterThanOrEqual(stats.motionFrames > 1 ? 2 : 1);
+    expect(stats.detectRuns).toBeLessThanOrEqual(Math.ceil(frames.length / 10));
     expect(stats.detectorErrors).toBe(0);
     expect(events('tree', 'motion.started').length).toBeGreaterThanOrEqual(1);
     expect(events('tree', 'person.')).toEqual([]);
