@@ -241,7 +241,3 @@ export class PersonTracker {
   }
 }
 
-/** The required zones a track's current position is in. */
-export function requiredZonesOf(t: Track, required: ReadonlyArray<string>): string[] {
-  return t.zones.filter((z) => required.includes(z));
-}
