@@ -240,4 +240,3 @@ export class PersonTracker {
     return { type: 'updated', track: t, score, entered, left };
   }
 }
-
