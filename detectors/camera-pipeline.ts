@@ -1,12 +1,18 @@
 /**
  * One camera's path from raw frames to events: motion gate -> person detector (worker) ->
- * filters -> tracker -> `person.*` / `motion.*` events with a snapshot. At most one frame per
+ * filters -> tracker -> `person.*` / `motion.*` events, then the snapshot. At most one frame per
  * camera is at the detector; while it is busy only the newest frame waits (older ones are
  * dropped), so a slow model lowers the detection rate instead of building a backlog.
+ *
+ * Events first: `person.detected` goes out the moment a track is confirmed (in a required zone);
+ * its picture is encoded afterwards and follows as `person.snapshot` with the same `snapshotId`.
+ * When the camera goes offline (`camera.offline`, or no frame for `tracking.offlineAfterSeconds`)
+ * every track ends with `person.left` (reason `camera_offline`).
  */
+import { randomUUID } from 'node:crypto';
 import type { CameraDevice } from '../hub/api/devices.js';
 import { describeError, HubError } from '../hub/api/errors.js';
-import type { EventBus } from '../hub/api/events.js';
+import type { Disposer, EventBus } from '../hub/api/events.js';
 import type { Frame, Logger } from '../hub/api/plugin.js';
 import type { DetectorConfig } from './config.js';
 import type { DetectorClient } from './detector-client.js';
@@ -40,6 +46,10 @@ export interface PipelineStats {
   roundTripMs: number[];
   /** From handing the frame to the detector to tracker results (model + transfer + prep + filters). */
   runMs: number[];
+  /** Tracks created (any detection that started one) and tracks reported as a person (`person.detected`). */
+  tracksCreated: number;
+  trackStarts: number;
+  snapshotErrors: number;
 }
 
 const STAT_WINDOW = 500;
@@ -52,6 +62,9 @@ export class CameraPipeline {
   private lastDetectTs = Number.NEGATIVE_INFINITY;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private readonly snapshotsInFlight = new Set<Promise<void>>();
+  private readonly offs: Disposer[] = [];
+  private silenceTimer: NodeJS.Timeout | null = null;
   readonly stats: PipelineStats = {
     frames: 0,
     badFrames: 0,
@@ -64,6 +77,9 @@ export class CameraPipeline {
     inferMs: [],
     roundTripMs: [],
     runMs: [],
+    tracksCreated: 0,
+    trackStarts: 0,
+    snapshotErrors: 0,
   };
 
   constructor(
@@ -72,6 +88,11 @@ export class CameraPipeline {
   ) {
     this.gate = new MotionGate(motionSettings(deps.config));
     this.tracker = new PersonTracker(trackerSettings(camera, deps.config));
+    this.offs.push(
+      deps.bus.on('camera.offline', deps.source, (e) => {
+        if (e.cameraId === this.camera.id) this.endTracks('camera_offline', e.ts);
+      }),
+    );
   }
 
   get cameraId(): string {
@@ -87,6 +108,7 @@ export class CameraPipeline {
   onFrame(frame: Frame): void {
     if (this.closed) return;
     this.stats.frames++;
+    this.watchSilence();
     try {
       validateFrame(frame);
     } catch (err) {
@@ -106,9 +128,12 @@ export class CameraPipeline {
     if (m.motion) this.stats.motionFrames++;
     if (m.started) this.deps.bus.emit('motion.started', { source: this.deps.source, cameraId: this.camera.id, area: m.area, ts: frame.ts });
     if (m.stopped) this.deps.bus.emit('motion.stopped', { source: this.deps.source, cameraId: this.camera.id, ts: frame.ts });
-    for (const e of this.tracker.expire(frame.ts)) void this.emit(e, frame);
-    const recheck = this.tracker.active().length > 0 && frame.ts - this.lastDetectTs >= this.deps.config.tracking.recheckSeconds * 1000;
-    if (!m.active && !recheck) return;
+    for (const e of this.tracker.expire(frame.ts)) this.emit(e, frame);
+    const tracking = this.tracker.active().length > 0;
+    const recheck = tracking && frame.ts - this.lastDetectTs >= this.deps.config.tracking.recheckSeconds * 1000;
+    // The model runs for a moving body, for any motion while people are tracked (to keep them),
+    // and for periodic re-checks of people standing still; wind in the trees alone never wakes it.
+    if (!m.bodyActive && !(tracking && m.active) && !recheck) return;
     if (!this.deps.detector.isReady) {
       this.stats.notReady++;
       return;
@@ -119,21 +144,47 @@ export class CameraPipeline {
       this.pending = { ...frame, data: Uint8Array.from(frame.data) };
       return;
     }
-    void this.run(frame);
+    // Our own copy: the snapshot must be the very frame the detector looked at.
+    void this.run({ ...frame, data: Uint8Array.from(frame.data) });
   }
 
-  /** Resolves once no frame is at the detector or waiting for it. */
-  idle(): Promise<void> {
-    if (!this.busy && !this.pending) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** Resolves once no frame is at the detector or waiting for it, and every snapshot is written. */
+  async idle(): Promise<void> {
+    if (this.busy || this.pending) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (this.snapshotsInFlight.size > 0) await Promise.all([...this.snapshotsInFlight]);
   }
 
-  /** Stop taking frames; with `endTracks`, confirmed people get `person.left`. */
+  /** Stop taking frames; with `endTracks`, reported people get `person.left`. */
   close(endTracks: boolean): void {
     this.closed = true;
     this.pending = null;
+    for (const off of this.offs.splice(0)) off();
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.silenceTimer = null;
     const ended = this.tracker.clear();
-    if (endTracks) for (const e of ended) void this.emit(e, null);
+    if (endTracks) for (const e of ended) this.emit(e, null, 'stopped', Date.now());
+  }
+
+  /** The camera is gone (offline event or no frames): nobody can be "still there" on it. */
+  endTracks(reason: 'camera_offline', ts: number): void {
+    for (const e of this.tracker.clear()) this.emit(e, null, reason, ts);
+    this.gate.reset();
+  }
+
+  /** Frames stopping is the camera going offline, whether or not the ingest has said so yet. */
+  private watchSilence(): void {
+    const ms = this.deps.config.tracking.offlineAfterSeconds * 1000;
+    if (this.silenceTimer) {
+      this.silenceTimer.refresh();
+      return;
+    }
+    this.silenceTimer = setTimeout(() => {
+      this.silenceTimer = null;
+      if (this.closed || this.tracker.active().length === 0) return;
+      this.deps.log.info({ camera: this.camera.id, silentMs: ms }, 'no frames from the camera: ending its tracks');
+      this.endTracks('camera_offline', Date.now());
+    }, ms);
+    this.silenceTimer.unref();
   }
 
   private async run(frame: Frame): Promise<void> {
@@ -149,7 +200,9 @@ export class CameraPipeline {
         const persons = filterPersons(r.detections, this.deps.config.model.personClass, this.camera.detect);
         const events = this.tracker.update(persons, frame.ts);
         pushStat(this.stats.runMs, performance.now() - started);
-        await Promise.all(events.map((e) => this.emit(e, frame)));
+        this.stats.tracksCreated = this.tracker.created;
+        this.stats.trackStarts = this.tracker.reportedCount;
+        for (const e of events) this.emit(e, frame);
       }
     } catch (err) {
       this.stats.detectorErrors++;
@@ -167,11 +220,11 @@ export class CameraPipeline {
     }
   }
 
-  private async emit(e: TrackerEvent, frame: Frame | null): Promise<void> {
+  private emit(e: TrackerEvent, frame: Frame | null, reason: 'unseen' | 'camera_offline' | 'stopped' = 'unseen', at?: number): void {
     const base = { source: this.deps.source, cameraId: this.camera.id, trackId: e.track.id, correlationId: e.track.id };
-    const ts = frame?.ts ?? e.track.lastSeen;
+    const ts = at ?? frame?.ts ?? e.track.lastSeen;
     if (e.type === 'left') {
-      this.deps.bus.emit('person.left', { ...base, ts, durationMs: e.durationMs });
+      this.deps.bus.emit('person.left', { ...base, ts, durationMs: e.durationMs, reason });
       return;
     }
     if (e.type === 'updated') {
@@ -186,17 +239,41 @@ export class CameraPipeline {
       });
       return;
     }
-    let snapshot: string | null = null;
     const snaps = this.deps.snapshots;
-    if (snaps && frame && this.deps.config.snapshots.enabled) {
-      try {
-        snapshot = await snaps.save(this.camera.id, e.track.id, frame.ts, frame, [e.track.box], this.deps.config.snapshots.quality);
-      } catch (err) {
-        // The event matters more than its picture: send it without one.
-        this.deps.log.error({ camera: this.camera.id, track: e.track.id, err: describeError(err) }, 'person snapshot failed');
-      }
-    }
-    this.deps.bus.emit('person.detected', { ...base, ts, score: e.score, box: e.track.box, zones: e.track.zones, snapshot });
+    const withPicture = snaps !== null && frame !== null && this.deps.config.snapshots.enabled;
+    const snapshotId = withPicture ? `snp_${randomUUID().slice(0, 12)}` : null;
+    // The event first: nobody waits for a picture to learn that someone is at the door.
+    this.deps.bus.emit('person.detected', {
+      ...base,
+      ts,
+      score: e.score,
+      box: e.track.box,
+      zones: e.track.zones,
+      snapshot: null,
+      ...(snapshotId ? { snapshotId } : {}),
+    });
+    if (!snapshotId || !snaps || !frame) return;
+    const box = { ...e.track.box };
+    const job = snaps
+      .save(this.camera.id, e.track.id, frame.ts, frame, [box], this.deps.config.snapshots.quality)
+      .then(
+        (saved) => {
+          this.deps.bus.emit('person.snapshot', {
+            ...base,
+            ts: Date.now(),
+            snapshotId,
+            frameTs: frame.ts,
+            original: { ...saved.original, format: 'png', width: frame.width, height: frame.height },
+            annotated: saved.annotated ? { ...saved.annotated, format: 'jpeg', boxes: [box] } : null,
+          });
+        },
+        (err: unknown) => {
+          this.stats.snapshotErrors++;
+          this.deps.log.error({ camera: this.camera.id, track: e.track.id, err: describeError(err) }, 'person snapshot failed');
+        },
+      )
+      .finally(() => this.snapshotsInFlight.delete(job));
+    this.snapshotsInFlight.add(job);
   }
 }
 
@@ -213,10 +290,12 @@ export function trackerSettings(camera: CameraDevice, c: DetectorConfig): Tracke
   return {
     threshold: camera.detect.threshold,
     zones: camera.detect.zones,
+    requiredZones: camera.detect.requiredZones ?? [],
     iouMatch: c.tracking.iouMatch,
     maxShift: c.tracking.maxShift,
     historySize: c.tracking.historySize,
     minHistory: c.tracking.minHistory,
     leftAfterMs: c.tracking.leftAfterSeconds * 1000,
+    coastMs: c.tracking.coastSeconds * 1000,
   };
 }

@@ -23,6 +23,12 @@ export const detectorConfigSchema = z.strictObject({
       backgroundAlpha: z.number().gt(0).max(1).default(0.05),
       globalChange: z.number().gt(0).max(1).default(0.6),
       cooldownSeconds: z.number().min(0).max(60).default(2),
+      /** A moving body (not wind in leaves): a blob followed over this many frames... */
+      bodyFrames: z.number().int().min(1).max(30).default(4),
+      /** ...that travelled at least this many of its own heights... */
+      bodyTravel: z.number().min(0).max(10).default(0.3),
+      /** ...in one direction (net displacement / path length). */
+      bodyCoherence: z.number().min(0).max(1).default(0.7),
     })
     .prefault({}),
   tracking: z
@@ -36,6 +42,10 @@ export const detectorConfigSchema = z.strictObject({
       leftAfterSeconds: z.number().min(0.5).max(600).default(5),
       /** While people are tracked but nothing moves, run the detector this often to keep them. */
       recheckSeconds: z.number().min(0.2).max(60).default(1.5),
+      /** A missed person's box is carried along their velocity for at most this long. */
+      coastSeconds: z.number().min(0).max(10).default(2),
+      /** No frame for this long: the camera is offline and its tracks end (`person.left`). */
+      offlineAfterSeconds: z.number().min(1).max(600).default(5),
     })
     .prefault({}),
   snapshots: z

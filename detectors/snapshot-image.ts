@@ -1,7 +1,11 @@
-/** Snapshot pictures: the detect frame as RGB with the person boxes drawn in, encoded as JPEG. */
+/**
+ * Snapshot pictures. The evidence is the frame itself (lossless PNG, see png.ts); the boxes are
+ * drawn only on a separate working copy (`annotate`), encoded as JPEG for people to look at.
+ */
 import jpeg from 'jpeg-js';
 import type { BoundingBox } from '../hub/api/events.js';
 import { type RawFrame, toRgb } from './frame-format.js';
+import { encodePng } from './png.js';
 
 const COLOUR = [255, 48, 48] as const;
 
@@ -30,10 +34,15 @@ export function drawBoxes(rgb: Uint8Array, width: number, height: number, boxes:
   }
 }
 
-export function encodeSnapshot(frame: RawFrame, boxes: ReadonlyArray<BoundingBox>, quality: number): Uint8Array {
+/** A working copy of the frame (rgb24) with the boxes drawn; the frame itself is not touched. */
+export function annotate(frame: RawFrame, boxes: ReadonlyArray<BoundingBox>): Uint8Array {
   const rgb = toRgb(frame);
   drawBoxes(rgb, frame.width, frame.height, boxes);
-  const n = frame.width * frame.height;
+  return rgb;
+}
+
+export function encodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Uint8Array {
+  const n = width * height;
   // jpeg-js wants RGBA.
   const rgba = new Uint8Array(n * 4);
   for (let i = 0; i < n; i++) {
@@ -42,6 +51,19 @@ export function encodeSnapshot(frame: RawFrame, boxes: ReadonlyArray<BoundingBox
     rgba[i * 4 + 2] = rgb[i * 3 + 2]!;
     rgba[i * 4 + 3] = 255;
   }
-  const out = jpeg.encode({ data: rgba, width: frame.width, height: frame.height }, quality);
+  const out = jpeg.encode({ data: rgba, width, height }, quality);
   return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+}
+
+export interface EncodedSnapshot {
+  /** The frame pixel for pixel (PNG). */
+  original: Uint8Array;
+  /** The working copy with the boxes drawn (JPEG), or null when there are no boxes to draw. */
+  annotated: Uint8Array | null;
+}
+
+export function encodeSnapshot(frame: RawFrame, boxes: ReadonlyArray<BoundingBox>, quality: number): EncodedSnapshot {
+  const original = encodePng(frame);
+  const annotated = boxes.length > 0 ? encodeJpeg(annotate(frame, boxes), frame.width, frame.height, quality) : null;
+  return { original, annotated };
 }

@@ -1,4 +1,4 @@
-/** Snapshot worker thread: JPEG encoding in pure JS takes ~80 ms a frame, too long for the main thread. */
+/** Snapshot worker thread: PNG + JPEG encoding takes tens of ms a frame, too long for the main thread. */
 import { parentPort } from 'node:worker_threads';
 import { describeError, HubError } from '../hub/api/errors.js';
 import { validateFrame } from './frame-format.js';
@@ -13,9 +13,9 @@ port.on('message', (msg: ToSnapshot) => {
   const transfer: ArrayBuffer[] = [];
   try {
     validateFrame(msg.frame);
-    const jpeg = encodeSnapshot(msg.frame, msg.boxes, msg.quality);
-    reply = { type: 'encoded', id: msg.id, jpeg };
-    if (jpeg.buffer instanceof ArrayBuffer) transfer.push(jpeg.buffer);
+    const { original, annotated } = encodeSnapshot(msg.frame, msg.boxes, msg.quality);
+    reply = { type: 'encoded', id: msg.id, original, annotated };
+    for (const b of [original, annotated]) if (b?.buffer instanceof ArrayBuffer) transfer.push(b.buffer);
   } catch (err) {
     reply = { type: 'error', id: msg.id, code: err instanceof HubError ? err.code : 'HUB_ERR_DETECTOR', message: describeError(err) };
   }

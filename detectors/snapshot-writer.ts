@@ -1,7 +1,10 @@
 /**
- * Writes person snapshots (JPEG, box drawn) under the plugin's data folder. Encoding runs in a
- * small worker thread, started on first use and replaced if it dies.
+ * Writes person snapshots under the plugin's data folder: the original frame untouched
+ * (`<ts>_<track>.png`, lossless: the evidence) and beside it a working copy with the box drawn
+ * (`<ts>_<track>.annotated.jpg`). Encoding runs in a small worker thread, started on first use and
+ * replaced if it dies.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -12,10 +15,22 @@ import type { RawFrame } from './frame-format.js';
 import type { FromSnapshot, ToSnapshot } from './worker-protocol.js';
 import { spawnWorker } from './worker-spawn.js';
 
+export interface SavedSnapshot {
+  original: { path: string; sha256: string };
+  annotated: { path: string; sha256: string } | null;
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
 export class SnapshotWriter {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (b: { original: Uint8Array; annotated: Uint8Array | null }) => void; reject: (e: Error) => void }
+  >();
   private stopped = false;
 
   constructor(
@@ -28,17 +43,32 @@ export class SnapshotWriter {
     if (!this.stopped) this.ensureWorker();
   }
 
-  /** Encode and write; resolves with the file's path. */
-  async save(cameraId: string, trackId: string, ts: number, frame: RawFrame, boxes: BoundingBox[], quality: number): Promise<string> {
-    const jpeg = await this.encode(frame, boxes, quality);
+  /** Encode and write both files; resolves with their paths and hashes. */
+  async save(
+    cameraId: string,
+    trackId: string,
+    ts: number,
+    frame: RawFrame,
+    boxes: BoundingBox[],
+    quality: number,
+  ): Promise<SavedSnapshot> {
+    const { original, annotated } = await this.encode(frame, boxes, quality);
     const dir = join(this.dir, cameraId);
     await mkdir(dir, { recursive: true });
-    const path = join(dir, `${new Date(ts).toISOString().replace(/[:.]/g, '-')}_${trackId}.jpg`);
-    await writeFile(path, jpeg);
-    return path;
+    const stem = join(dir, `${new Date(ts).toISOString().replace(/[:.]/g, '-')}_${trackId}`);
+    // The original is written first and with exclusive create: evidence is never overwritten.
+    const originalPath = `${stem}.png`;
+    await writeFile(originalPath, original, { flag: 'wx' });
+    let annotatedOut: SavedSnapshot['annotated'] = null;
+    if (annotated) {
+      const path = `${stem}.annotated.jpg`;
+      await writeFile(path, annotated, { flag: 'wx' });
+      annotatedOut = { path, sha256: sha256(annotated) };
+    }
+    return { original: { path: originalPath, sha256: sha256(original) }, annotated: annotatedOut };
   }
 
-  encode(frame: RawFrame, boxes: BoundingBox[], quality: number): Promise<Uint8Array> {
+  encode(frame: RawFrame, boxes: BoundingBox[], quality: number): Promise<{ original: Uint8Array; annotated: Uint8Array | null }> {
     if (this.stopped) return Promise.reject(new HubError('HUB_ERR_DETECTOR', 'snapshot writer is stopped'));
     const worker = this.ensureWorker();
     const data = Uint8Array.from(frame.data);
@@ -72,7 +102,7 @@ export class SnapshotWriter {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      if (msg.type === 'encoded') p.resolve(msg.jpeg);
+      if (msg.type === 'encoded') p.resolve({ original: msg.original, annotated: msg.annotated });
       else p.reject(new HubError(msg.code as HubErrorCode, msg.message));
     });
     w.on('error', (err) => this.log.error({ err: describeError(err) }, 'snapshot worker threw'));

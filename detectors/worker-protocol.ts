@@ -31,4 +31,6 @@ export type FromDetector =
   | { type: 'error'; id: number; code: string; message: string; details?: Record<string, unknown> };
 
 export type ToSnapshot = { type: 'encode'; id: number; frame: RawFrame; boxes: BoundingBox[]; quality: number };
-export type FromSnapshot = { type: 'encoded'; id: number; jpeg: Uint8Array } | { type: 'error'; id: number; code: string; message: string };
+export type FromSnapshot =
+  | { type: 'encoded'; id: number; original: Uint8Array; annotated: Uint8Array | null }
+  | { type: 'error'; id: number; code: string; message: string };

@@ -34,6 +34,8 @@ export interface SensorDevice {
   checkInSeconds: number;
   /** For buttons: which `action` values mean panic. */
   panicActions: string[];
+  /** Cameras that watch this sensor's entry point (video confirmation). */
+  cameras: string[];
   enabled: boolean;
 }
 
@@ -55,6 +57,8 @@ export interface CameraDetectSettings {
   maxArea: number;
   zones: Zone[];
   masks: Array<Array<[number, number]>>;
+  /** Zones a person must stand in (bottom-centre of the box) to alert, clip or confirm; empty: anywhere, never confirms. */
+  requiredZones: string[];
 }
 
 export interface CameraRecordSettings {

@@ -35,6 +35,21 @@ export interface BoundingBox {
   y2: number;
 }
 
+/** The person that video-confirmed an intrusion: seen in a required zone of a camera that watches the tripped sensor. */
+export interface VideoConfirmation {
+  cameraId: string;
+  zone: string;
+  trackId: string;
+  score: number;
+  box: BoundingBox;
+  /** When the person was seen in the zone (frame time). */
+  seenTs: number;
+  /** The sensor whose entry point the camera watches. */
+  sensorId: string;
+  /** The `person.snapshot` of that track, when there is one. */
+  snapshotId: string | null;
+}
+
 export type ClipTrigger = 'person' | 'sensor' | 'doorbell' | 'panic' | 'api' | 'motion' | 'alarm' | 'smartwater';
 
 export type AlertKind = 'panic' | 'duress' | 'intrusion' | 'tamper' | 'link_loss' | 'open_close';
@@ -109,7 +124,27 @@ export interface EventMap {
     score: number;
     box: BoundingBox;
     zones: string[];
+    /**
+     * Always null when the detector emits it now: the event goes out first and the picture follows
+     * as `person.snapshot` with the same `snapshotId`. (Older stored events carry a path here.)
+     */
     snapshot: string | null;
+    /** The id of the `person.snapshot` that will follow (absent when snapshots are off). */
+    snapshotId?: string;
+  };
+  /**
+   * The picture of a person event, after it: `original` is the frame exactly as decoded and handed
+   * to the detector (lossless PNG, untouched: the evidence); `annotated` is a separate working copy
+   * (JPEG) with the box drawn, for people to look at, never evidence.
+   */
+  'person.snapshot': EventBase & {
+    cameraId: string;
+    trackId: string;
+    snapshotId: string;
+    /** The frame's timestamp (what the picture shows). */
+    frameTs: number;
+    original: { path: string; sha256: string; format: 'png'; width: number; height: number };
+    annotated: { path: string; sha256: string; format: 'jpeg'; boxes: BoundingBox[] } | null;
   };
   'person.updated': EventBase & {
     cameraId: string;
@@ -124,6 +159,8 @@ export interface EventMap {
     cameraId: string;
     trackId: string;
     durationMs: number;
+    /** Why the track ended: unseen for a while, the camera went offline (frames stopped), or detection stopped. */
+    reason?: 'unseen' | 'camera_offline' | 'stopped';
   };
 
   // alarm (hub/alarm)
@@ -154,6 +191,8 @@ export interface EventMap {
   'intrusion.confirmed': EventBase & {
     how: 'two_detectors' | 'video';
     triggers: string[];
+    /** For a video confirmation: who was seen where (camera, required zone, track, score). */
+    video?: VideoConfirmation;
   };
   'consent.changed': EventBase & { version: number; userId: string };
   'alert.raised': EventBase & {

@@ -38,6 +38,11 @@ export const sensorSeedSchema = z.strictObject({
     .max(7 * 24 * 3600)
     .default(3600),
   panicActions: z.array(z.string()).default([]),
+  /**
+   * The cameras that watch this sensor's entry point. Only a person seen in a required zone of one
+   * of these cameras video-confirms an intrusion that this sensor started (BS 8243).
+   */
+  cameras: z.array(id).max(16).default([]),
   enabled: z.boolean().default(true),
 });
 
@@ -60,6 +65,20 @@ export const detectSettingsSchema = z
       )
       .default([]),
     masks: z.array(z.array(point).min(3)).default([]),
+    /**
+     * Frigate's `required_zones`: when set, a person raises an alert, starts a clip or confirms an
+     * intrusion only once the bottom-centre of the box (the feet) is inside one of these zones.
+     * Empty: anywhere in the frame counts for alerts and clips, but the camera never video-confirms.
+     */
+    requiredZones: z.array(z.string().min(1)).default([]),
+  })
+  .superRefine((d, ctx) => {
+    const names = new Set(d.zones.map((z) => z.name));
+    d.requiredZones.forEach((name, i) => {
+      if (!names.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['requiredZones', i], message: `"${name}" is not one of this camera's zones` });
+      }
+    });
   })
   .prefault({});
 

@@ -12,6 +12,11 @@ export interface TimelineSnapshot {
   /** The clip it was taken from, and the moment it shows (hub arrival time), when known. */
   clipId: string | null;
   showsTs: number | null;
+  /**
+   * `original`: the picture exactly as the camera's frame was decoded (evidence). `annotated`: a
+   * working copy with a box drawn on it (snapshots of older hub versions), not what the camera saw.
+   */
+  kind?: 'original' | 'annotated';
 }
 
 export interface TimelineItem {
@@ -47,8 +52,17 @@ export function describeEvent(e: StoredEvent): string {
       return `${where} closed`;
     case 'sensor.tamper':
       return `${where}: tamper ${p.active ? 'detected' : 'cleared'}`;
-    case 'person.detected':
-      return `Person seen on camera ${p.cameraId} (score ${Number(p.score).toFixed(2)})`;
+    case 'person.detected': {
+      const zones = Array.isArray(p.zones) && p.zones.length > 0 ? ` in zone ${p.zones.join(', ')}` : '';
+      return `Person seen on camera ${p.cameraId}${zones} (score ${Number(p.score).toFixed(2)}, track ${p.trackId})`;
+    }
+    case 'person.snapshot': {
+      const o = p.original as { sha256?: string } | undefined;
+      const a = p.annotated as { sha256?: string } | null | undefined;
+      return `Picture of track ${p.trackId} on camera ${p.cameraId}: the original frame, unaltered (PNG, SHA-256 ${o?.sha256 ?? '?'})${
+        a ? `; a separate working copy with the box drawn, not evidence (JPEG, SHA-256 ${a.sha256 ?? '?'})` : ''
+      }`;
+    }
     case 'person.left':
       return `Person left the view of camera ${p.cameraId} after ${Math.round(Number(p.durationMs) / 1000)} s`;
     case 'camera.doorbell':
@@ -63,8 +77,12 @@ export function describeEvent(e: StoredEvent): string {
       return 'Panic alarm raised';
     case 'smartwater.used':
       return `SmartWater spray used${p.note ? `: ${p.note}` : ''}`;
-    case 'intrusion.confirmed':
+    case 'intrusion.confirmed': {
+      const v = p.video as { cameraId?: string; zone?: string; trackId?: string; score?: number; sensorId?: string } | undefined;
+      if (v)
+        return `Intrusion confirmed by video: a person (track ${v.trackId}, score ${Number(v.score).toFixed(2)}) in the required zone ${v.zone} of camera ${v.cameraId}, which watches ${v.sensorId}`;
       return `Intrusion confirmed (${p.how === 'video' ? 'by video' : 'by two detectors'})`;
+    }
     case 'evidence.marked':
       return `Marked as evidence: ${p.reason}`;
     default:
@@ -86,7 +104,7 @@ export function renderIncidentLog(input: {
   const picture = (s: TimelineSnapshot, seq: number) =>
     `<figure><img src="${esc(s.dataUri)}" alt="snapshot for event ${seq}">
         <figcaption>Snapshot${s.showsTs === null ? '' : ` showing ${esc(localTime(s.showsTs, input.timeZone))} (${esc(utc(s.showsTs))})`},
-        the original image file unaltered, SHA-256 ${esc(s.sha256)}${s.clipId ? `, from clip ${esc(s.clipId)}` : ''}</figcaption></figure>`;
+        ${s.kind === 'annotated' ? 'a working copy with the box drawn by the hub (not the original frame)' : 'the original image file unaltered'}, SHA-256 ${esc(s.sha256)}${s.clipId ? `, from clip ${esc(s.clipId)}` : ''}</figcaption></figure>`;
   const rows = input.items
     .map(
       ({ event, snapshot }) => `

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeError, NotFoundError, ValidationError } from '../api/errors.js';
-import type { EventName } from '../api/events.js';
+import type { EventMap, EventName } from '../api/events.js';
 import { sha256Hex } from '../auth/passwords.js';
 import type { HubCore } from '../core.js';
 import type { StoredEvent } from '../events/event-log.js';
@@ -94,9 +94,24 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
   const snapshotFor = async (e: StoredEvent): Promise<TimelineSnapshot | null> => {
     const p = e.payload as unknown as { clipId?: unknown; cameraId?: unknown; snapshot?: unknown };
     if (e.name === 'clip.saved' && typeof p.clipId === 'string') return fromClip(await core.footage.clip(p.clipId));
+    if (e.name === 'person.snapshot') {
+      const s = e.payload as unknown as EventMap['person.snapshot'];
+      const img = await inline(s.original.path);
+      if (img) return { ...img, clipId: null, showsTs: s.frameTs, kind: 'original' };
+    }
     if (e.name === 'person.detected' && typeof p.snapshot === 'string') {
+      // Older hub versions drew the box into the only picture they kept: say so.
       const img = await inline(p.snapshot);
-      if (img) return { ...img, clipId: null, showsTs: e.ts };
+      if (img) return { ...img, clipId: null, showsTs: e.ts, kind: 'annotated' };
+    }
+    if (e.name === 'person.detected' && typeof (p as { snapshotId?: unknown }).snapshotId === 'string') {
+      // The picture follows the event, attached by id: the untouched original goes beside it.
+      const id = (p as { snapshotId: string }).snapshotId;
+      const later = await core.eventLog.query({ names: ['person.snapshot'], from: e.ts, to: e.ts + 5 * 60_000, limit: 500 });
+      const snap = later.find((x) => (x.payload as unknown as EventMap['person.snapshot']).snapshotId === id);
+      const s = snap?.payload as unknown as EventMap['person.snapshot'] | undefined;
+      const img = s ? await inline(s.original.path) : null;
+      if (img && s) return { ...img, clipId: null, showsTs: s.frameTs, kind: 'original' };
     }
     if (typeof p.cameraId === 'string') {
       const around = await core.footage.clips({ cameraIds: [p.cameraId], fromTs: e.ts, toTs: e.ts });

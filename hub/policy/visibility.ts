@@ -153,6 +153,7 @@ function factKindOf(name: EventName, p: Record<string, unknown>): FactKind {
     case 'camera.tamper':
       return 'tamper';
     case 'person.detected':
+    case 'person.snapshot':
     case 'person.updated':
     case 'person.left':
     case 'motion.started':

@@ -97,4 +97,20 @@ describe('MotionGate', () => {
     gate2.update(frames[0]!, 0);
     expect(gate2.update(relit(frames[0]!, 1.5, 50, 200), 200)).toMatchObject({ motion: false, lightingChange: true });
   });
+
+  it('tells wind in a tree from people walking: bodies on the people clip, none on the moving-tree clip', async () => {
+    const opts = { cameraId: 'c', fps: 5, width: 640, height: 480, startTs: 0 };
+    const tree = await clipFrames('no-person-moving-tree-640x480-10fps.mp4', { ...opts, seconds: 15 });
+    const people = await clipFrames('people-walking-768x576-10fps.mp4', { ...opts, seconds: 6 });
+    const treeGate = new MotionGate(settings);
+    const t = tree.map((f) => treeGate.update(f, f.ts));
+    expect(t.filter((r) => r.motion).length).toBeGreaterThan(0); // the branches do move
+    expect(t.filter((r) => r.bodyActive).length).toBeLessThanOrEqual(Math.ceil(tree.length / 20));
+    const peopleGate = new MotionGate(settings);
+    const p = people.map((f) => peopleGate.update(f, f.ts));
+    // From the fifth frame on (a body is a blob followed over four), the walkers keep it open.
+    expect(p.slice(4).filter((r) => r.bodyActive).length).toBeGreaterThanOrEqual(p.length - 4 - 2);
+    const withBody = p.find((r) => r.body)!;
+    expect(withBody.bodies[0]!.y2).toBeGreaterThan(withBody.bodies[0]!.y1);
+  });
 });

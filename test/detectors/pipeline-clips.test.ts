@@ -70,9 +70,9 @@ describe('person-detector plugin on the fixture clips', () => {
     }
     await plugin.settled();
     const stats = plugin.stats('tree')!;
-    // The swaying branches open the gate, so the model really looked at the tree.
+    // The swaying branches are motion, but no blob moves like a body: the model is not woken.
     expect(stats.motionFrames).toBeGreaterThan(0);
-    expect(stats.detectRuns).toBeGreaterThanOrEqual(stats.motionFrames > 1 ? 2 : 1);
+    expect(stats.detectRuns).toBeLessThanOrEqual(Math.ceil(frames.length / 10));
     expect(stats.detectorErrors).toBe(0);
     expect(events('tree', 'motion.started').length).toBeGreaterThanOrEqual(1);
     expect(events('tree', 'person.')).toEqual([]);
@@ -106,8 +106,16 @@ describe('person-detector plugin on the fixture clips', () => {
     // Several people walk: one event per person, never two for the same track.
     expect(new Set(detected.map((d) => d.trackId)).size).toBe(detected.length);
     expect(events('path', 'motion.started')).toHaveLength(1);
-    const jpeg = await readFile(first.snapshot!);
-    expect(first.snapshot).toContain(t.dataDir);
+    // The event went out without waiting for its picture; the picture follows, attached by id.
+    expect(first.snapshot).toBeNull();
+    expect(first.snapshotId).toMatch(/^snp_/);
+    const snap = seen.find((s) => s.name === 'person.snapshot' && (s.event as EventMap['person.snapshot']).snapshotId === first.snapshotId)
+      ?.event as EventMap['person.snapshot'];
+    expect(snap.trackId).toBe(first.trackId);
+    expect(snap.original.path).toContain(t.dataDir);
+    const png = await readFile(snap.original.path);
+    expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    const jpeg = await readFile(snap.annotated!.path);
     expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
   }, 90_000);
 

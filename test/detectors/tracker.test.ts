@@ -15,6 +15,7 @@ const settings: TrackerSettings = {
       ],
     },
   ],
+  requiredZones: [],
   iouMatch: 0.2,
   maxShift: 1.5,
   historySize: 10,
@@ -98,5 +99,51 @@ describe('PersonTracker', () => {
     expect(gone).toHaveLength(1);
     expect(gone[0]?.type === 'left' && gone[0].durationMs).toBe(2000);
     expect(t.active()).toEqual([]);
+  });
+
+  it('with required zones, a person outside all of them is tracked but not reported until their feet are inside one', () => {
+    const t = new PersonTracker({ ...settings, requiredZones: ['path'] });
+    // Feet at y = 0.6, x centre 0.15 .. 0.3: left of the path zone (x >= 0.4).
+    const outside = [0.1, 0.12, 0.14, 0.16, 0.18, 0.2].flatMap((x, i) => t.update([at(x)], i * 200));
+    expect(outside).toEqual([]);
+    expect(t.hasConfirmed()).toBe(true);
+    expect(t.expire(10_000)).toEqual([]); // never reported: ends silently
+    const t2 = new PersonTracker({ ...settings, requiredZones: ['path'] });
+    const walk = [0.2, 0.25, 0.3, 0.35, 0.4].flatMap((x, i) => t2.update([at(x)], i * 200));
+    expect(walk.map((e) => e.type)).toEqual(['detected']);
+    const [d] = walk;
+    expect(d?.track.requiredZone).toBe('path');
+    expect(d?.track.zones).toEqual(['path']);
+    // Walking back out is an update; the track stays the same person.
+    const back = [0.3, 0.25].flatMap((x, i) => t2.update([at(x)], 1000 + i * 200));
+    expect(back.map((e) => (e.type === 'updated' ? e.left : e.type))).toEqual([['path']]);
+  });
+
+  it('keeps one track through a short miss (coasting along the velocity) and ends all tracks on clear()', () => {
+    const t = new PersonTracker(settings);
+    const ids = new Set<string>();
+    const step = (x: number, ts: number) => {
+      for (const e of t.update([at(x)], ts)) ids.add(e.track.id);
+      for (const tr of t.active()) ids.add(tr.id);
+    };
+    for (let i = 0; i < 5; i++) step(0.05 + i * 0.03, i * 200);
+    // Behind the lamp post for 1.6 s (no detection), moving on at the same pace meanwhile.
+    for (let i = 0; i < 8; i++) t.update([], 1000 + i * 200);
+    step(0.05 + 13 * 0.03, 2600);
+    expect(ids.size).toBe(1);
+    expect(t.created).toBe(1);
+    expect(t.reportedCount).toBe(1);
+    const ended = t.clear();
+    expect(ended.map((e) => e.type)).toEqual(['left']);
+    expect(t.active()).toEqual([]);
+  });
+
+  it('does not start a second track for a duplicate box on a person already matched', () => {
+    const t = new PersonTracker(settings);
+    t.update([at(0.3)], 0);
+    t.update([at(0.3)], 200);
+    // The upper half of the same body as a second, weaker box.
+    t.update([at(0.3), { box: { x1: 0.31, y1: 0.2, x2: 0.39, y2: 0.4 }, score: 0.6, classId: 0 }], 400);
+    expect(t.created).toBe(1);
   });
 });

@@ -36,6 +36,8 @@ interface TestSensor {
   kind: 'door' | 'window';
   entryRoute: boolean;
   source: { type: 'zigbee2mqtt'; friendlyName: string };
+  /** Cameras watching its entry point (video confirmation). */
+  cameras?: string[];
 }
 
 export const FRONT_DOOR: TestSensor = {
@@ -45,6 +47,42 @@ export const FRONT_DOOR: TestSensor = {
   kind: 'door',
   entryRoute: false,
   source: { type: 'zigbee2mqtt', friendlyName: 'front_door' },
+  cameras: ['doorbell'],
+};
+
+/**
+ * The doorbell that watches the front door, with the porch as its required zone. Disabled: no
+ * stream is pulled; the tests emit its person events themselves.
+ */
+export const DOORBELL_CAMERA = {
+  id: 'doorbell',
+  name: 'Doorbell',
+  kind: 'doorbell' as const,
+  source: { type: 'rtsp' as const, mainUrl: 'rtsp://127.0.0.1:1/doorbell' },
+  detect: {
+    zones: [
+      {
+        name: 'porch',
+        points: [
+          [0, 0.5],
+          [1, 0.5],
+          [1, 1],
+          [0, 1],
+        ] as Array<[number, number]>,
+      },
+      {
+        name: 'pavement',
+        points: [
+          [0, 0],
+          [1, 0],
+          [1, 0.5],
+          [0, 0.5],
+        ] as Array<[number, number]>,
+      },
+    ],
+    requiredZones: ['porch'],
+  },
+  enabled: false,
 };
 
 export const BACK_WINDOW: TestSensor = {
@@ -69,6 +107,7 @@ export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
       ...o.alerts,
     },
     sensors: [FRONT_DOOR, BACK_WINDOW],
+    cameras: [DOORBELL_CAMERA],
     plugins: {
       'sia-dc09': {
         enabled: true,
