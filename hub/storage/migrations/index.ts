@@ -7,6 +7,7 @@ import type { Migration } from '../migrate.js';
 import { accountMigrations } from './accounts.js';
 import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
+import { cameraTimeMigrations } from './camera-time.js';
 import { coreMigrations } from './core.js';
 import { evidenceMigrations } from './evidence.js';
 import { recorderMigrations } from './recorder.js';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...alarmMigrations,
   ...recorderMigrations,
   ...verificationMigrations,
+  ...cameraTimeMigrations,
 ];
