@@ -227,7 +227,7 @@ export class CameraIngest {
       name: 'record',
       ffmpegPath: this.deps.ffmpegPath,
       // Each recorder run names its own files (a restarted one never overwrites a segment).
-      args: () => recordArgs(join(dir, `${clock.now()}-%06d.ts`), config.segmentSeconds),
+      args: () => recordArgs(join(dir, `${clock.now()}-%06d.ts`), config.segmentSeconds, this.mainInit?.codec ?? null),
       extraFds: 1,
       maxQueuedBytes: 32 * 1024 * 1024,
       log: this.log,

@@ -78,8 +78,19 @@ export function sourceArgs(plan: SourcePlan): string[] {
 
 const PIPE_INPUT = ['-f', 'mov', '-probesize', '65536', '-analyzeduration', '0', '-fflags', '+nobuffer', '-i', 'pipe:0'];
 
+/**
+ * Parameter sets (SPS/PPS, and VPS for H.265) before every keyframe, so each segment plays on its
+ * own: with open GOPs a segment starts at a non-IDR I-frame, before which the annex B conversion
+ * alone adds none. The NAL units themselves are not touched.
+ */
+function parameterSetsAtKeyframes(codec: string | null): string[] {
+  if (codec === 'avc1' || codec === 'avc3') return ['-bsf:v', 'h264_mp4toannexb,dump_extra=freq=keyframe'];
+  if (codec === 'hvc1' || codec === 'hev1') return ['-bsf:v', 'hevc_mp4toannexb,dump_extra=freq=keyframe'];
+  return [];
+}
+
 /** The segment recorder: fMP4 on stdin, copied into MPEG-TS segments; fd 3: the segment list. */
-export function recordArgs(segmentPattern: string, segmentSeconds: number): string[] {
+export function recordArgs(segmentPattern: string, segmentSeconds: number, codec: string | null = null): string[] {
   return [
     '-hide_banner',
     '-nostdin',
@@ -91,6 +102,7 @@ export function recordArgs(segmentPattern: string, segmentSeconds: number): stri
     '0:v:0',
     '-c:v',
     'copy',
+    ...parameterSetsAtKeyframes(codec),
     '-f',
     'segment',
     '-segment_time',

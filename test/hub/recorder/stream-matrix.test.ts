@@ -37,6 +37,21 @@ const FULL_CASES: Case[] = [
   { v: variant({ ...base, codec: 'hevc', bframes: 3, openGop: true, width: 3840, height: 2160, fps: 10, seconds: 2 }) },
 ];
 
+/**
+ * A file cut at an open GOP's I-frame starts with B-frames that refer to the GOP before it: the
+ * decoder names those missing references (and only those) once or twice at the start. Anything
+ * else, or any complaint on a closed-GOP stream, is corruption.
+ */
+function expectCleanDecode(errors: string, openGop: boolean): void {
+  if (!openGop) {
+    expect(errors).toBe('');
+    return;
+  }
+  const lines = errors ? errors.split('\n') : [];
+  expect(lines.length).toBeLessThanOrEqual(3);
+  for (const l of lines) expect(l).toMatch(/mmco: unref short failure|co located POCs unavailable|reference picture missing|Missing reference picture/);
+}
+
 describe('stream matrix: the hub ingests streams as cameras send them', () => {
   let rig: RecorderRig | null = null;
   afterEach(async () => {
@@ -75,9 +90,9 @@ describe('stream matrix: the hub ingests streams as cameras send them', () => {
           const path = join(t.dataDir, seg.path);
           const got = await streamFacts(path);
           // Copied as sent: same codec, profile, size, and the B-frames are still there.
-          expect(got).toMatchObject({ codec: sent.codec, profile: sent.profile, width: sent.width, height: sent.height });
+          expect(got, `${seg.path} (${seg.endTs - seg.startTs} ms, ${seg.size} bytes)`).toMatchObject({ codec: sent.codec, profile: sent.profile, width: sent.width, height: sent.height });
           expect(got.hasBFrames).toBe(sent.hasBFrames);
-          expect(await decodeErrors(path)).toBe('');
+          expectCleanDecode(await decodeErrors(path), c.v.openGop);
         }
         await waitFor('detection frames', () => frames.length >= 3, 20_000);
         for (const f of frames) expect(f).toMatchObject({ cameraId: 'door', width: 160, height: 120, format: 'rgb24' });
@@ -96,7 +111,7 @@ describe('stream matrix: the hub ingests streams as cameras send them', () => {
           expect(p.formatName).toContain('mp4');
           expect(p.codec).toBe(sent.codec);
           expect(p.duration).toBeGreaterThan(2);
-          expect(await decodeErrors(clipFile)).toBe('');
+          expectCleanDecode(await decodeErrors(clipFile), c.v.openGop);
           expect((await streamFacts(clipFile)).hasBFrames).toBe(sent.hasBFrames);
         }
       } finally {
