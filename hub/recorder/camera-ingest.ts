@@ -187,6 +187,11 @@ export class CameraIngest {
     if (this.child && this.streams.subUrl !== null && this.wantFrames() !== this.withFrames) this.child.kill('SIGTERM');
   }
 
+  /** Test hook: raw bytes into the detection decoder's input (see independent-outputs.test). */
+  injectIntoFrames(bytes: Buffer): void {
+    this.frames?.inject(bytes);
+  }
+
   private wantFrames(): boolean {
     return this.camera.detect.enabled || this.deps.frameHub.hasSubscribers(this.camera.id);
   }
@@ -229,6 +234,7 @@ export class CameraIngest {
       // Each recorder run names its own files (a restarted one never overwrites a segment).
       args: () => recordArgs(join(dir, `${clock.now()}-%06d.ts`), config.segmentSeconds, this.mainInit?.codec ?? null),
       extraFds: 1,
+      stallMs: config.segmentSeconds * 3000 + 5000,
       maxQueuedBytes: 32 * 1024 * 1024,
       log: this.log,
       attach: (child) => this.attachRecorder(child),
@@ -243,6 +249,7 @@ export class CameraIngest {
       ffmpegPath: this.deps.ffmpegPath,
       args: () => framesArgs({ fps, width, height }),
       extraFds: 0,
+      stallMs: Math.max(5000, 3000 / fps),
       // Detection wants the newest frames: a backlog is dropped, not queued.
       maxQueuedBytes: 2 * 1024 * 1024,
       log: this.log,
@@ -393,7 +400,10 @@ export class CameraIngest {
       while (nl >= 0) {
         const line = listBuf.slice(0, nl).trim();
         listBuf = listBuf.slice(nl + 1);
-        if (line) this.onSegmentLine(line);
+        if (line) {
+          this.recorder?.noteOutput();
+          this.onSegmentLine(line);
+        }
         nl = listBuf.indexOf('\n');
       }
     });
@@ -416,6 +426,7 @@ export class CameraIngest {
       while (ready.length > 3) this.publishFrame(ready.shift() as Buffer, null);
     };
     child.stdout?.on('data', (chunk: Buffer) => {
+      this.frames?.noteOutput();
       frameBuf.push(chunk);
       frameLen += chunk.length;
       if (frameLen < frameSize) return;

@@ -18,6 +18,11 @@ export interface ConsumerSpec {
   args(): string[];
   /** Extra pipes after stdin/stdout/stderr (the recorder's segment list on fd 3). */
   extraFds: number;
+  /**
+   * A consumer fed for this long without any output is stuck (garbage in its input can make
+   * ffmpeg wait for a box that never ends) and is restarted.
+   */
+  stallMs: number;
   /** Bytes queued to ffmpeg's stdin beyond which fragments are dropped to the next keyframe. */
   maxQueuedBytes: number;
   log: Logger;
@@ -38,6 +43,8 @@ export class StreamConsumer {
   private retryTimer: NodeJS.Timeout | null = null;
   private startedAt = 0;
   private stderrTail = '';
+  private lastOutputAt = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
   /** Fragments dropped because ffmpeg could not keep up (or was restarting). */
   dropped = 0;
   restarts = 0;
@@ -52,6 +59,16 @@ export class StreamConsumer {
   }
   get lastStderr(): string {
     return this.stderrTail;
+  }
+
+  /** The owner saw output from the current process (frames, a segment): it is not stuck. */
+  noteOutput(): void {
+    this.lastOutputAt = Date.now();
+  }
+
+  /** Test hook: raw bytes into the current process's input (garbage, to prove it recovers). */
+  inject(bytes: Buffer): void {
+    this.child?.stdin?.write(bytes);
   }
 
   /** A new source run: its init segment (every fragment after it belongs to it). */
@@ -110,6 +127,21 @@ export class StreamConsumer {
     child.on('close', (code, signal) => this.onExit(child, code, signal));
     this.spec.attach(child);
     child.stdin?.write(this.init.data);
+    this.lastOutputAt = Date.now();
+    if (!this.stallTimer) {
+      this.stallTimer = setInterval(() => {
+        const c = this.child;
+        if (c && !this.waitingForKey && Date.now() - this.lastOutputAt > this.spec.stallMs) {
+          this.spec.log.warn(
+            { consumer: this.spec.name, silentMs: Date.now() - this.lastOutputAt },
+            'stream consumer gives no output; restarting it',
+          );
+          this.lastOutputAt = Date.now();
+          c.kill('SIGKILL');
+        }
+      }, 1000);
+      this.stallTimer.unref();
+    }
     this.spec.onState('running', `${this.spec.name} running`);
   }
 
@@ -150,6 +182,7 @@ export class StreamConsumer {
   async stop(graceMs = 3000): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     const child = this.child;
     this.child = null;
     if (!child) return;

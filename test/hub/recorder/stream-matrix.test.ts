@@ -49,7 +49,8 @@ function expectCleanDecode(errors: string, openGop: boolean): void {
   }
   const lines = errors ? errors.split('\n') : [];
   expect(lines.length).toBeLessThanOrEqual(3);
-  for (const l of lines) expect(l).toMatch(/mmco: unref short failure|co located POCs unavailable|reference picture missing|Missing reference picture/);
+  for (const l of lines)
+    expect(l).toMatch(/mmco: unref short failure|co located POCs unavailable|reference picture missing|Missing reference picture/);
 }
 
 describe('stream matrix: the hub ingests streams as cameras send them', () => {
@@ -90,7 +91,12 @@ describe('stream matrix: the hub ingests streams as cameras send them', () => {
           const path = join(t.dataDir, seg.path);
           const got = await streamFacts(path);
           // Copied as sent: same codec, profile, size, and the B-frames are still there.
-          expect(got, `${seg.path} (${seg.endTs - seg.startTs} ms, ${seg.size} bytes)`).toMatchObject({ codec: sent.codec, profile: sent.profile, width: sent.width, height: sent.height });
+          expect(got, `${seg.path} (${seg.endTs - seg.startTs} ms, ${seg.size} bytes)`).toMatchObject({
+            codec: sent.codec,
+            profile: sent.profile,
+            width: sent.width,
+            height: sent.height,
+          });
           expect(got.hasBFrames).toBe(sent.hasBFrames);
           expectCleanDecode(await decodeErrors(path), c.v.openGop);
         }
