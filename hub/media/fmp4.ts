@@ -18,6 +18,8 @@ export interface Fmp4Fragment {
   keyframe: boolean;
   /** Presentation time of the fragment's first sample, in timescale ticks. */
   pts: number;
+  /** Duration of the fragment's first sample in ticks (0 when not stated). */
+  duration: number;
   /** The prft box: NTP wall-clock time (Unix ms) for media time `prftMediaTime`, or null. */
   prftMs: number | null;
   prftMediaTime: number | null;
@@ -80,10 +82,11 @@ function parseMoov(b: Buffer, start: number, end: number): TrackDefaults {
 }
 
 /** Keyframe and first-sample pts of a moof (first track fragment). */
-function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): { keyframe: boolean; pts: number } {
+function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): { keyframe: boolean; pts: number; duration: number } {
   const traf = find(b, start, end, ['traf']);
-  if (!traf) return { keyframe: false, pts: 0 };
+  if (!traf) return { keyframe: false, pts: 0, duration: 0 };
   let defaultFlags = trexFlags;
+  let duration = 0;
   let baseTime = 0;
   let firstFlags: number | null = null;
   let cts = 0;
@@ -93,7 +96,10 @@ function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): { 
       let o = s + 8;
       if (flags & 0x01) o += 8;
       if (flags & 0x02) o += 4;
-      if (flags & 0x08) o += 4;
+      if (flags & 0x08) {
+        duration = u32(b, o);
+        o += 4;
+      }
       if (flags & 0x10) o += 4;
       if (flags & 0x20) defaultFlags = u32(b, o);
     } else if (type === 'tfdt') {
@@ -109,7 +115,10 @@ function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): { 
         o += 4;
       }
       if (count > 0) {
-        if (flags & 0x100) o += 4;
+        if (flags & 0x100) {
+          duration = u32(b, o);
+          o += 4;
+        }
         if (flags & 0x200) o += 4;
         if (flags & 0x400) {
           if (firstFlags === null) firstFlags = u32(b, o);
@@ -121,7 +130,7 @@ function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): { 
   }
   const sampleFlags = firstFlags ?? defaultFlags;
   // sample_is_non_sync_sample is bit 16 of the sample flags.
-  return { keyframe: ((sampleFlags >>> 16) & 1) === 0, pts: baseTime + cts };
+  return { keyframe: ((sampleFlags >>> 16) & 1) === 0, pts: baseTime + cts, duration };
 }
 
 function parsePrft(b: Buffer, s: number): { ms: number; mediaTime: number } {
@@ -140,7 +149,7 @@ export class Fmp4Splitter {
   private defaults: TrackDefaults | null = null;
   private pending: Buffer[] = [];
   private prft: { ms: number; mediaTime: number } | null = null;
-  private moof: { keyframe: boolean; pts: number } | null = null;
+  private moof: { keyframe: boolean; pts: number; duration: number } | null = null;
   init: Fmp4Init | null = null;
 
   constructor(
@@ -183,11 +192,12 @@ export class Fmp4Splitter {
     if (type === 'prft') this.prft = parsePrft(box, header);
     else if (type === 'moof') this.moof = parseMoof(box, header, box.length, this.defaults?.trexFlags ?? 0);
     else if (type === 'mdat') {
-      const moof = this.moof ?? { keyframe: false, pts: 0 };
+      const moof = this.moof ?? { keyframe: false, pts: 0, duration: 0 };
       this.onFragment({
         data: Buffer.concat(this.pending),
         keyframe: moof.keyframe,
         pts: moof.pts,
+        duration: moof.duration,
         prftMs: this.prft?.ms ?? null,
         prftMediaTime: this.prft?.mediaTime ?? null,
       });

@@ -337,14 +337,24 @@ export class CameraIngest {
     this.adjustConsumers();
   }
 
+  /**
+   * When the frame's data arrived: ffmpeg writes a frame's fragment once the next frame comes
+   * (it needs it for the duration), so the fragment's arrival less that duration.
+   */
+  private arrivalOf(fragment: Fmp4Fragment, init: Fmp4Init | null): number {
+    const durationMs = (fragment.duration * 1000) / (init?.timescale ?? 90_000);
+    return this.deps.clock.now() - Math.min(Math.max(0, durationMs), 1000);
+  }
+
   private onMainFragment(fragment: Fmp4Fragment, framesFromMain: boolean): void {
     const now = Date.now();
     this.fragments++;
     if (this.firstFragmentAt === 0) this.firstFragmentAt = now;
     const cameraTs = this.cameraTime(fragment, now);
-    if (cameraTs !== null) this.noteClock(cameraTs - this.deps.clock.now());
+    const arrivalTs = this.arrivalOf(fragment, this.mainInit);
+    if (cameraTs !== null) this.noteClock(cameraTs - arrivalTs);
     this.recorder?.feed(fragment);
-    if (framesFromMain) this.onFramesFragment(fragment, cameraTs);
+    if (framesFromMain) this.onFramesFragment(fragment, cameraTs, arrivalTs);
     if (now - this.lastAliveAt >= 500) {
       this.lastAliveAt = now;
       this.onAlive();
@@ -353,10 +363,11 @@ export class CameraIngest {
 
   private lastAliveAt = 0;
 
-  private onFramesFragment(fragment: Fmp4Fragment, knownCameraTs?: number | null): void {
+  private onFramesFragment(fragment: Fmp4Fragment, knownCameraTs?: number | null, knownArrivalTs?: number): void {
     if (!this.frames) return;
     const cameraTs = knownCameraTs !== undefined ? knownCameraTs : this.cameraTime(fragment, Date.now());
-    this.frameTimes.set(fragment.pts, { arrivalTs: this.deps.clock.now(), cameraTs });
+    const arrivalTs = knownArrivalTs ?? this.arrivalOf(fragment, this.framesInit);
+    this.frameTimes.set(fragment.pts, { arrivalTs, cameraTs });
     if (this.frameTimes.size > 600) {
       const first = this.frameTimes.keys().next().value;
       if (first !== undefined) this.frameTimes.delete(first);

@@ -64,7 +64,7 @@ def launch_line(sdp_text: str) -> tuple[str, list]:
         # The caps (with the SDP's fmtp) are set on the source once the media is built.
         parts.append(f"udpsrc name=src{i} address=127.0.0.1 port={port} buffer-size=8388608 "
             # The jitter buffer turns RTP timestamps back into buffer times (B-frame order kept).
-            f"! rtpjitterbuffer latency=50 ! {depay} ! {pay} name=pay{i} pt={fmt}"
+            f"! rtpjitterbuffer latency=0 ! {depay} ! {pay} name=pay{i} pt={fmt}"
         )
     return "( " + " ".join(parts) + " )", all_caps
 

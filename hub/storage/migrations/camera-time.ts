@@ -10,4 +10,10 @@ export const cameraTimeMigrations: Migration[] = [
     // packages carry it so a reader can relate the camera's on-screen time to the hub's.
     sql: 'ALTER TABLE recorder_segments ADD COLUMN camera_offset_ms INTEGER',
   },
+  {
+    version: 601,
+    name: 'camera clock offset per clip',
+    // The median of its segments' offsets; the evidence manifest states it beside the clip.
+    sql: 'ALTER TABLE clips ADD COLUMN camera_offset_ms INTEGER',
+  },
 ];
