@@ -81,7 +81,7 @@ export class StreamConsumer {
 
   feed(fragment: Fmp4Fragment): void {
     const child = this.child;
-    if (!child || !child.stdin || child.stdin.destroyed) {
+    if (!child?.stdin || child.stdin.destroyed) {
       this.dropped++;
       return;
     }
