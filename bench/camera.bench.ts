@@ -1,5 +1,7 @@
 /**
- * Camera benchmark: CPU of the one ffmpeg per camera (RTSP ingest + segment copy, no re-encode)
+ * Camera benchmark: connect-to-first-frame and frame-served to frame-at-detector delay (the
+ * GStreamer sim's camera clock is the hub's, so a frame's RTCP camera time is when it was served);
+ * CPU of the ffmpegs per camera (RTSP source copy + segment recorder + detection decoder)
  * at 768x576 10 fps (the doorbell fixture) and 1920x1080 15 fps (an ffmpeg-generated testsrc2
  * stream), with and without low-resolution detection frames; and the time from a trigger to the
  * clip being available. CPU is read from /proc/<pid>/stat of the recorder's ffmpeg.
@@ -128,13 +130,15 @@ async function measureCpu(label: string, file: string, detect: boolean): Promise
       await waitFor(() => recorder.status('cam').online, 30_000, `${label} online`);
       // Let the first segment close so steady state is measured, not start-up probing.
       await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 1, 30_000, `${label} first segment`);
-      const pid = recorder.ingestPid('cam');
-      if (!pid) throw new Error('no ingest process');
-      const t0 = cpuTicks(pid);
+      const ingest = recorder.ingestFor('cam');
+      const pids = [ingest?.pid, ingest?.recorderPid, ingest?.framesPid].filter((p): p is number => typeof p === 'number');
+      if (pids.length === 0) throw new Error('no ingest process');
+      const ticks = () => pids.reduce((n, p) => n + cpuTicks(p), 0);
+      const t0 = ticks();
       const started = Date.now();
       await new Promise((r) => setTimeout(r, MEASURE_MS));
       const seconds = (Date.now() - started) / 1000;
-      const cpu = ((cpuTicks(pid) - t0) / CLK_TCK / seconds) * 100;
+      const cpu = ((ticks() - t0) / CLK_TCK / seconds) * 100;
       const segs = await recorder.segments.live({ cameraId: 'cam' });
       const bytesPerSec = segs.reduce((n, s) => n + s.size, 0) / Math.max(1, (segs.at(-1)?.endTs ?? 0) - (segs[0]?.startTs ?? 0)) / 1;
       process.stdout.write(
@@ -180,8 +184,83 @@ async function measureClipLatency(): Promise<void> {
   }
 }
 
+const PEOPLE = fileURLToPath(new URL('../test/fixtures/media/people-walking-768x576-10fps.mp4', import.meta.url));
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+/** Connect to first fragment / first detector frame, over several fresh connections. */
+async function measureFirstFrame(label: string, file: string): Promise<void> {
+  const server = new SimRtspServer({ kind: 'gstreamer', file, mount: '/bench' });
+  await server.start();
+  try {
+    const toFragment: number[] = [];
+    const toDetector: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await withHub(server, { detect: true, segmentSeconds: 4 }, async (hub, recorder) => {
+        let firstFrameAt = 0;
+        const off = hub.core.frameHub.subscribe('cam', 'bench', () => {
+          if (firstFrameAt === 0) firstFrameAt = Date.now();
+        });
+        try {
+          await waitFor(() => firstFrameAt > 0, 30_000, 'first frame');
+          const ingest = recorder.ingestFor('cam');
+          if (!ingest) throw new Error('no ingest');
+          toFragment.push(ingest.firstFragmentAt - ingest.spawnedAt);
+          toDetector.push(firstFrameAt - ingest.spawnedAt);
+        } finally {
+          off();
+        }
+      });
+    }
+    process.stdout.write(
+      `${label.padEnd(44)} connect -> first fragment ${toFragment.map((v) => v.toFixed(0)).join(' / ')} ms; ` +
+        `-> first frame at the detector ${toDetector.map((v) => v.toFixed(0)).join(' / ')} ms (target < 1000 ms)\n`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Frame served (its RTCP camera time, the sim's clock being the hub's) -> frame at the detector. */
+async function measureFrameDelay(): Promise<void> {
+  const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL, mount: '/bench', clockOffsetMs: 0 });
+  await server.start();
+  try {
+    await withHub(server, { detect: true, segmentSeconds: 4 }, async (hub) => {
+      const delays: number[] = [];
+      const toArrival: number[] = [];
+      const off = hub.core.frameHub.subscribe('cam', 'bench', (f) => {
+        if (typeof f.cameraTs !== 'number') return;
+        delays.push(Date.now() - f.cameraTs);
+        toArrival.push(f.ts - f.cameraTs);
+      });
+      try {
+        await waitFor(() => delays.length >= 5, 30_000, 'frames with camera time');
+        delays.length = 0;
+        toArrival.length = 0;
+        await new Promise((r) => setTimeout(r, MEASURE_MS));
+      } finally {
+        off();
+      }
+      process.stdout.write(
+        `frame served -> frame at the detector (768x576 10 fps, 5 fps to the detector, ${delays.length} frames): ` +
+          `median ${pct(delays, 50).toFixed(0)} ms, p95 ${pct(delays, 95).toFixed(0)} ms (target < 250 ms); ` +
+          `served -> arrived at the hub median ${pct(toArrival, 50).toFixed(0)} ms\n`,
+      );
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function run(): Promise<void> {
-  process.stdout.write(`CPU per camera (one ffmpeg: RTSP over TCP -> 4 s MPEG-TS segments with -c copy), ${MEASURE_MS / 1000} s each\n`);
+  await measureFirstFrame('768x576 10 fps, B-frames (people clip)', PEOPLE);
+  await measureFirstFrame('768x576 10 fps, no B-frames (doorbell)', DOORBELL);
+  await measureFrameDelay();
+  process.stdout.write(`CPU per camera (source copy + segment recorder + detection decoder ffmpegs), ${MEASURE_MS / 1000} s each\n`);
   await measureCpu('768x576 10 fps doorbell, record only', DOORBELL, false);
   await measureCpu('768x576 10 fps doorbell, record + 5 fps frames', DOORBELL, true);
   const hd = await hdSource();

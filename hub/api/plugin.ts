@@ -86,7 +86,13 @@ export type CameraSourceResolver = (source: OnvifCameraSource, timeoutMs: number
 
 export interface Frame {
   cameraId: string;
+  /** Hub clock (ms) when the frame's data arrived from the camera (arrival time). */
   ts: number;
+  /**
+   * The camera's own clock (ms) for the frame, from its RTCP sender reports: camera time. Null
+   * or absent until the camera has sent one (or when it never does).
+   */
+  cameraTs?: number | null;
   width: number;
   height: number;
   format: 'rgb24' | 'gray';

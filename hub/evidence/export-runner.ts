@@ -284,7 +284,7 @@ export class ExportRunner {
           decisionNote: request.decisionNote,
         },
         clock: await readClockSync(() => core.clock.now()),
-        cameraClocks: cameraClocks([...new Set([...windows.map((w) => w.cameraId), ...clips.map((c) => c.cameraId)])]),
+        cameraClocks: cameraClocks([...new Set([...windows.map((w) => w.cameraId), ...clips.map((c) => c.cameraId)])], clips),
         timeBasis: TIME_BASIS,
         processing: PROCESSING,
         windows,

@@ -44,13 +44,36 @@ export async function planWindows(core: HubCore, r: Pick<PoliceRequest, 'cameraI
   return out;
 }
 
-export function cameraClocks(cameraIds: string[]): CameraClock[] {
-  // No camera integration reports its clock to the hub yet; say so rather than guess.
-  return cameraIds.map((cameraId) => ({
-    cameraId,
-    offsetMs: null,
-    detail: 'not reported by the camera; times are hub arrival times, which do not depend on the camera clock',
-  }));
+/**
+ * Per camera, its clock against the hub's: the median of the offsets recorded with the package's
+ * clips (from the camera's RTCP sender reports while they were recorded), else unknown.
+ */
+export function cameraClocks(
+  cameraIds: string[],
+  clips: ReadonlyArray<Pick<ClipRecord, 'cameraId' | 'cameraOffsetMs'>> = [],
+): CameraClock[] {
+  return cameraIds.map((cameraId) => {
+    const known = clips
+      .filter((c) => c.cameraId === cameraId)
+      .map((c) => c.cameraOffsetMs)
+      .filter((o): o is number => typeof o === 'number')
+      .sort((a, b) => a - b);
+    const mid = known[Math.floor(known.length / 2)];
+    if (mid === undefined)
+      return {
+        cameraId,
+        offsetMs: null,
+        detail: 'not reported by the camera; times are hub arrival times, which do not depend on the camera clock',
+      };
+    return {
+      cameraId,
+      offsetMs: mid,
+      detail:
+        `camera clock minus hub arrival time, from the camera's RTCP sender reports while its clips were recorded ` +
+        `(median of ${known.length} clip${known.length === 1 ? '' : 's'}; includes the network delay, milliseconds on a home network). ` +
+        'Times in this package are hub times; a time the camera shows minus this offset is hub time.',
+    };
+  });
 }
 
 /** The moment a clip's snapshot shows: the event time the recorder cut it at, within the clip. */
@@ -85,6 +108,7 @@ export async function clipFiles(
         start: iso(clip.startTs),
         end: iso(clip.endTs),
         masterCopy: true,
+        cameraClockOffsetMs: clip.cameraOffsetMs ?? null,
       },
     },
   ];

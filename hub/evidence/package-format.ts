@@ -37,6 +37,12 @@ export interface ManifestFile {
   end?: string;
   /** Recordings and clips: the camera's stream copied without re-encoding (remuxed). */
   masterCopy?: boolean;
+  /**
+   * Clips: the camera's own clock minus the hub's arrival time while it was recorded (ms), from
+   * the camera's RTCP sender reports; null when the camera sent none. A time shown by the camera
+   * (on-screen clock) minus this is hub time.
+   */
+  cameraClockOffsetMs?: number | null;
   /** A snapshot: the moment the picture shows (hub arrival time). */
   showsTs?: number;
   shows?: string;

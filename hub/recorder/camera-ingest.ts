@@ -1,8 +1,16 @@
 /**
- * One camera's ffmpeg: start it, read its segment list, frames and progress, restart it with
- * backoff when the camera drops, and say `camera.offline` / `camera.online` when the outage
- * passes the configured limit. The RTSP password only ever reaches ffmpeg's argv; every line
- * logged goes through `redactSecrets`.
+ * One camera's ingest: a source ffmpeg holding the camera's RTSP session, copying the video as
+ * sent into fMP4 fragments (one per frame, each with the camera's RTCP wall-clock time), and
+ * separate consumers fed those fragments: the segment recorder and the detection decoder. The
+ * source is restarted with backoff when the camera drops (`camera.offline` / `camera.online`
+ * when the outage passes the configured limit); a consumer that fails is restarted alone, so
+ * recording and detection never take each other down. The RTSP password only ever reaches the
+ * source ffmpeg's argv; every line logged goes through `redactSecrets`.
+ *
+ * Times: every frame carries its arrival time at the hub (`ts`) and, once the camera has sent an
+ * RTCP sender report, the camera's own clock time for it (`cameraTs`). Their difference, the
+ * camera-to-hub offset, is kept per camera (`clockOffsetMs`) and health warns when it passes
+ * CLOCK_DRIFT_WARN_MS.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
@@ -13,12 +21,22 @@ import type { EventBus } from '../api/events.js';
 import type { CameraStreams, Clock, Logger } from '../api/plugin.js';
 import type { HealthRegistry } from '../health/health.js';
 import { redactSecrets } from '../log/logger.js';
+import { type Fmp4Fragment, type Fmp4Init, Fmp4Splitter } from '../media/fmp4.js';
 import { SerialQueue } from '../storage/serial-queue.js';
 import type { FrameHub } from './attachments.js';
 import { stopProcess } from './child-process.js';
 import type { RecorderConfig } from './config.js';
-import { type CameraProblem, classifyFfmpegError, ingestArgs, type RtspTransport, withCredentials } from './ingest-command.js';
+import {
+  type CameraProblem,
+  classifyFfmpegError,
+  framesArgs,
+  type RtspTransport,
+  recordArgs,
+  sourceArgs,
+  withCredentials,
+} from './ingest-command.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
+import { StreamConsumer } from './stream-consumer.js';
 
 export interface IngestDeps {
   ffmpegPath: string;
@@ -40,8 +58,28 @@ export interface IngestDeps {
 }
 
 const MAX_BACKOFF_MS = 30_000;
-/** Before the first progress report ffmpeg may still be probing the stream. */
+/** Before the first fragment ffmpeg may still be connecting and probing the stream. */
 const STARTUP_WATCHDOG_MS = 20_000;
+/** Health warns when the camera's clock and the hub's differ by more than this. */
+export const CLOCK_DRIFT_WARN_MS = 3000;
+/**
+ * ffmpeg stamps a fragment with its own clock while no RTCP sender report has come yet; such a
+ * stamp is the moment the fragment was written, i.e. within a few ms of its arrival here. A
+ * camera stamp is the frame's capture time, at least a frame interval and the camera's latency
+ * before that (or far off, when the camera's clock is).
+ */
+const OWN_STAMP_MS = 4;
+
+export interface ClockSample {
+  /** Camera clock minus hub arrival time (ms): the clock offset plus the network delay. */
+  offsetMs: number;
+  at: number;
+}
+
+interface FrameTime {
+  arrivalTs: number;
+  cameraTs: number | null;
+}
 
 export class CameraIngest {
   private child: ChildProcess | null = null;
@@ -60,6 +98,19 @@ export class CameraIngest {
   private readonly indexing = new SerialQueue();
   private withFrames = false;
   private recording = false;
+  private recorder: StreamConsumer | null = null;
+  private frames: StreamConsumer | null = null;
+  private mainInit: Fmp4Init | null = null;
+  private framesInit: Fmp4Init | null = null;
+  /** Per-session camera clock state: a sender-report time has been seen in this run. */
+  private cameraClockSeen = false;
+  private readonly frameTimes = new Map<number, FrameTime>();
+  private readonly clockSamples: ClockSample[] = [];
+  /** Fragments of the main stream received (benchmarks and tests read it). */
+  fragments = 0;
+  /** When the source was spawned and when its first fragment came (connect-to-first-frame). */
+  spawnedAt = 0;
+  firstFragmentAt = 0;
   lastProblem: CameraProblem | null = null;
   readonly log: Logger;
 
@@ -77,6 +128,26 @@ export class CameraIngest {
   }
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+  /** The segment recorder's and the detection decoder's ffmpeg pids (tests kill them). */
+  get recorderPid(): number | undefined {
+    return this.recorder?.pid;
+  }
+  get framesPid(): number | undefined {
+    return this.frames?.pid;
+  }
+  /** The codec as the camera sends it (sample entry of the copied stream: avc1, hvc1, ...). */
+  get codec(): string | null {
+    return this.mainInit?.codec ?? null;
+  }
+  /**
+   * Camera clock minus hub arrival time, median of the last samples (ms), or null while the
+   * camera has sent no RTCP sender report. Includes the network delay (milliseconds on a LAN).
+   */
+  get clockOffsetMs(): number | null {
+    if (this.clockSamples.length === 0) return null;
+    const sorted = this.clockSamples.map((c) => c.offsetMs).sort((a, b) => a - b);
+    return Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0);
   }
   get isOnline(): boolean {
     return this.online;
@@ -101,37 +172,110 @@ export class CameraIngest {
     this.spawnNow();
   }
 
-  /** True when the process lacks an output it should now have (a detector subscribed, disk freed). */
+  /**
+   * Outputs are consumers of the running session: one that is now wanted (a detector subscribed,
+   * disk freed) or no longer wanted is started or stopped here, without touching the camera
+   * session. Only a new sub stream for frames needs the source restarted (returns true then).
+   */
   needsRestart(): boolean {
-    const wantFrames = this.camera.detect.enabled || this.deps.frameHub.hasSubscribers(this.camera.id);
-    return this.child !== null && (wantFrames !== this.withFrames || this.deps.recordingAllowed() !== this.recording);
+    this.adjustConsumers();
+    const wantFrames = this.wantFrames();
+    return this.child !== null && wantFrames && this.streams.subUrl !== null && !this.withFrames;
   }
 
-  /** Restart ffmpeg to pick up new outputs (the camera is not reported offline for this). */
+  /** Restart the source to pick up new outputs (the camera is not reported offline for this). */
   restart(): void {
-    if (this.child) this.child.kill('SIGTERM');
+    this.adjustConsumers();
+    if (this.child && this.streams.subUrl !== null && this.wantFrames() !== this.withFrames) this.child.kill('SIGTERM');
+  }
+
+  /** Test hook: raw bytes into the detection decoder's input (see independent-outputs.test). */
+  injectIntoFrames(bytes: Buffer): void {
+    this.frames?.inject(bytes);
+  }
+
+  private wantFrames(): boolean {
+    return this.camera.detect.enabled || this.deps.frameHub.hasSubscribers(this.camera.id);
+  }
+
+  private adjustConsumers(): void {
+    if (this.stopped) return;
+    const wantRecording = this.deps.recordingAllowed();
+    if (wantRecording && !this.recorder) {
+      this.recorder = this.makeRecorder();
+      if (this.mainInit) this.recorder.setInit(this.mainInit);
+    } else if (!wantRecording && this.recorder) {
+      const r = this.recorder;
+      this.recorder = null;
+      void r.stop();
+    }
+    this.recording = this.recorder !== null;
+    const wantFrames = this.wantFrames();
+    if (wantFrames && !this.frames) {
+      this.frames = this.makeFrames();
+      const init = this.streams.subUrl ? this.framesInit : this.mainInit;
+      if (init) this.frames.setInit(init);
+    } else if (!wantFrames && this.frames) {
+      const f = this.frames;
+      this.frames = null;
+      void f.stop(500);
+    }
+  }
+
+  private consumerState(name: string, state: 'running' | 'failed', detail: string): void {
+    if (state === 'failed') this.log.warn({ consumer: name }, detail);
+    this.deps.health.set(`camera:${this.camera.id}:${name}`, state === 'running' ? 'ok' : 'degraded', detail);
+  }
+
+  private makeRecorder(): StreamConsumer {
+    const { config, clock } = this.deps;
+    const dir = this.segmentDir;
+    return new StreamConsumer({
+      name: 'record',
+      ffmpegPath: this.deps.ffmpegPath,
+      // Each recorder run names its own files (a restarted one never overwrites a segment).
+      args: () => recordArgs(join(dir, `${clock.now()}-%06d.ts`), config.segmentSeconds, this.mainInit?.codec ?? null),
+      extraFds: 1,
+      stallMs: config.segmentSeconds * 3000 + 5000,
+      maxQueuedBytes: 32 * 1024 * 1024,
+      log: this.log,
+      attach: (child) => this.attachRecorder(child),
+      onState: (state, detail) => this.consumerState('record', state, detail),
+    });
+  }
+
+  private makeFrames(): StreamConsumer {
+    const { fps, width, height } = this.camera.detect;
+    return new StreamConsumer({
+      name: 'frames',
+      ffmpegPath: this.deps.ffmpegPath,
+      args: () => framesArgs({ fps, width, height }),
+      extraFds: 0,
+      stallMs: Math.max(5000, 3000 / fps),
+      // Detection wants the newest frames: a backlog is dropped, not queued.
+      maxQueuedBytes: 2 * 1024 * 1024,
+      log: this.log,
+      attach: (child) => this.attachFrames(child),
+      onState: (state, detail) => this.consumerState('frames', state, detail),
+    });
   }
 
   private spawnNow(): void {
     if (this.stopped) return;
     const { config } = this.deps;
-    this.withFrames = this.camera.detect.enabled || this.deps.frameHub.hasSubscribers(this.camera.id);
-    this.recording = this.deps.recordingAllowed();
-    const runId = this.deps.clock.now();
-    const args = ingestArgs({
+    this.withFrames = this.wantFrames();
+    const subUrl = this.withFrames ? this.streams.subUrl : null;
+    const args = sourceArgs({
       mainUrl: withCredentials(this.streams.mainUrl, this.streams.username, this.streams.password),
-      subUrl: this.streams.subUrl ? withCredentials(this.streams.subUrl, this.streams.username, this.streams.password) : null,
+      subUrl: subUrl ? withCredentials(subUrl, this.streams.username, this.streams.password) : null,
       transport: this.transport,
-      segmentPattern: this.recording ? join(this.segmentDir, `${runId}-%06d.ts`) : null,
-      segmentSeconds: config.segmentSeconds,
-      frames: this.withFrames ? { fps: this.camera.detect.fps, width: this.camera.detect.width, height: this.camera.detect.height } : null,
       ioTimeoutMs: Math.min(10_000, Math.max(2000, config.offlineAfterSeconds * 500)),
     });
     this.log.info({ args: redactSecrets(args.join(' '), this.secrets()), transport: this.transport }, 'starting camera ingest');
     this.stderrTail = '';
     this.lastProgressAt = 0;
     mkdir(this.segmentDir, { recursive: true }).then(
-      () => this.launch(args),
+      () => this.launch(args, subUrl !== null),
       (err: unknown) => {
         this.log.error({ err: describeError(err) }, 'cannot create the segment folder');
         this.scheduleRetry();
@@ -139,29 +283,129 @@ export class CameraIngest {
     );
   }
 
-  private launch(args: string[]): void {
+  private launch(args: string[], withSub: boolean): void {
     if (this.stopped) return;
-    const child = spawn(this.deps.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.deps.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', withSub ? 'pipe' : 'ignore'] });
     this.child = child;
-    const frameSize = this.withFrames ? this.camera.detect.width * this.camera.detect.height * 3 : 0;
-    let frameBuf: Buffer[] = [];
-    let frameLen = 0;
+    this.spawnedAt = Date.now();
+    this.firstFragmentAt = 0;
+    this.cameraClockSeen = false;
+    this.frameTimes.clear();
+    const fail = (err: unknown) => {
+      this.log.error({ err: describeError(err) }, 'unreadable stream from the camera ingest ffmpeg');
+      this.stderrTail += '\nInvalid data found (unreadable fMP4 from ffmpeg)';
+      child.kill('SIGTERM');
+    };
+    const main = new Fmp4Splitter(
+      (init) => {
+        this.mainInit = init;
+        this.log.info({ codec: init.codec, timescale: init.timescale }, 'camera stream opened');
+        this.recorder?.setInit(init);
+        if (!withSub) this.frames?.setInit(init);
+      },
+      (fragment) => this.onMainFragment(fragment, !withSub),
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (frameSize === 0) return;
-      frameBuf.push(chunk);
-      frameLen += chunk.length;
-      if (frameLen < frameSize) return;
-      let all = Buffer.concat(frameBuf, frameLen);
-      while (all.length >= frameSize) {
-        this.publishFrame(all.subarray(0, frameSize));
-        all = all.subarray(frameSize);
+      try {
+        main.push(chunk);
+      } catch (err) {
+        fail(err);
       }
-      frameBuf = all.length > 0 ? [Buffer.from(all)] : [];
-      frameLen = all.length;
     });
+    if (withSub) {
+      const sub = new Fmp4Splitter(
+        (init) => {
+          this.framesInit = init;
+          this.frames?.setInit(init);
+        },
+        (fragment) => this.onFramesFragment(fragment),
+      );
+      (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => {
+        try {
+          sub.push(chunk);
+        } catch (err) {
+          fail(err);
+        }
+      });
+    }
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
     });
+    child.on('error', (err) => {
+      this.log.error({ err: describeError(err) }, 'ffmpeg could not be started');
+    });
+    child.on('close', (code, signal) => this.onExit(child, code, signal));
+    this.armWatchdog(STARTUP_WATCHDOG_MS);
+    this.adjustConsumers();
+  }
+
+  /**
+   * When the frame's data arrived: ffmpeg writes a frame's fragment once the next frame comes
+   * (it needs it for the duration), so the fragment's arrival less that duration.
+   */
+  private arrivalOf(fragment: Fmp4Fragment, init: Fmp4Init | null): number {
+    const durationMs = (fragment.duration * 1000) / (init?.timescale ?? 90_000);
+    return this.deps.clock.now() - Math.min(Math.max(0, durationMs), 1000);
+  }
+
+  private onMainFragment(fragment: Fmp4Fragment, framesFromMain: boolean): void {
+    const now = Date.now();
+    this.fragments++;
+    if (this.firstFragmentAt === 0) this.firstFragmentAt = now;
+    const cameraTs = this.cameraTime(fragment, now);
+    const arrivalTs = this.arrivalOf(fragment, this.mainInit);
+    if (cameraTs !== null) this.noteClock(cameraTs - arrivalTs);
+    this.recorder?.feed(fragment);
+    if (framesFromMain) this.onFramesFragment(fragment, cameraTs, arrivalTs);
+    if (now - this.lastAliveAt >= 500) {
+      this.lastAliveAt = now;
+      this.onAlive();
+    }
+  }
+
+  private lastAliveAt = 0;
+
+  private onFramesFragment(fragment: Fmp4Fragment, knownCameraTs?: number | null, knownArrivalTs?: number): void {
+    if (!this.frames) return;
+    const cameraTs = knownCameraTs !== undefined ? knownCameraTs : this.cameraTime(fragment, Date.now());
+    const arrivalTs = knownArrivalTs ?? this.arrivalOf(fragment, this.framesInit);
+    this.frameTimes.set(fragment.pts, { arrivalTs, cameraTs });
+    if (this.frameTimes.size > 600) {
+      const first = this.frameTimes.keys().next().value;
+      if (first !== undefined) this.frameTimes.delete(first);
+    }
+    this.frames.feed(fragment);
+  }
+
+  /** The camera's clock time of a fragment's first frame, or null when not known (yet). */
+  private cameraTime(fragment: Fmp4Fragment, arrivedAt: number): number | null {
+    if (fragment.prftMs === null || fragment.prftMediaTime === null) return null;
+    if (!this.cameraClockSeen) {
+      if (Math.abs(fragment.prftMs - arrivedAt) <= OWN_STAMP_MS) return null;
+      this.cameraClockSeen = true;
+    }
+    const timescale = this.mainInit?.timescale ?? 90_000;
+    return fragment.prftMs + ((fragment.pts - fragment.prftMediaTime) * 1000) / timescale;
+  }
+
+  private noteClock(offsetMs: number): void {
+    const at = this.deps.clock.now();
+    this.clockSamples.push({ offsetMs, at });
+    if (this.clockSamples.length > 50) this.clockSamples.shift();
+    if (this.fragments % 50 !== 1) return;
+    const offset = this.clockOffsetMs ?? 0;
+    const drifted = Math.abs(offset) > CLOCK_DRIFT_WARN_MS;
+    this.deps.health.set(
+      `camera:${this.camera.id}:clock`,
+      drifted ? 'degraded' : 'ok',
+      drifted
+        ? `the camera's clock is ${(offset / 1000).toFixed(1)} s ${offset > 0 ? 'ahead of' : 'behind'} the hub's: set the camera to use NTP`
+        : `camera clock within ${Math.abs(Math.round(offset))} ms of the hub`,
+      { offsetMs: offset },
+    );
+  }
+
+  private attachRecorder(child: ChildProcess): void {
     let listBuf = '';
     (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => {
       listBuf += chunk.toString();
@@ -169,31 +413,74 @@ export class CameraIngest {
       while (nl >= 0) {
         const line = listBuf.slice(0, nl).trim();
         listBuf = listBuf.slice(nl + 1);
-        if (line) this.onSegmentLine(line);
+        if (line) {
+          this.recorder?.noteOutput();
+          this.onSegmentLine(line);
+        }
         nl = listBuf.indexOf('\n');
       }
     });
-    let lastProgress = '';
-    (child.stdio[4] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => {
-      // A block whose out_time moved means packets are flowing.
-      const text = chunk.toString();
-      const outTime = /out_time_us=(\d+)/.exec(text)?.[1] ?? '';
-      if (outTime && outTime !== lastProgress && outTime !== '0') {
-        lastProgress = outTime;
-        this.onAlive();
-      }
-    });
-    child.on('error', (err) => {
-      this.log.error({ err: describeError(err) }, 'ffmpeg could not be started');
-    });
-    child.on('close', (code, signal) => this.onExit(child, code, signal));
-    this.armWatchdog(STARTUP_WATCHDOG_MS);
   }
 
-  private publishFrame(data: Buffer): void {
+  private attachFrames(child: ChildProcess): void {
+    const { width, height } = this.camera.detect;
+    const frameSize = width * height * 3;
+    let frameBuf: Buffer[] = [];
+    let frameLen = 0;
+    const ready: Buffer[] = [];
+    const times: Array<number | null> = [];
+    const pair = () => {
+      while (ready.length > 0 && times.length > 0) {
+        const data = ready.shift() as Buffer;
+        const ptsTicks = times.shift() as number | null;
+        this.publishFrame(data, ptsTicks);
+      }
+      // showinfo lines are on another pipe: never hold frames back for long if they lag.
+      while (ready.length > 3) this.publishFrame(ready.shift() as Buffer, null);
+    };
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.frames?.noteOutput();
+      frameBuf.push(chunk);
+      frameLen += chunk.length;
+      if (frameLen < frameSize) return;
+      let all = Buffer.concat(frameBuf, frameLen);
+      while (all.length >= frameSize) {
+        ready.push(Buffer.from(all.subarray(0, frameSize)));
+        all = all.subarray(frameSize);
+      }
+      frameBuf = all.length > 0 ? [Buffer.from(all)] : [];
+      frameLen = all.length;
+      pair();
+    });
+    let errBuf = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errBuf += chunk.toString();
+      let nl = errBuf.indexOf('\n');
+      while (nl >= 0) {
+        const line = errBuf.slice(0, nl);
+        errBuf = errBuf.slice(nl + 1);
+        if (line.includes('Parsed_showinfo') && line.includes(' n:')) {
+          const t = /pts_time:\s*(-?[\d.]+)/.exec(line)?.[1];
+          const timescale = (this.streams.subUrl ? this.framesInit : this.mainInit)?.timescale ?? 90_000;
+          times.push(t === undefined ? null : Math.round(Number(t) * timescale));
+        }
+        nl = errBuf.indexOf('\n');
+      }
+      pair();
+    });
+  }
+
+  private publishFrame(data: Buffer, ptsTicks: number | null): void {
+    let time: FrameTime | undefined;
+    if (ptsTicks !== null) {
+      time = this.frameTimes.get(ptsTicks);
+      // pts_time is printed rounded to the microsecond: allow a tick either side.
+      time ??= this.frameTimes.get(ptsTicks - 1) ?? this.frameTimes.get(ptsTicks + 1);
+    }
     this.deps.frameHub.publish({
       cameraId: this.camera.id,
-      ts: this.deps.clock.now(),
+      ts: time?.arrivalTs ?? this.deps.clock.now(),
+      cameraTs: time?.cameraTs ?? null,
       width: this.camera.detect.width,
       height: this.camera.detect.height,
       format: 'rgb24',
@@ -212,6 +499,7 @@ export class CameraIngest {
     const endTs = this.deps.clock.now();
     const startTs = endTs - Math.round(duration * 1000);
     const abs = join(this.segmentDir, file);
+    const cameraOffsetMs = this.clockOffsetMs;
     void this.indexing.run(async () => {
       try {
         const size = (await stat(abs)).size;
@@ -222,6 +510,7 @@ export class CameraIngest {
           endTs,
           size,
           continuous: this.camera.record.continuous && this.deps.continuousAllowed(),
+          cameraOffsetMs,
         });
         this.deps.onSegment(record);
       } catch (err) {
@@ -244,7 +533,8 @@ export class CameraIngest {
     this.deps.health.set(`camera:${this.camera.id}`, 'ok', `streaming over ${this.transport.toUpperCase()}`, {
       transport: this.transport,
       recording: this.recording,
-      frames: this.withFrames,
+      frames: this.frames !== null,
+      codec: this.codec,
     });
     this.log.info({ transport: this.transport }, 'camera streaming');
     // Said when the camera first streams (pages opened before that update) and when it returns
@@ -307,9 +597,8 @@ export class CameraIngest {
   }
 
   private needsRestartAfterExit(): boolean {
-    const wantFrames = this.camera.detect.enabled || this.deps.frameHub.hasSubscribers(this.camera.id);
     const recent = this.deps.clock.now() - this.lastProgressAt < 3000;
-    return recent && (wantFrames !== this.withFrames || this.deps.recordingAllowed() !== this.recording);
+    return recent && this.streams.subUrl !== null && this.wantFrames() !== this.withFrames;
   }
 
   private scheduleRetry(): void {
@@ -362,12 +651,12 @@ export class CameraIngest {
     if (this.watchdog) clearTimeout(this.watchdog);
     this.clearOfflineTimer();
     const child = this.child;
-    if (child) {
-      await stopProcess(child, 3000);
-      // 'close' fires after the pipes drain: the last segment line has been read by then.
-      await new Promise<void>((resolve) => (child.stdout?.readableEnded !== false ? resolve() : child.once('close', () => resolve())));
-    }
     this.child = null;
+    if (child) await stopProcess(child, 3000);
+    // The recorder's input ends with the source: it closes and lists its last segment.
+    await Promise.all([this.recorder?.stop(3000), this.frames?.stop(1000)]);
+    this.recorder = null;
+    this.frames = null;
     await this.indexing.idle();
     this.deps.health.set(`camera:${this.camera.id}`, 'stopped', 'ingest stopped');
   }

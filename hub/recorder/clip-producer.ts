@@ -39,6 +39,7 @@ export class ClipProducer {
       eventTs: p.eventTs,
       day: dayFolder(p.eventTs),
     });
+    const cameraOffsetMs = medianOffset(segs);
     const clip = await core.footage.addClip({
       id: p.clipId,
       cameraId: p.cameraId,
@@ -51,6 +52,7 @@ export class ClipProducer {
       snapshotPath: files.snapshot?.path ?? null,
       snapshotSha256: files.snapshot?.sha256 ?? null,
       correlationId: p.correlationId,
+      ...(cameraOffsetMs !== null ? { cameraOffsetMs } : {}),
     });
     await this.audit(clip, p);
     core.bus.emit('clip.saved', {
@@ -141,4 +143,14 @@ export class ClipProducer {
       },
     });
   }
+}
+
+/** The camera-to-hub clock offset over a clip's segments (median of those that have one), or null. */
+export function medianOffset(segments: ReadonlyArray<{ cameraOffsetMs?: number | null }>): number | null {
+  const known = segments
+    .map((s) => s.cameraOffsetMs)
+    .filter((o): o is number => typeof o === 'number')
+    .sort((a, b) => a - b);
+  if (known.length === 0) return null;
+  return known[Math.floor(known.length / 2)] ?? null;
 }

@@ -1,21 +1,21 @@
 /**
- * The one ffmpeg command per camera, and what its complaints mean. One process reads the camera
- * (and its sub stream when frames are wanted) and writes both the copied segments and the
- * low-resolution raw frames, so the camera sees one or two RTSP sessions, never more.
+ * The camera ingest's ffmpeg commands, and what their complaints mean. One source process holds
+ * the camera's RTSP session (and the sub stream's, when frames come from it) and copies the video
+ * as it was sent, B-frames and all, into fragmented MP4 on a pipe: one fragment per frame, each
+ * with the camera's wall-clock time from the RTCP sender reports (the `prft` box). The hub hands
+ * those bytes to separate consumers, each its own ffmpeg: the segment recorder and the detection
+ * frame decoder (later live view). A consumer that dies or chokes is restarted alone; the camera
+ * session and the other consumers carry on.
  */
 import { HubError } from '../api/errors.js';
 
 export type RtspTransport = 'tcp' | 'udp';
 
-export interface IngestPlan {
+export interface SourcePlan {
   mainUrl: string;
-  /** Lower-resolution stream for frames; null: frames come from the main stream. */
+  /** Lower-resolution stream for frames (second RTSP session); null: frames from the main stream. */
   subUrl: string | null;
   transport: RtspTransport;
-  /** Segment file pattern (absolute) or null when recording is paused. */
-  segmentPattern: string | null;
-  segmentSeconds: number;
-  frames: { fps: number; width: number; height: number } | null;
   /** Socket I/O timeout: ffmpeg gives up on a silent camera after this. */
   ioTimeoutMs: number;
 }
@@ -30,71 +30,130 @@ export function withCredentials(url: string, username: string | null, password: 
   return u.toString();
 }
 
+/**
+ * Probing: 512 KB / 0.5 s is enough to see the SPS/PPS (usually already in the SDP) and one
+ * keyframe at 4K; ffmpeg's defaults (5 MB / 5 s) held every (re)connect up for seconds.
+ */
+export const PROBE_ARGS = ['-probesize', '524288', '-analyzeduration', '500000'];
+
 function inputArgs(url: string, transport: RtspTransport, ioTimeoutMs: number): string[] {
   return [
     '-rtsp_transport',
     transport,
     '-timeout',
     String(ioTimeoutMs * 1000),
-    // Cameras start mid-GOP and drop packets: make timestamps where missing, skip broken packets.
+    ...PROBE_ARGS,
+    // RTP carries presentation times only: with B-frames the first packets have no decode time
+    // until the parser has seen the reordering. +genpts fills what it can; +nobuffer hands each
+    // packet on as it arrives; broken packets are skipped.
     '-fflags',
-    '+genpts+discardcorrupt',
+    '+genpts+discardcorrupt+nobuffer',
     '-i',
     url,
   ];
 }
 
-/**
- * fd 1: raw frames; fd 3: the segment list (one CSV line per finished segment); fd 4: progress
- * (key=value blocks once a second: the liveness signal).
- */
-export function ingestArgs(plan: IngestPlan): string[] {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
+/** fMP4 for a pipe: one fragment per frame, each with its producer reference time (camera clock). */
+const FMP4_OUT = [
+  '-f',
+  'mp4',
+  '-movflags',
+  'frag_every_frame+empty_moov+default_base_moof',
+  // wallclock: the packet's RTCP-derived NTP time where ffmpeg has one (else its own clock).
+  '-write_prft',
+  'wallclock',
+];
+
+/** fd 1: the main stream's fMP4; fd 3: the sub stream's fMP4 (when there is one). */
+export function sourceArgs(plan: SourcePlan): string[] {
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning'];
   args.push(...inputArgs(plan.mainUrl, plan.transport, plan.ioTimeoutMs));
-  const frameInput = plan.frames && plan.subUrl ? 1 : 0;
-  if (plan.frames && plan.subUrl) args.push(...inputArgs(plan.subUrl, plan.transport, plan.ioTimeoutMs));
-  args.push('-progress', 'pipe:4', '-stats_period', '1');
-  if (plan.segmentPattern) {
-    args.push(
-      '-map',
-      '0:v:0',
-      '-c:v',
-      'copy',
-      '-an',
-      '-f',
-      'segment',
-      '-segment_time',
-      String(plan.segmentSeconds),
-      // MPEG-TS segments stay readable if ffmpeg dies mid-write (MP4 would lose its index).
-      '-segment_format',
-      'mpegts',
-      '-reset_timestamps',
-      '1',
-      '-segment_list',
-      'pipe:3',
-      '-segment_list_type',
-      'csv',
-      plan.segmentPattern,
-    );
-  }
-  if (plan.frames) {
-    const { fps, width, height } = plan.frames;
-    args.push(
-      '-map',
-      `${frameInput}:v:0`,
-      '-an',
-      '-vf',
-      `fps=${fps},scale=${width}:${height}`,
-      '-pix_fmt',
-      'rgb24',
-      '-f',
-      'rawvideo',
-      'pipe:1',
-    );
-  }
-  // Nothing to write (recording paused, no detection): still watch the camera so offline is noticed.
-  if (!plan.segmentPattern && !plan.frames) args.push('-map', '0:v:0', '-c', 'copy', '-f', 'null', '-');
+  if (plan.subUrl) args.push(...inputArgs(plan.subUrl, plan.transport, plan.ioTimeoutMs));
+  // The video exactly as sent; audio is not recorded (recording sound is a legal question
+  // the owner has not been asked), but an audio track in the stream is harmless.
+  args.push('-map', '0:v:0', '-c:v', 'copy', '-an', '-dn', '-sn', ...FMP4_OUT, 'pipe:1');
+  if (plan.subUrl) args.push('-map', '1:v:0', '-c:v', 'copy', '-an', '-dn', '-sn', ...FMP4_OUT, 'pipe:3');
   return args;
+}
+
+const PIPE_INPUT = ['-f', 'mov', '-probesize', '65536', '-analyzeduration', '0', '-fflags', '+nobuffer', '-i', 'pipe:0'];
+
+/**
+ * Parameter sets (SPS/PPS, and VPS for H.265) before every keyframe, so each segment plays on its
+ * own: with open GOPs a segment starts at a non-IDR I-frame, before which the annex B conversion
+ * alone adds none. The NAL units themselves are not touched.
+ */
+function parameterSetsAtKeyframes(codec: string | null): string[] {
+  if (codec === 'avc1' || codec === 'avc3') return ['-bsf:v', 'h264_mp4toannexb,dump_extra=freq=keyframe'];
+  if (codec === 'hvc1' || codec === 'hev1') return ['-bsf:v', 'hevc_mp4toannexb,dump_extra=freq=keyframe'];
+  return [];
+}
+
+/** The segment recorder: fMP4 on stdin, copied into MPEG-TS segments; fd 3: the segment list. */
+export function recordArgs(segmentPattern: string, segmentSeconds: number, codec: string | null = null): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'warning',
+    ...PIPE_INPUT,
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'copy',
+    ...parameterSetsAtKeyframes(codec),
+    '-f',
+    'segment',
+    '-segment_time',
+    String(segmentSeconds),
+    // MPEG-TS segments stay readable if ffmpeg dies mid-write (MP4 would lose its index).
+    '-segment_format',
+    'mpegts',
+    '-reset_timestamps',
+    '1',
+    '-segment_list',
+    'pipe:3',
+    '-segment_list_type',
+    'csv',
+    segmentPattern,
+  ];
+}
+
+/**
+ * The detection decoder: fMP4 on stdin, raw frames on fd 1, and for each frame a showinfo line
+ * on stderr with its presentation time (so each frame gets its camera time). Frames are picked
+ * with `select` rather than `fps`, which would move their timestamps onto its own grid; slice
+ * threads decode without the frame-thread delay.
+ */
+export function framesArgs(frames: { fps: number; width: number; height: number }): string[] {
+  const every = Math.max(0, 1 / frames.fps - 0.02).toFixed(3);
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-threads',
+    '2',
+    '-thread_type',
+    'slice',
+    '-flags',
+    'low_delay',
+    '-copyts',
+    ...PIPE_INPUT,
+    '-map',
+    '0:v:0',
+    '-vf',
+    `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${every})',scale=${frames.width}:${frames.height},showinfo`,
+    '-fps_mode',
+    'passthrough',
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
 }
 
 export type CameraErrorCode = 'HUB_ERR_CAMERA_UNREACHABLE' | 'HUB_ERR_CAMERA_AUTH' | 'HUB_ERR_CAMERA_NOT_VIDEO' | 'HUB_ERR_CAMERA';

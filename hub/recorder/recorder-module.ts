@@ -476,6 +476,11 @@ export class RecorderModule implements HubModule {
     };
   }
 
+  /** A camera's ingest (its codec, clock offset, consumer pids): tests and the benchmark read it. */
+  ingestFor(cameraId: string): CameraIngest | undefined {
+    return this.ingests.get(cameraId);
+  }
+
   /** The ffmpeg pid recording a camera (tests and the benchmark read its CPU / check it is gone). */
   ingestPid(cameraId: string): number | undefined {
     return this.ingests.get(cameraId)?.pid;

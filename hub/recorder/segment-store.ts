@@ -15,6 +15,8 @@ export interface SegmentRecord {
   size: number;
   /** Written while continuous recording was on (kept for the retention period, not the buffer). */
   continuous: boolean;
+  /** Camera clock minus hub arrival time while it was recorded (ms); null: the camera sent no RTCP time. */
+  cameraOffsetMs?: number | null;
 }
 
 interface SegmentRow {
@@ -25,6 +27,7 @@ interface SegmentRow {
   end_ts: number;
   size: number;
   continuous: number;
+  camera_offset_ms: number | null;
 }
 
 const toSegment = (r: SegmentRow): SegmentRecord => ({
@@ -35,6 +38,7 @@ const toSegment = (r: SegmentRow): SegmentRecord => ({
   endTs: r.end_ts,
   size: r.size,
   continuous: r.continuous === 1,
+  cameraOffsetMs: r.camera_offset_ms ?? null,
 });
 
 export class SegmentStore {
@@ -45,9 +49,9 @@ export class SegmentStore {
 
   async add(s: Omit<SegmentRecord, 'id'>): Promise<SegmentRecord> {
     const r = await this.db.run(
-      `INSERT INTO recorder_segments (camera_id, path, start_ts, end_ts, size, continuous, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO recorder_segments (camera_id, path, start_ts, end_ts, size, continuous, created_at, camera_offset_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET end_ts = excluded.end_ts, size = excluded.size`,
-      [s.cameraId, s.path, s.startTs, s.endTs, s.size, s.continuous ? 1 : 0, this.now()],
+      [s.cameraId, s.path, s.startTs, s.endTs, s.size, s.continuous ? 1 : 0, this.now(), s.cameraOffsetMs ?? null],
     );
     return { ...s, id: r.lastID };
   }

@@ -1,8 +1,10 @@
 /**
- * A real RTSP server on loopback, fed by ffmpeg looping a fixture clip with `-c copy`, for the
- * demo, the tests and the benchmark. Two servers are offered because cameras differ:
+ * A real RTSP server on loopback, fed by ffmpeg looping a fixture clip with `-c copy` (the
+ * stream exactly as encoded: B-frames, open GOPs, H.265, whatever the clip holds), for the demo,
+ * the tests and the benchmark. Two servers are offered because cameras differ:
  * - `gstreamer`: GStreamer's RTSP server (python3-gi + gir1.2-gst-rtsp-server-1.0); clients may
- *   use RTP over TCP (like most cameras) or UDP.
+ *   use RTP over TCP (like most cameras) or UDP, with basic or digest auth; it may add an audio
+ *   track (AAC, G.711 or Opus) and its RTCP sender reports carry its own (possibly drifted) clock.
  * - `js`: the npm rtsp-streaming-server; clients must use UDP (it answers 461 to TCP), which is
  *   what exercises the recorder's UDP fallback.
  * `stop()` then `start()` again serves on the same port: that is how tests cut a camera off.
@@ -11,7 +13,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { rename, stat } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +36,17 @@ const JS_SCRIPT = simAsset('./js_rtsp_server.cjs');
 
 export interface SimRtspOptions {
   kind: 'gstreamer' | 'js';
-  /** A video file looped forever (H.264 without B-frames, as cameras send). */
+  /** A video file looped forever and sent as it is encoded (no re-encode). */
   file: string;
   mount?: string;
   username?: string;
   password?: string;
+  /** How the password is checked (GStreamer server only): basic (default) or digest. */
+  authMethod?: 'basic' | 'digest';
+  /** An audio track beside the video, encoded live from a tone (GStreamer server only). */
+  audio?: SimAudioCodec;
+  /** The camera clock's error: its RTCP sender reports say real time plus this (GStreamer only). */
+  clockOffsetMs?: number;
   /** Publish a tone instead of video: a stream that is not video (js server only). */
   audioOnly?: boolean;
   /** Pass a live ffmpeg source instead of a file (the benchmark's testsrc), e.g. ['-f','lavfi','-i','testsrc2=...']. */
@@ -47,6 +55,15 @@ export interface SimRtspOptions {
   encodeArgs?: string[];
   ffmpegPath?: string;
 }
+
+export type SimAudioCodec = 'aac' | 'pcmu' | 'pcma' | 'opus';
+
+const AUDIO_ENCODE: Record<SimAudioCodec, { rate: number; args: string[] }> = {
+  aac: { rate: 16_000, args: ['-c:a', 'aac', '-b:a', '32k', '-ac', '1'] },
+  pcmu: { rate: 8000, args: ['-c:a', 'pcm_mulaw', '-ac', '1'] },
+  pcma: { rate: 8000, args: ['-c:a', 'pcm_alaw', '-ac', '1'] },
+  opus: { rate: 48_000, args: ['-c:a', 'libopus', '-b:a', '24k', '-ac', '2'] },
+};
 
 /**
  * The fixture remuxed (no re-encode) to MPEG-TS once per machine: a TS input carries SPS/PPS
@@ -76,6 +93,20 @@ export async function loopableCopy(file: string, ffmpegPath = 'ffmpeg'): Promise
   ]);
   await rename(part, out);
   return out;
+}
+
+/**
+ * A concat list naming the clip many times over: the concat demuxer joins the copies with
+ * continuous timestamps, where `-stream_loop` drops the first frames of each new loop of a
+ * B-frame stream (ffmpeg 5.1), which would break the decoding of the frames that follow.
+ */
+async function loopList(source: string): Promise<string> {
+  const list = `${source}.loop.txt`;
+  if (existsSync(list)) return list;
+  const part = `${list}.${process.pid}.part`;
+  await writeFile(part, `file '${source.replace(/'/g, "'\\''")}'\n`.repeat(2000));
+  await rename(part, list);
+  return list;
 }
 
 export async function freeTcpPort(): Promise<number> {
@@ -134,6 +165,7 @@ export class SimRtspServer {
   private publishPort = 0;
   private udpPort = 0;
   private rtpStart = 0;
+  private audioPort = 0;
   /** Last lines ffmpeg (the feeder) printed, for test failure messages. */
   feederLog = '';
   /** Last lines the server printed (its pipes are always drained so it never blocks on them). */
@@ -169,14 +201,30 @@ export class SimRtspServer {
   private async startGst(): Promise<void> {
     if (this.opts.audioOnly) throw new Error('the GStreamer sim serves video only; use kind "js" for an audio-only stream');
     if (this.udpPort === 0) this.udpPort = await freeUdpPort();
-    const auth = this.opts.username !== undefined ? [this.opts.username, this.opts.password ?? ''] : [];
-    const server = spawn('/usr/bin/python3', [GST_SCRIPT, String(this.port), this.mount, String(this.udpPort), ...auth], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    if (this.opts.audio && this.audioPort === 0) this.audioPort = await freeUdpPort();
+    // ffmpeg writes the SDP of what it sends; the server builds its pipeline from it.
+    const sdp = join(tmpdir(), `sanctuary-sim-${process.pid}-${this.port}.sdp`);
+    await rm(sdp, { force: true });
+    const audio = this.opts.audio ? { port: this.audioPort, ...AUDIO_ENCODE[this.opts.audio] } : null;
+    await this.startFeeder(`rtp://127.0.0.1:${this.udpPort}?pkt_size=1200`, 'rtp', { sdp, audio });
+    const until = Date.now() + 10_000;
+    while (!existsSync(sdp) || (await stat(sdp)).size === 0) {
+      if (Date.now() > until || this.feeder?.exitCode != null)
+        throw new Error(`the sim's ffmpeg wrote no SDP: ${this.feederLog.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const auth = this.opts.username !== undefined ? [this.opts.authMethod ?? 'basic', this.opts.username, this.opts.password ?? ''] : [];
+    const server = spawn(
+      '/usr/bin/python3',
+      [GST_SCRIPT, String(this.port), this.mount, sdp, String(Math.round(this.opts.clockOffsetMs ?? 0)), ...auth],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.server = server;
     this.drain(server);
     await waitForLine(server, 'READY', 10_000, 'GStreamer RTSP server');
-    await this.startFeeder(`rtp://127.0.0.1:${this.udpPort}?pkt_size=1200`, 'rtp');
   }
 
   private async startJs(): Promise<void> {
@@ -203,20 +251,29 @@ export class SimRtspServer {
     });
   }
 
-  private async startFeeder(target: string, format: 'rtp' | 'rtsp'): Promise<void> {
+  private async startFeeder(
+    target: string,
+    format: 'rtp' | 'rtsp',
+    extra: { sdp?: string; audio?: { port: number; rate: number; args: string[] } | null } = {},
+  ): Promise<void> {
     const ffmpeg = this.opts.ffmpegPath ?? 'ffmpeg';
     const source = this.opts.audioOnly || this.opts.inputArgs ? '' : await loopableCopy(this.opts.file, ffmpeg);
     const input = this.opts.audioOnly
       ? ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000']
       : this.opts.inputArgs
         ? ['-re', ...this.opts.inputArgs]
-        : ['-re', '-stream_loop', '-1', '-i', source];
+        : ['-re', '-f', 'concat', '-safe', '0', '-i', await loopList(source)];
     const codec = this.opts.audioOnly
       ? ['-map', '0:a', '-c:a', 'pcm_mulaw']
       : this.opts.inputArgs
-        ? ['-map', '0:v', ...(this.opts.encodeArgs ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-bf', '0'])]
+        ? ['-map', '0:v', ...(this.opts.encodeArgs ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'])]
         : ['-map', '0:v', '-c', 'copy'];
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input, ...codec, '-f', format, target];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input];
+    const audio = extra.audio;
+    if (audio) args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${audio.rate}`);
+    args.push(...codec, '-f', format, target);
+    if (audio) args.push('-map', '1:a', ...audio.args, '-ar', String(audio.rate), '-f', 'rtp', `rtp://127.0.0.1:${audio.port}`);
+    if (extra.sdp) args.push('-sdp_file', extra.sdp);
     const feeder = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     feeder.stderr?.on('data', (b: Buffer) => {
       this.feederLog = (this.feederLog + b.toString()).slice(-2000);

@@ -21,6 +21,11 @@ export interface ClipRecord {
   snapshotPath: string | null;
   snapshotSha256: string | null;
   correlationId: string | null;
+  /**
+   * The camera's clock minus the hub's arrival time while the footage was recorded (ms, from the
+   * camera's RTCP sender reports); null when the camera sent none. Absent on older clips.
+   */
+  cameraOffsetMs?: number | null;
   createdAt: number;
   deletedAt: number | null;
   deleteReason: string | null;
@@ -54,6 +59,7 @@ interface ClipRow {
   snapshot_path: string | null;
   snapshot_sha256: string | null;
   correlation_id: string | null;
+  camera_offset_ms?: number | null;
   created_at: number;
   deleted_at: number | null;
   delete_reason: string | null;
@@ -83,6 +89,7 @@ const toClip = (r: ClipRow): ClipRecord => ({
   snapshotPath: r.snapshot_path,
   snapshotSha256: r.snapshot_sha256,
   correlationId: r.correlation_id,
+  ...(r.camera_offset_ms != null ? { cameraOffsetMs: r.camera_offset_ms } : {}),
   createdAt: r.created_at,
   deletedAt: r.deleted_at,
   deleteReason: r.delete_reason,
@@ -110,8 +117,8 @@ export class FootageStore {
     const id = c.id ?? randomUUID();
     const createdAt = this.now();
     await this.db.run(
-      `INSERT INTO clips (id, camera_id, trigger, path, sha256, size, start_ts, end_ts, snapshot_path, snapshot_sha256, correlation_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO clips (id, camera_id, trigger, path, sha256, size, start_ts, end_ts, snapshot_path, snapshot_sha256, correlation_id, created_at, camera_offset_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         id,
         c.cameraId,
@@ -125,6 +132,7 @@ export class FootageStore {
         c.snapshotSha256,
         c.correlationId,
         createdAt,
+        c.cameraOffsetMs ?? null,
       ],
     );
     return { ...c, id, createdAt, deletedAt: null, deleteReason: null };

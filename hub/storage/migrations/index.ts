@@ -8,6 +8,7 @@ import { accountMigrations } from './accounts.js';
 import { alarmMigrations } from './alarm.js';
 import { alertsMigrations } from './alerts.js';
 import { applianceMigrations } from './appliance.js';
+import { cameraTimeMigrations } from './camera-time.js';
 import { coreMigrations } from './core.js';
 import { deviceSecretMigrations } from './device-secrets.js';
 import { evidenceMigrations } from './evidence.js';
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...pushMigrations,
   ...deviceSecretMigrations,
   ...applianceMigrations,
+  ...cameraTimeMigrations,
 ];

@@ -1,0 +1,75 @@
+/**
+ * The camera's own time. GStreamer's RTSP server here keeps a camera clock set off the real time
+ * (as a camera without NTP drifts) and its RTCP sender reports map RTP time to that clock. On
+ * loopback a frame arrives within a few ms of the moment the server stamped it (its jitter buffer
+ * holds nothing back), so a frame's camera time must be its arrival time plus the camera's error,
+ * within 50 ms; a hub that used its own arrival time would be off by the whole error. The doorbell
+ * clip (no B-frames) is used so send order is display order.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Frame } from '../../../hub/api/plugin.js';
+import { cameraClocks, clipFiles } from '../../../hub/evidence/package-contents.js';
+import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
+
+describe("frame times from the camera's RTCP sender reports", () => {
+  let rig: RecorderRig | null = null;
+  afterEach(async () => {
+    await rig?.close();
+    rig = null;
+  });
+
+  for (const offset of [7300, -4200, 0]) {
+    it(`a camera clock ${offset} ms off: frames carry camera time, clips and the manifest the offset`, { timeout: 90_000 }, async () => {
+      rig = await startRig({ server: { clockOffsetMs: offset }, camera: { detect: { enabled: true, fps: 5, width: 160, height: 120 } } });
+      const { t, recorder } = rig;
+      const frames: Frame[] = [];
+      const off = t.hub.core.frameHub.subscribe('door', 'camera-time-test', (f) => frames.push(f));
+      try {
+        // The first frames may come before the first sender report: those say so (cameraTs null).
+        const timed = await waitFor(
+          '10 frames with camera time',
+          () => {
+            const withTime = frames.filter((f) => typeof f.cameraTs === 'number');
+            return withTime.length >= 10 ? withTime : null;
+          },
+          30_000,
+        );
+        for (const f of timed) expect(Math.abs((f.cameraTs as number) - f.ts - offset), `frame at ${f.ts}`).toBeLessThan(50);
+        // Once the camera's clock is known, every frame after it has its time.
+        const firstTimed = frames.indexOf(timed[0] as Frame);
+        expect(frames.slice(firstTimed).every((f) => typeof f.cameraTs === 'number')).toBe(true);
+
+        const ingest = recorder.ingestFor('door');
+        expect(Math.abs((ingest?.clockOffsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
+        await waitFor('clock health', () => t.hub.core.health.get('camera:door:clock'), 20_000);
+        const clockHealth = t.hub.core.health.get('camera:door:clock');
+        if (Math.abs(offset) > 3000) {
+          expect(clockHealth?.status).toBe('degraded');
+          expect(clockHealth?.message).toContain(offset > 0 ? 'ahead of' : 'behind');
+        } else expect(clockHealth?.status).toBe('ok');
+
+        // The clip records the offset, and so does the evidence manifest's entry for it.
+        await waitFor(
+          'segments with the offset',
+          async () => {
+            const segs = await recorder.segments.live({ cameraId: 'door' });
+            return segs.filter((s) => typeof s.cameraOffsetMs === 'number').length >= 2;
+          },
+          30_000,
+        );
+        recorder.requestClip('door', 'api');
+        const saved = await waitFor('clip.saved', () => eventsNamed(rig as RecorderRig, 'clip.saved')[0], 40_000);
+        const clip = await t.hub.core.footage.clip(saved.clipId);
+        if (!clip) throw new Error('clip not stored');
+        expect(Math.abs((clip.cameraOffsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
+        const [entry] = await clipFiles(t.hub.core, clip, { video: clip.path, snapshot: null }, null);
+        expect(Math.abs((entry?.entry.cameraClockOffsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
+        const [camClock] = cameraClocks(['door'], [clip]);
+        expect(Math.abs((camClock?.offsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
+        expect(camClock?.detail).toContain('RTCP sender reports');
+      } finally {
+        off();
+      }
+    });
+  }
+});
