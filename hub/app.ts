@@ -40,8 +40,8 @@ import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
-import { registerVisitRoutes } from './visits/routes.js';
 import { HUB_VERSION } from './version.js';
+import { registerVisitRoutes } from './visits/routes.js';
 
 export { HUB_VERSION };
 
