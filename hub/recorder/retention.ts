@@ -131,7 +131,11 @@ export class Retention {
     );
     if (over() && !waitingForClips) {
       const live = await this.segments.live();
-      const recyclable = live.some((x) => recent(x) && !held(x.cameraId, x.startTs, x.endTs));
+      // Footage that can be recycled: recent unheld segments, or (while paused, when none are being
+      // written) a camera whose next segments no hold covers. Without the second, a pause caused by
+      // held footage over the budget would never end once the disk has room again.
+      const nextUnheld = core.devices.cameras().some((c) => !holds.some((h) => overlaps(h, c.id, now, now + segmentMs)));
+      const recyclable = live.some((x) => recent(x) && !held(x.cameraId, x.startTs, x.endTs)) || nextUnheld;
       if (recyclable && !diskFull()) report.shedding = true;
       else report.pressure = true;
     }
