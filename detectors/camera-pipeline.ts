@@ -181,6 +181,11 @@ export class CameraPipeline {
     this.silenceTimer = setTimeout(() => {
       this.silenceTimer = null;
       if (this.closed || this.tracker.active().length === 0) return;
+      // A frame still being analysed came from the camera: count the silence from after it.
+      if (this.busy) {
+        this.watchSilence();
+        return;
+      }
       this.deps.log.info({ camera: this.camera.id, silentMs: ms }, 'no frames from the camera: ending its tracks');
       this.endTracks('camera_offline', Date.now());
     }, ms);

@@ -64,10 +64,18 @@ const STARTUP_WATCHDOG_MS = 20_000;
 export const CLOCK_DRIFT_WARN_MS = 3000;
 /**
  * ffmpeg stamps a fragment with its own clock while no RTCP sender report has come yet; such a
- * stamp is the moment the fragment was written, i.e. within a few ms of its arrival here. A
- * camera stamp is the frame's capture time, at least a frame interval and the camera's latency
- * before that (or far off, when the camera's clock is).
+ * stamp is the moment the fragment was written, i.e. close to its arrival here (how close depends
+ * on how busy the machine is). A camera stamp is the frame's capture time: at least a frame
+ * interval and the camera's latency before that, or far off when the camera's clock is. So the
+ * camera's clock is taken as seen when (1) a stamp is far from its arrival (FAR_STAMP_MS), or (2)
+ * the stamp-to-media-time mapping jumps (SR_JUMP_MS): the first sender report arrived, or (3)
+ * after SETTLE_FRAGMENTS without a jump, the median distance from arrival is more than a third of
+ * a frame interval (the report came before the first fragment). Until then frames carry no camera
+ * time rather than a guessed one.
  */
+const FAR_STAMP_MS = 250;
+const SR_JUMP_MS = 25;
+const SETTLE_FRAGMENTS = 40;
 const OWN_STAMP_MS = 4;
 
 export interface ClockSample {
@@ -104,6 +112,13 @@ export class CameraIngest {
   private framesInit: Fmp4Init | null = null;
   /** Per-session camera clock state: a sender-report time has been seen in this run. */
   private cameraClockSeen = false;
+  /** While the camera's clock is not yet seen: the last stamp mapping and distances from arrival. */
+  private stampProbe: { mapping: number | null; mediaMs: number | null; intervalMs: number; distances: number[] } = {
+    mapping: null,
+    mediaMs: null,
+    intervalMs: 100,
+    distances: [],
+  };
   private readonly frameTimes = new Map<number, FrameTime>();
   private readonly clockSamples: ClockSample[] = [];
   /** Fragments of the main stream received (benchmarks and tests read it). */
@@ -290,6 +305,7 @@ export class CameraIngest {
     this.spawnedAt = Date.now();
     this.firstFragmentAt = 0;
     this.cameraClockSeen = false;
+    this.stampProbe = { mapping: null, mediaMs: null, intervalMs: 100, distances: [] };
     this.frameTimes.clear();
     const fail = (err: unknown) => {
       this.log.error({ err: describeError(err) }, 'unreadable stream from the camera ingest ffmpeg');
@@ -380,11 +396,23 @@ export class CameraIngest {
   /** The camera's clock time of a fragment's first frame, or null when not known (yet). */
   private cameraTime(fragment: Fmp4Fragment, arrivedAt: number): number | null {
     if (fragment.prftMs === null || fragment.prftMediaTime === null) return null;
+    const timescale = this.mainInit?.timescale ?? 90_000;
     if (!this.cameraClockSeen) {
-      if (Math.abs(fragment.prftMs - arrivedAt) <= OWN_STAMP_MS) return null;
+      const probe = this.stampProbe;
+      const mediaMs = (fragment.prftMediaTime * 1000) / timescale;
+      if (probe.mediaMs !== null && mediaMs > probe.mediaMs) probe.intervalMs = mediaMs - probe.mediaMs;
+      probe.mediaMs = mediaMs;
+      const mapping = fragment.prftMs - mediaMs;
+      const jumped = probe.mapping !== null && Math.abs(mapping - probe.mapping) > SR_JUMP_MS;
+      probe.mapping = mapping;
+      const distance = Math.abs(arrivedAt - fragment.prftMs);
+      probe.distances.push(distance);
+      const sorted = [...probe.distances].sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+      const settled = probe.distances.length >= SETTLE_FRAGMENTS && median > Math.max(OWN_STAMP_MS, probe.intervalMs / 3);
+      if (!(distance > FAR_STAMP_MS || jumped || settled)) return null;
       this.cameraClockSeen = true;
     }
-    const timescale = this.mainInit?.timescale ?? 90_000;
     return fragment.prftMs + ((fragment.pts - fragment.prftMediaTime) * 1000) / timescale;
   }
 
