@@ -139,6 +139,27 @@ describe('tell the police now (a one-off consent) and silence the siren', () => 
     expect((await alerts(owner)).find((x) => x.id === second)).toMatchObject({ status: 'refused', deliveries: [] });
   });
 
+  it('a silent panic cannot be sent once from the app: it is not there for whoever holds the phone', async () => {
+    const hub = await startAlertHub({ receiver });
+    t = hub;
+    const owner = await signIn(hub);
+    await setConsent(owner, { kinds: { panic: 'never' } });
+    const consent = await owner.get<{ destinations: Array<{ id: string; destination: string }> }>('/api/consent');
+    const destination = consent.body.destinations.find((d) => d.id === 'arc')?.destination as string;
+    expect((await owner.post('/api/panic')).status).toBe(200);
+    const [panic] = await until(
+      () => allAlerts(hub),
+      (l) => l.length === 1,
+    );
+    expect(panic).toMatchObject({ kind: 'panic', silent: true, status: 'refused' });
+    const r = await owner.post(`/api/alerts/${panic?.id}/send-once`, { channel: 'arc', destination });
+    expect(r.status).toBe(404);
+    await sleep(300);
+    expect(receiver.frames).toEqual([]);
+    const audit = await hub.hub.core.audit.entries({ limit: 1000 });
+    expect(audit.some((e) => e.action === 'consent.one_off')).toBe(false);
+  });
+
   it('a one-off consent is scoped by the policy to its alert id and to police channels', async () => {
     const hub = await startAlertHub({ receiver });
     t = hub;
@@ -207,5 +228,30 @@ describe('tell the police now (a one-off consent) and silence the siren', () => 
     } finally {
       await sub.endAsync();
     }
+  });
+
+  it('the duress PIN silences exactly like the PIN and raises the silent duress alarm', async () => {
+    const hub = await startAlertHub({ receiver, alarm: { siren: { topic: 'test/siren' } } });
+    t = hub;
+    const owner = await signIn(hub);
+    expect((await owner.put('/api/alarm/pins', { pin: PIN, duressPin: DURESS })).status).toBe(204);
+    await armed(owner);
+    const triggered = hub.hub.bus.next('alarm.triggered');
+    opened(hub, FRONT_DOOR);
+    await triggered;
+    const duress = hub.hub.bus.next('duress');
+    const r = await owner.post<{ state: string; sirenOn: boolean }>('/api/alarm/silence', { pin: DURESS });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ state: 'triggered', sirenOn: false });
+    await duress;
+    const audit = await until(
+      () => hub.hub.core.audit.entries({ limit: 1000 }),
+      (l) => l.some((e) => e.action === 'alarm.duress'),
+    );
+    const silenced = audit.filter((e) => e.action === 'alarm.siren_silenced');
+    expect(silenced).toHaveLength(1);
+    // The entry an onlooker's list shows carries no duress flag; the duress has its own (hidden) entry.
+    expect(silenced[0]?.subject).not.toHaveProperty('duress');
+    expect(audit.filter((e) => e.action === 'alarm.duress').map((e) => e.subject)).toEqual([{ during: 'silence' }]);
   });
 });
