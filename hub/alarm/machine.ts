@@ -116,6 +116,29 @@ export class AlarmMachine {
     return this.transition('disarmed', {}, { reason, userId, audit });
   }
 
+  /**
+   * Stop the siren and leave the alarm triggered: the incident, its alerts and its evidence go on.
+   * The stored siren end is cleared first, so a restarted hub does not sound it again.
+   */
+  silence(userId: string): Promise<void> {
+    if (this.rec.state !== 'triggered')
+      throw new HubError(
+        'HUB_ERR_ALARM_STATE',
+        `the alarm is ${this.rec.state.replace('_', ' ')}, not going off: there is no siren to silence`,
+        {
+          details: { state: this.rec.state },
+        },
+      );
+    const wasOn = this.d.siren.on;
+    this.rec = { ...this.rec, sirenUntil: null };
+    const snapshot = this.rec;
+    return this.writes.run(async () => {
+      await this.d.store.saveState(snapshot);
+      this.d.siren.stop('silenced with a PIN');
+      await this.d.audit.append({ action: 'alarm.siren_silenced', actor: userId, subject: { state: 'triggered', sirenWasOn: wasOn } });
+    });
+  }
+
   trigger(cause: SensorRef | null, reason: string, userId: string | null): Promise<void> {
     if (this.rec.state === 'triggered') return this.writes.idle();
     return this.transition('triggered', { triggeredBy: cause, delayEndsAt: null }, { reason, userId });

@@ -158,6 +158,21 @@ export class AlarmModule implements HubModule {
   }
 
   /**
+   * Silence the siren without disarming: the alarm stays triggered and its alerts go on. The same
+   * PIN rules as disarming; a duress PIN silences exactly like the normal one and raises the
+   * silent duress alarm, recorded in its own audit entry.
+   */
+  async silence(input: { userId: string; pin?: string | undefined; viaToken: boolean }): Promise<AlarmSnapshot> {
+    const { machine, pins } = this.parts();
+    let match: PinMatch | null = null;
+    if (input.pin !== undefined) match = await pins.check(input.pin, input.userId, input.userId);
+    else if (!input.viaToken) throw new ValidationError('pin: enter your alarm PIN to silence the siren', { field: 'pin' });
+    await machine.silence(match?.userId ?? input.userId);
+    if (match?.duress) this.raiseDuress(match, 'silence');
+    return this.snapshot();
+  }
+
+  /**
    * Proof for a PIN change: this user's current PIN (wrong tries count towards the keypad
    * lockout). The duress PIN is accepted exactly like the normal one and raises the silent alarm.
    */
@@ -226,7 +241,7 @@ export class AlarmModule implements HubModule {
     return { markedFrom, markedTo };
   }
 
-  private raiseDuress(match: PinMatch, during: 'arm' | 'pin_change' | null): void {
+  private raiseDuress(match: PinMatch, during: 'arm' | 'pin_change' | 'silence' | null): void {
     const { core } = this.parts();
     core.bus.emit('duress', { source: 'alarm', userId: match.userId });
     // A duress PIN used to disarm is recorded in the disarm entry itself; elsewhere it gets its own.

@@ -5,6 +5,7 @@
  *        is the entry sensor that started it; nothing in it ever shows a duress or a covert panic)
  *   POST /api/alarm/arm        owner; scope alarm:arm    {mode, pin?, force?} -> AlarmSnapshot (409 lists open sensors)
  *   POST /api/alarm/disarm     owner; scope alarm:disarm {pin?} -> AlarmSnapshot (a browser session must give a PIN)
+ *   POST /api/alarm/silence    owner; scope alarm:disarm {pin?} -> AlarmSnapshot (siren off, alarm stays triggered)
  *   PUT  /api/alarm/pins       owner (no tokens)         {pin, duressPin, currentPin? | password?}
  *        (changing PINs that are set needs the current PIN or the owner's password; duress != PIN)
  *   GET  /api/alarm/settings   owner                     -> {loudPanic, pinSet}
@@ -50,6 +51,14 @@ export function registerAlarmRoutes(core: HubCore, alarm: AlarmModule): void {
     access: { roles: ['owner'], scope: 'alarm:disarm' },
     body: z.strictObject({ pin: pinAttempt.optional() }).prefault({}),
     handler: ({ body, session }) => alarm.disarm({ userId: session.user.id, pin: body.pin, viaToken: session.scopes !== null }),
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/alarm/silence',
+    access: { roles: ['owner'], scope: 'alarm:disarm' },
+    body: z.strictObject({ pin: pinAttempt.optional() }).prefault({}),
+    handler: ({ body, session }) => alarm.silence({ userId: session.user.id, pin: body.pin, viaToken: session.scopes !== null }),
   });
 
   http.route({

@@ -79,6 +79,22 @@ export class AlertsModule implements HubModule {
         return view(params.id);
       },
     });
+    // "Tell the police now" with consent given on the spot, for this alert and this destination only.
+    core.http.route({
+      method: 'POST',
+      url: '/api/alerts/:id/send-once',
+      access: { roles: ['owner'] },
+      params: idParams,
+      body: z.strictObject({ channel: z.string().min(1).max(100), destination: z.string().min(1).max(1000) }),
+      handler: async ({ params, body, session }) => {
+        const a = await outbox.store.alert(params.id);
+        const surface = core.policy.surfaceFor(session);
+        if (!a || !core.policy.mayShow(surface, 'alert.raised', { kind: a.kind, silent: a.silent === 1, correlationId: a.correlation_id }))
+          throw new NotFoundError('alert');
+        await outbox.sendOnce(params.id, body.channel, body.destination, { userId: session.user.id, sessionId: session.sessionId });
+        return view(params.id);
+      },
+    });
     core.http.route({
       method: 'POST',
       url: '/api/alerts/:id/dismiss',

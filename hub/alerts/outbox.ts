@@ -31,6 +31,9 @@ export interface RaiseInput {
   correlationId: string;
 }
 
+/** A one-off "tell the police now" is for an alarm going on, not last week's. */
+const ONE_OFF_MAX_AGE_MS = 60 * 60_000;
+
 /** Conditions that stay open until restored: a second alarm while open is not a new alert. */
 const CONDITIONS: ReadonlySet<AlertKind> = new Set(['tamper', 'link_loss']);
 
@@ -271,6 +274,37 @@ export class Outbox {
     await this.core.audit.append({ action: 'alert.consented', actor: userId, subject: { alertId, kind: a.kind } });
     this.statusEvent(a, null, status, detail);
     for (const c of police) this.worker.kick(c);
+    return (await this.store.alert(alertId)) as AlertRow;
+  }
+
+  /**
+   * "Tell the police now" when her standing choice kept this alert at home: a consent given on the
+   * spot for this alert and this police destination only. The policy decides with it (a silent
+   * alert stays where the table puts it), the consent module audits it, and the delivery goes
+   * through the durable outbox like any other.
+   */
+  async sendOnce(alertId: string, channelId: string, destination: string, who: { userId: string; sessionId: string }): Promise<AlertRow> {
+    const a = await this.store.alert(alertId);
+    if (!a) throw new NotFoundError('alert');
+    if (a.phase !== 'alarm') throw new ConflictError('only an alarm can be sent to the police, not its end', { phase: a.phase });
+    if (a.status === 'awaiting_consent')
+      throw new ConflictError('this alert is waiting for your answer: use send (POST /api/alerts/:id/send)', { status: a.status });
+    if (a.status !== 'refused' && a.status !== 'expired')
+      throw new ConflictError(`this alert is ${a.status}; it was already sent or is being sent`, { status: a.status });
+    if (this.now() - a.created_at > ONE_OFF_MAX_AGE_MS)
+      throw new ConflictError('this alarm is more than an hour old: call 999, or 101 if it is not an emergency', { status: a.status });
+    const channel = this.core.alertChannels.get(channelId);
+    if (!channel?.police) throw new NotFoundError(`police channel "${channelId}"`);
+    if ((await this.store.deliveries(alertId)).some((d) => d.channel === channelId))
+      throw new ConflictError(`this alert already went to ${channelId}`, { channel: channelId });
+    const oneOff = { alertId, channelId, destination };
+    const decision = this.core.policy.channelDecision(channel, { kind: a.kind, silent: a.silent === 1, alertId, oneOff });
+    if (decision.mode !== 'send') throw new ConflictError(decision.reason, { channel: channelId });
+    await this.consent.recordOneOff(oneOff, { kind: a.kind }, who);
+    const detail = `you said send, this once: sending to ${channelId}`;
+    await this.store.addDeliveries(alertId, [channelId], this.now(), 'queued', detail, who.userId);
+    this.statusEvent(a, null, 'queued', detail);
+    this.worker.kick(channelId);
     return (await this.store.alert(alertId)) as AlertRow;
   }
 

@@ -9,7 +9,7 @@ import type { EgressDestination } from '../api/egress.js';
 import { ValidationError } from '../api/errors.js';
 import type { AlertKind } from '../api/events.js';
 import type { HubCore, HubModule } from '../core.js';
-import { MQTT_STATE_FLOW, PUSH_DESTINATION, PUSH_FLOW, stateDestination } from '../policy/policy.js';
+import { MQTT_STATE_FLOW, type OneOffConsent, PUSH_DESTINATION, PUSH_FLOW, stateDestination } from '../policy/policy.js';
 import { ConsentStore, type ConsentVersion } from './consent-store.js';
 import {
   ALERT_KINDS,
@@ -131,6 +131,35 @@ export class ConsentModule implements HubModule {
     core.log.info({ version: v.version, userId, alarmActive }, 'consent changed');
     core.bus.emit('consent.changed', { source: 'consent', version: v.version, userId });
     return v;
+  }
+
+  /**
+   * A consent given on the spot for one alert to one police destination. The standing settings
+   * are not changed (no new version); the audit chain records who said yes, from which session,
+   * to what, and that an alarm was going on.
+   */
+  async recordOneOff(
+    consent: OneOffConsent,
+    alert: { kind: AlertKind },
+    who: { userId: string; sessionId: string },
+  ): Promise<OneOffConsent> {
+    const core = this.core;
+    if (!core) throw new Error('consent module not started');
+    const alarmActive = this.alarmActive();
+    await core.audit.append({
+      action: 'consent.one_off',
+      actor: who.userId,
+      subject: {
+        alertId: consent.alertId,
+        kind: alert.kind,
+        channel: consent.channelId,
+        destination: consent.destination,
+        sessionId: who.sessionId,
+        alarmActive,
+      },
+    });
+    core.log.info({ alertId: consent.alertId, channel: consent.channelId, userId: who.userId }, 'one-off consent given');
+    return consent;
   }
 
   /** The decision for an alert kind right now, with the version it came from. */

@@ -37,6 +37,18 @@ export interface ChannelDecision {
   reason: string;
 }
 
+/**
+ * A consent given on the spot for one alert and one police destination ("send this alarm to the
+ * alarm receiving centre now, this once"). It covers that alert id only; the standing choices
+ * are not changed. The consent module records it in the audit chain.
+ */
+export interface OneOffConsent {
+  alertId: string;
+  channelId: string;
+  /** The destination words the owner was shown and said yes to. */
+  destination: string;
+}
+
 export interface ChannelLike {
   id: string;
   police: boolean;
@@ -73,11 +85,15 @@ export class VisibilityPolicy {
    * Whether (and with what) an alert may go to a channel: the table first (a silent panic never
    * goes to a webhook, whatever is stored), then the owner's consent for that very destination.
    */
-  channelDecision(channel: ChannelLike, alert: { kind: AlertKind; silent: boolean }): ChannelDecision {
+  channelDecision(
+    channel: ChannelLike,
+    alert: { kind: AlertKind; silent: boolean; alertId?: string; oneOff?: OneOffConsent },
+  ): ChannelDecision {
     const fact: Fact = { kind: alertFact(alert.kind, alert.silent), silent: alert.silent };
     const rule = ruleFor(channel.police ? 'police_channel' : 'other_channel', fact);
     if (rule === 'hide')
       return { mode: 'no', share: NOTHING, reason: `a ${alert.silent ? 'silent ' : ''}${alert.kind} alert never goes to ${channel.id}` };
+    if (alert.oneOff) return this.oneOffDecision(channel, alert.alertId, alert.oneOff);
     const settings = this.consent();
     const c = settings.channels[channel.id];
     if (!c) return { mode: 'no', share: NOTHING, reason: `${channel.id} is not switched on (Where your information goes)` };
@@ -96,6 +112,20 @@ export class VisibilityPolicy {
     }
     if (!c.kinds.includes(alert.kind)) return { mode: 'no', share: NOTHING, reason: `${channel.id} is not switched on for ${alert.kind}` };
     return { mode: 'send', share: { ...c.share }, reason: 'you agreed' };
+  }
+
+  /**
+   * A one-off consent: only a police channel, only the alert and the destination she said yes to.
+   * It sends what happened and when, never the address, a photo or a link (those follow her
+   * standing choices, which a one-off does not change).
+   */
+  private oneOffDecision(channel: ChannelLike, alertId: string | undefined, o: OneOffConsent): ChannelDecision {
+    if (!channel.police) return { mode: 'no', share: NOTHING, reason: `a one-off consent is for police channels only, not ${channel.id}` };
+    if (alertId === undefined || o.alertId !== alertId || o.channelId !== channel.id)
+      return { mode: 'no', share: NOTHING, reason: 'your one-off consent was for another alert or destination' };
+    if (o.destination !== channel.destination)
+      return { mode: 'no', share: NOTHING, reason: `${channel.id} now goes somewhere else than you were shown: nothing was sent` };
+    return { mode: 'send', share: NOTHING, reason: 'you said send, this once' };
   }
 
   /** May state topics (alarm state, sensors) be published on this broker? */

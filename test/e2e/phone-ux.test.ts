@@ -5,7 +5,8 @@
  * - no page scrolls sideways; a screenshot of every owner page at 390x844;
  * - a doorbell press shows on home and on the doorbell page, and stays;
  * - a visit row plays its clip;
- * - a triggered alarm offers: call 999, tell the police now, silence the siren;
+ * - a triggered alarm offers: call 999, tell the police now (with alarms kept at home, it asks on
+ *   the spot and sends that alarm once to the DC-09 receiver), silence the siren (alarm stays on);
  * - discreet mode leaves none of "alarm", "police", "panic", "help", "Sanctuary" on any page,
  *   the header included, and says the name the owner picked at once.
  * The doorbell's button is hardware: its press is put on the bus as the ONVIF plugin would.
@@ -21,6 +22,7 @@ import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
 import { PAGES } from '../../ui/src/pages.js';
 import { type ApiClient, OWNER, ownerClient } from '../helpers/api-client.js';
 import { ensureUiBuilt, launchBrowser, newDevice, openPage, PHONE, SCREENSHOT_DIR, SMALL_PHONE, signIn } from '../helpers/browser.js';
+import { Dc09TestReceiver } from '../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 const DOORBELL_CLIP = fileURLToPath(new URL('../fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
@@ -61,9 +63,12 @@ describe('e2e: the owner app with one thumb on a phone', () => {
   let sim: ZigbeeSim;
   let browser: Browser;
   let owner: ApiClient;
+  let arc: Dc09TestReceiver;
 
   beforeAll(async () => {
     const uiDir = await ensureUiBuilt();
+    arc = new Dc09TestReceiver();
+    await arc.start();
     camera = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/doorbell' });
     await camera.start();
     hub = await startTestHub({
@@ -72,6 +77,10 @@ describe('e2e: the owner app with one thumb on a phone', () => {
       config: {
         home: { name: 'Test home', address: '1 Example Street, Exampletown' },
         alarm: { exitDelaySeconds: 0, entryDelaySeconds: 0 },
+        alerts: { retryInitialMs: 100, retryMaxSeconds: 1 },
+        plugins: {
+          'sia-dc09': { enabled: true, host: '127.0.0.1', port: arc.port, account: '1234AB', ackTimeoutMs: 400, linkTestSeconds: 0 },
+        },
         recorder: { segmentSeconds: 2, offlineAfterSeconds: 5, minFreeBytes: 0 },
         cameras: [
           {
@@ -93,6 +102,15 @@ describe('e2e: the owner app with one thumb on a phone', () => {
             source: { type: 'zigbee2mqtt', friendlyName: 'kitchen_window' },
             checkInSeconds: 600,
           },
+          {
+            id: 'hall-door',
+            name: 'Hall door',
+            location: 'Hall',
+            kind: 'door',
+            entryRoute: false,
+            source: { type: 'zigbee2mqtt', friendlyName: 'hall_door' },
+            checkInSeconds: 600,
+          },
         ],
       },
     });
@@ -101,8 +119,11 @@ describe('e2e: the owner app with one thumb on a phone', () => {
     sim = new ZigbeeSim(hub.mqttUrl);
     await sim.start();
     const seen = hub.hub.bus.next('sensor.seen', (e) => e.sensorId === 'kitchen-window');
+    const hallSeen = hub.hub.bus.next('sensor.seen', (e) => e.sensorId === 'hall-door');
     await sim.close('kitchen_window');
+    await sim.close('hall_door');
     await seen;
+    await hallSeen;
     browser = await launchBrowser();
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   }, 120_000);
@@ -111,6 +132,7 @@ describe('e2e: the owner app with one thumb on a phone', () => {
     await browser?.close();
     await sim?.stop();
     await hub?.close();
+    await arc?.stop();
     await camera?.stop();
   });
 
@@ -232,13 +254,31 @@ describe('e2e: the owner app with one thumb on a phone', () => {
     await actions.getByRole('button', { name: 'Silence the siren' }).waitFor();
     expect(await page.getByTestId('next-step').textContent()).toMatch(/Call 999/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-owner-home-triggered.png'), animations: 'disabled' });
-    // Nothing may go to the police unasked: with alarms set to "never", the button says how to change that.
+    // Her choice keeps alarms at home, so the ARC hears nothing of it, even once a second sensor confirms it.
+    const confirmed = hub.hub.bus.next('intrusion.confirmed');
+    await sim.open('hall_door');
+    await confirmed;
     await actions.getByRole('button', { name: 'Tell the police now' }).click();
-    await page.getByTestId('tell-police-confirm').getByText('What police are told').first().waitFor();
+    // She is asked on the spot, in plain words, for this alarm only.
+    const question = page.getByTestId('tell-police-question');
+    await expect.poll(() => question.textContent(), { timeout: 10_000 }).toMatch(/Send this alarm to alarm receiving centre .+ now\?/);
+    expect(await question.textContent()).toContain('This once only; your usual choices stay as they are.');
+    expect(arc.alarms()).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-owner-tell-police-once.png'), animations: 'disabled' });
+    await page.getByRole('button', { name: 'Yes, send it this once' }).click();
+    await arc.waitFor((r) => r.alarms().length === 1, 10_000);
+    expect(arc.alarms()[0]?.code).toBe('BA');
+    await page.getByText('Sent to the police.').waitFor();
+    // Silence the siren: the PIN stops the sounder; the alarm stays on.
     await actions.getByRole('button', { name: 'Silence the siren' }).click();
+    await page.getByLabel('PIN', { exact: true }).fill(PIN);
+    await page.getByRole('button', { name: 'Silence only' }).click();
+    await expect.poll(() => page.getByText('The siren is sounding.').count(), { timeout: 10_000 }).toBe(0);
+    expect(await state.getAttribute('data-state')).toBe('triggered');
     await page.getByLabel('PIN', { exact: true }).fill(PIN);
     await page.getByRole('button', { name: 'Disarm' }).click();
     await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('disarmed');
+    await sim.close('hall_door');
     await sim.close('kitchen_window');
     await context.close();
   }, 60_000);

@@ -38,6 +38,8 @@ export interface AlertView {
   summary?: string;
   silent?: boolean;
   askExpiresAt?: number | null;
+  phase?: 'alarm' | 'restore';
+  deliveries?: Array<{ channel: string; police: boolean; status: string }>;
 }
 
 export interface CameraView {

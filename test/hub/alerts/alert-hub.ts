@@ -21,6 +21,7 @@ export interface AlertHubOptions {
   dataDir?: string;
   sia?: Record<string, unknown>;
   alerts?: Record<string, unknown>;
+  alarm?: Record<string, unknown>;
   extraPlugins?: HubPlugin<unknown>[];
   /** Plugins that start before the ARC channel registers. */
   earlyPlugins?: HubPlugin<unknown>[];
@@ -97,7 +98,7 @@ export const BACK_WINDOW: TestSensor = {
 export function startAlertHub(o: AlertHubOptions): Promise<TestHub> {
   const config: Partial<HubConfigInput> = {
     home: { name: 'Test home', address: '1 Example Street, Exampletown', coordinates: '51.5007,-0.1246' },
-    alarm: { exitDelaySeconds: 0, entryDelaySeconds: 0 },
+    alarm: { exitDelaySeconds: 0, entryDelaySeconds: 0, ...o.alarm },
     alerts: {
       askTimeoutSeconds: 2,
       retryInitialMs: 100,

@@ -93,6 +93,7 @@ export function HomePage() {
   const [pinSet, setPinSet] = useState(true);
   const [waiting, setWaiting] = useState(0);
   const [asking, setAsking] = useState<AlertView[]>([]);
+  const [keptHome, setKeptHome] = useState<AlertView[]>([]);
   const loadRequests = useCallback(() => {
     get<{ requests: PoliceRequestView[] }>('/api/requests').then(
       (r) => setWaiting(r.requests.filter((q) => q.status === 'pending').length),
@@ -101,7 +102,14 @@ export function HomePage() {
   }, []);
   const loadAsking = useCallback(() => {
     get<{ alerts: AlertView[] }>('/api/alerts').then(
-      (r) => setAsking(r.alerts.filter((a) => a.status === 'awaiting_consent')),
+      (r) => {
+        setAsking(r.alerts.filter((a) => a.status === 'awaiting_consent'));
+        // Alarms her standing choice kept at home within the last hour: these can be sent once.
+        const since = Date.now() - 60 * 60_000;
+        setKeptHome(
+          r.alerts.filter((a) => a.phase === 'alarm' && (a.status === 'refused' || a.status === 'expired') && a.createdAt >= since),
+        );
+      },
       (err: unknown) => console.warn('alerts', err),
     );
   }, []);
@@ -169,6 +177,7 @@ export function HomePage() {
               </a>
               <TellPoliceNow
                 asking={asking}
+                keptHome={keptHome}
                 onDone={() => {
                   loadAsking();
                   setAlertsKey((k) => k + 1);
@@ -180,8 +189,8 @@ export function HomePage() {
                 onClick={() => {
                   setError(
                     alarm.sirenOn
-                      ? 'Enter your PIN below and press Disarm: that silences the siren.'
-                      : 'Enter your PIN below and press Disarm.',
+                      ? 'Enter your PIN below and press "Silence only": the siren stops, the alarm stays on. Disarm turns it all off.'
+                      : 'The siren is not sounding. Enter your PIN below and press Disarm to turn the alarm off.',
                   );
                   document.querySelector<HTMLInputElement>('#main input')?.focus();
                 }}
@@ -276,9 +285,21 @@ export function HomePage() {
                 )}
               </>
             ) : (
-              <button type="button" class="primary" disabled={busy || pin.length === 0} onClick={() => act('/api/alarm/disarm', { pin })}>
-                Disarm
-              </button>
+              <>
+                <button type="button" class="primary" disabled={busy || pin.length === 0} onClick={() => act('/api/alarm/disarm', { pin })}>
+                  Disarm
+                </button>
+                {alarm.state === 'triggered' && alarm.sirenOn && (
+                  <button
+                    type="button"
+                    data-testid="silence-only"
+                    disabled={busy || pin.length === 0}
+                    onClick={() => act('/api/alarm/silence', { pin })}
+                  >
+                    Silence only
+                  </button>
+                )}
+              </>
             )}
           </div>
         </section>
@@ -332,63 +353,100 @@ export function HomePage() {
 /**
  * "Tell the police now" during an alarm. When the hub is holding an alert for her answer ("ask me
  * first"), this sends it: the hub asks the consent module again at the tap and audits the answer.
- * When nothing is waiting (her choice for alarms is "never"), nothing can be sent from here
- * without changing that choice: the button says so and opens "What police are told".
+ * When her standing choice kept the alarm at home ("never", or the police channel not switched
+ * on), she is asked on the spot whether to send this alarm, this once, to a police destination the
+ * installer set up; the hub decides with that one-off consent, audits it and sends it through the
+ * outbox. Her usual choices stay as they are.
  */
-function TellPoliceNow({ asking, onDone }: { asking: AlertView[]; onDone: () => void }) {
+function TellPoliceNow({ asking, keptHome, onDone }: { asking: AlertView[]; keptHome: AlertView[]; onDone: () => void }) {
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [sent, setSent] = useState(false);
+  const [police, setPolice] = useState<Array<{ id: string; destination: string }> | null>(null);
   const alert = asking[0];
+  const once = keptHome.find((a) => a.kind === 'intrusion' || a.kind === 'panic') ?? keptHome[0];
+  const target = police?.[0];
+  const open = () => {
+    setConfirm(true);
+    setError(null);
+    if (!alert)
+      get<{ destinations: Array<{ id: string; police: boolean; destination: string }> }>('/api/consent').then(
+        (r) => setPolice(r.destinations.filter((d) => d.police)),
+        (err: unknown) => {
+          setPolice([]);
+          setError(messageOf(err));
+        },
+      );
+  };
+  const send = (path: string, body?: Record<string, unknown>) =>
+    post(path, body).then(
+      () => {
+        setSent(true);
+        onDone();
+      },
+      (err: unknown) => setError(messageOf(err)),
+    );
   if (sent) return <p role="status">Sent to the police. The alerts below show when they answer.</p>;
   if (!confirm)
     return (
-      <button type="button" class="primary" data-testid="tell-police" onClick={() => setConfirm(true)}>
+      <button type="button" class="primary" data-testid="tell-police" onClick={open}>
         Tell the police now
       </button>
     );
+  const notNow = (
+    <button type="button" onClick={() => setConfirm(false)}>
+      Not now
+    </button>
+  );
+  let body: preact.JSX.Element;
+  if (alert)
+    body = (
+      <>
+        <p>Send this alarm to the police now, with your address?</p>
+        <div class="actions">
+          <button type="button" class="primary" onClick={() => send(`/api/alerts/${encodeURIComponent(alert.id)}/send`)}>
+            Yes, send it
+          </button>
+          {notNow}
+        </div>
+      </>
+    );
+  else if (police === null) body = <p>…</p>;
+  else if (once && target)
+    body = (
+      <>
+        <p data-testid="tell-police-question">
+          Send this alarm to {target.destination} now? This once only; your usual choices stay as they are. They get the alarm and its time,
+          not your address or a photo.
+        </p>
+        <div class="actions">
+          <button
+            type="button"
+            class="primary"
+            onClick={() =>
+              send(`/api/alerts/${encodeURIComponent(once.id)}/send-once`, { channel: target.id, destination: target.destination })
+            }
+          >
+            Yes, send it this once
+          </button>
+          {notNow}
+        </div>
+      </>
+    );
+  else
+    body = (
+      <>
+        <p>
+          {police.length === 0
+            ? 'No alarm receiving centre is set up, so the hub cannot tell the police. Call 999.'
+            : 'The hub has not confirmed this alarm yet (a second sensor or the camera confirms it), so there is nothing to send yet. Call 999 if you are in danger.'}
+        </p>
+        <div class="actions">{notNow}</div>
+      </>
+    );
   return (
     <div class="card" data-testid="tell-police-confirm">
-      {alert ? (
-        <>
-          <p>Send this alarm to the police now, with your address?</p>
-          <div class="actions">
-            <button
-              type="button"
-              class="primary"
-              onClick={() =>
-                post(`/api/alerts/${encodeURIComponent(alert.id)}/send`).then(
-                  () => {
-                    setSent(true);
-                    onDone();
-                  },
-                  (err: unknown) => setError(messageOf(err)),
-                )
-              }
-            >
-              Yes, send it
-            </button>
-            <button type="button" onClick={() => setConfirm(false)}>
-              Not now
-            </button>
-          </div>
-        </>
-      ) : (
-        <>
-          <p>
-            You chose that the police are not told about alarms automatically. To tell them now, call 999, or change that choice in "What
-            police are told".
-          </p>
-          <div class="actions">
-            <button type="button" class="primary" onClick={() => navigate('/consent')}>
-              Open "What police are told"
-            </button>
-            <button type="button" onClick={() => setConfirm(false)}>
-              Not now
-            </button>
-          </div>
-        </>
-      )}
+      {body}
       <ErrorText error={error} />
     </div>
   );
