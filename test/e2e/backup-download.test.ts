@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBackup } from '../../hub/appliance/backup.js';
 import { OWNER, ownerClient } from '../helpers/api-client.js';
-import { ensureUiBuilt, launchBrowser, newDevice, screenshots, signIn } from '../helpers/browser.js';
+import { ensureUiBuilt, launchBrowser, newDevice, openPage, screenshots, signIn } from '../helpers/browser.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 const PASSPHRASE = 'a long walk by the canal';
@@ -33,7 +33,7 @@ describe('e2e: backup from Settings', () => {
     const { context, page } = await newDevice(browser);
     page.setDefaultTimeout(15_000);
     await signIn(page, hub.url, OWNER.username, OWNER.password);
-    await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
+    await openPage(page, 'Settings');
     const card = page.getByRole('form', { name: 'Backup' });
     await card.getByLabel('Your password').fill(OWNER.password);
     await card.getByLabel('Passphrase for the file').fill(PASSPHRASE);
