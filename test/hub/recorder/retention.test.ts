@@ -58,7 +58,9 @@ describe('retention with a tiny disk budget', () => {
     const report = await recorder.requestRetention();
     expect(report.pressure).toBe(false);
     expect(recorder.recordingPaused).toBe(false);
-    expect(eventsNamed(r, 'storage.pressure')).toEqual([]);
+    // Held footage near the budget may switch continuous recording off for a while (shedding);
+    // recording itself never stops.
+    expect(eventsNamed(r, 'storage.pressure').filter((e) => e.recordingPaused)).toEqual([]);
     expect(report.usedBytes).toBeLessThanOrEqual(3_200_000);
   });
 
