@@ -298,7 +298,7 @@ export class Hub {
       }
     };
     await step('http-redirect', () => this.redirect?.close());
-    await step('http', () => this.http?.close());
+    await step('http', () => (this.http ? closeHttp(this.http) : undefined));
     await step('plugins', () => this.pluginHost?.stopAll());
     while (this.startedModules.length > 0) {
       const m = this.startedModules.pop();
@@ -310,5 +310,20 @@ export class Hub {
     this.policy?.detach();
     await step('database', () => this.db?.close());
     this.log.info({ reason }, 'hub stopped');
+  }
+}
+
+/**
+ * Closes the HTTP server. Fastify closes idle keep-alive connections at once, but a connection
+ * whose request was still running becomes idle afterwards and would hold the close for the whole
+ * keep-alive timeout (72 s); after a short grace every connection left is closed.
+ */
+async function closeHttp(app: FastifyInstance, graceMs = 2000): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
   }
 }
