@@ -39,6 +39,8 @@ export class StreamConsumer {
   private init: Fmp4Init | null = null;
   private waitingForKey = true;
   private stopped = false;
+  /** ffmpegs told to stop (a restart, a stall) that have not exited yet. */
+  private readonly dying = new Set<Promise<void>>();
   private backoffMs = 500;
   private retryTimer: NodeJS.Timeout | null = null;
   private startedAt = 0;
@@ -172,7 +174,10 @@ export class StreamConsumer {
   private kill(): void {
     const child = this.child;
     this.child = null;
-    if (child) void stopProcess(child, 2000);
+    if (!child) return;
+    // Kept until it has exited, so stop() does not return while a replaced ffmpeg still holds files.
+    const dying = stopProcess(child, 2000).finally(() => this.dying.delete(dying));
+    this.dying.add(dying);
   }
 
   /**
@@ -185,7 +190,10 @@ export class StreamConsumer {
     if (this.stallTimer) clearInterval(this.stallTimer);
     const child = this.child;
     this.child = null;
-    if (!child) return;
+    if (!child) {
+      await Promise.all([...this.dying]);
+      return;
+    }
     const closed = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       else child.once('close', () => resolve());
@@ -194,5 +202,6 @@ export class StreamConsumer {
     const timer = setTimeout(() => void stopProcess(child, graceMs), graceMs);
     await closed;
     clearTimeout(timer);
+    await Promise.all([...this.dying]);
   }
 }
