@@ -5,17 +5,13 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ifMissing } from '../storage/if-missing.js';
 
 export const RUN_MARKER = 'hub.running';
 
 export async function previousRun(dataDir: string): Promise<{ aliveAt: number | null } | null> {
-  let text: string;
-  try {
-    text = await readFile(join(dataDir, RUN_MARKER), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  const text = await ifMissing(readFile(join(dataDir, RUN_MARKER), 'utf8'), null);
+  if (text === null) return null;
   // A marker torn by the power cut itself still says the shutdown was unclean.
   const at = Number((JSON.parse(/^\{.*\}$/s.test(text.trim()) ? text : '{}') as { aliveAt?: unknown }).aliveAt);
   return { aliveAt: Number.isFinite(at) && at > 0 ? at : null };

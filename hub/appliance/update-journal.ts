@@ -8,6 +8,7 @@ import { chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'no
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
+import { ifMissing } from '../storage/if-missing.js';
 
 export const JOURNAL_DIR = 'update-journal';
 
@@ -44,13 +45,9 @@ export async function writeJournal(dataDir: string, e: JournalEntry): Promise<vo
 /** Imports every finished journal file; returns how many. */
 export async function importJournal(dataDir: string, db: Database, audit: AuditLog): Promise<number> {
   const dir = join(dataDir, JOURNAL_DIR);
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
+  const all = await ifMissing(readdir(dir), null);
+  if (all === null) return 0;
+  const names = all.filter((n) => n.endsWith('.json')).sort();
   for (const name of names) {
     const e = JSON.parse(await readFile(join(dir, name), 'utf8')) as JournalEntry;
     await db.transaction(async () => {

@@ -18,6 +18,7 @@ import { freemem } from 'node:os';
 import { basename, join } from 'node:path';
 import { describeError } from '../api/errors.js';
 import type { Logger } from '../api/plugin.js';
+import { ifMissing } from '../storage/if-missing.js';
 import type { RecorderConfig } from './config.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 
@@ -75,7 +76,7 @@ export class RamBuffer {
     const root = join(base, `sanctuary-${id}`);
     await mkdir(join(root, 'segments'), { recursive: true, mode: 0o700 });
     const link = join(dataDir, RAM_LINK);
-    const existing = await lstat(link).catch(() => null);
+    const existing = await ifMissing(lstat(link), null);
     const current = existing?.isSymbolicLink() ? await readlink(link) : null;
     if (current !== root) {
       await rm(link, { recursive: true, force: true });
@@ -126,8 +127,8 @@ export class RamBuffer {
     const named = new Set(live.filter((s) => this.isInRam(s)).map((s) => join(this.dataDir, s.path)));
     let removed = 0;
     const segRoot = join(this.dataDir, RAM_LINK, 'segments');
-    for (const cam of await readdir(segRoot).catch(() => [] as string[])) {
-      for (const f of await readdir(join(segRoot, cam)).catch(() => [] as string[])) {
+    for (const cam of await ifMissing(readdir(segRoot), [] as string[])) {
+      for (const f of await ifMissing(readdir(join(segRoot, cam)), [] as string[])) {
         const p = join(segRoot, cam, f);
         if (named.has(p)) continue;
         try {
