@@ -13,6 +13,7 @@ import { createBackup } from '../appliance/backup.js';
 import { restoreBackup } from '../appliance/restore.js';
 import { publicKeyFingerprint } from '../identity/hub-identity.js';
 import { Database } from '../storage/database.js';
+import { ifMissing } from '../storage/if-missing.js';
 import { HUB_VERSION } from '../version.js';
 
 async function passphrase(file: string | undefined, confirm: boolean): Promise<string> {
@@ -30,12 +31,10 @@ async function passphrase(file: string | undefined, confirm: boolean): Promise<s
   }
 }
 
+/** The hub's fingerprint; null for a data folder that has no identity yet (an unreadable key is an error). */
 async function fingerprintOf(dataDir: string): Promise<string | null> {
-  try {
-    return publicKeyFingerprint(await readFile(resolve(dataDir, 'identity', 'hub-ed25519.pub.pem'), 'utf8'));
-  } catch {
-    return null;
-  }
+  const pem = await ifMissing(readFile(resolve(dataDir, 'identity', 'hub-ed25519.pub.pem'), 'utf8'), null);
+  return pem === null ? null : publicKeyFingerprint(pem);
 }
 
 export async function runBackup(argv: string[]): Promise<number> {
