@@ -254,37 +254,3 @@ export function findBlobs(mask: Uint8Array, w: number, h: number, minBlob: numbe
   }
   return out;
 }
-
-/** Total pixels in 8-connected blobs of at least `minBlob` pixels. */
-export function blobArea(mask: Uint8Array, w: number, h: number, minBlob: number): number {
-  const seen = new Uint8Array(mask.length);
-  const stack: number[] = [];
-  let total = 0;
-  for (let start = 0; start < mask.length; start++) {
-    if (mask[start] !== 1 || seen[start] === 1) continue;
-    let size = 0;
-    seen[start] = 1;
-    stack.push(start);
-    while (stack.length > 0) {
-      const p = stack.pop()!;
-      size++;
-      const x = p % w;
-      const y = (p - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= w) continue;
-          const q = ny * w + nx;
-          if (mask[q] === 1 && seen[q] === 0) {
-            seen[q] = 1;
-            stack.push(q);
-          }
-        }
-      }
-    }
-    if (size >= minBlob) total += size;
-  }
-  return total;
-}
