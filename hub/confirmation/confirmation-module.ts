@@ -107,6 +107,12 @@ export class ConfirmationModule implements HubModule {
       });
     };
     const key = (cameraId: string, trackId: string) => `${cameraId}\u0000${trackId}`;
+    /** Remembers where a track was last seen (a person event) and returns it. */
+    const seen = (e: Omit<SeenTrack, 'snapshotId'>, snapshotId: string | null): SeenTrack => {
+      const t: SeenTrack = { cameraId: e.cameraId, trackId: e.trackId, zones: e.zones, score: e.score, box: e.box, ts: e.ts, snapshotId };
+      this.tracks.set(key(t.cameraId, t.trackId), t);
+      return t;
+    };
 
     this.offs.push(
       bus.on('alarm.state_changed', 'confirmation', (e) => {
@@ -131,30 +137,10 @@ export class ConfirmationModule implements HubModule {
         if (i && e.sensorId !== i.firstSensor && SET_STATES.has(this.state) && watched(e)) confirm(i, 'two_detectors', e.sensorId, e.ts);
       }),
       bus.on('person.detected', 'confirmation', (e) => {
-        const t: SeenTrack = {
-          cameraId: e.cameraId,
-          trackId: e.trackId,
-          zones: e.zones,
-          score: e.score,
-          box: e.box,
-          ts: e.ts,
-          snapshotId: e.snapshotId ?? null,
-        };
-        this.tracks.set(key(e.cameraId, e.trackId), t);
-        tryVideo(t, e.ts);
+        tryVideo(seen(e, e.snapshotId ?? null), e.ts);
       }),
       bus.on('person.updated', 'confirmation', (e) => {
-        const prev = this.tracks.get(key(e.cameraId, e.trackId));
-        const t: SeenTrack = {
-          cameraId: e.cameraId,
-          trackId: e.trackId,
-          zones: e.zones,
-          score: e.score,
-          box: e.box,
-          ts: e.ts,
-          snapshotId: prev?.snapshotId ?? null,
-        };
-        this.tracks.set(key(e.cameraId, e.trackId), t);
+        const t = seen(e, this.tracks.get(key(e.cameraId, e.trackId))?.snapshotId ?? null);
         if (e.entered.length > 0) tryVideo(t, e.ts);
       }),
       bus.on('person.left', 'confirmation', (e) => {
