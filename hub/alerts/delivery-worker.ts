@@ -12,6 +12,7 @@ import { describeError } from '../api/errors.js';
 import type { DeliveryResult, Logger, OutboundAlert } from '../api/plugin.js';
 import type { AlertChannelRegistry } from './channels.js';
 import type { AlertsConfig } from './config.js';
+import { KeyedDrains } from './keyed-drains.js';
 import type { DeliveryRow, OutboxStore } from './outbox-store.js';
 
 export interface WorkerHooks {
@@ -20,9 +21,14 @@ export interface WorkerHooks {
 }
 
 export class DeliveryWorker {
-  private readonly busy = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly drains = new KeyedDrains(
+    (channel) => this.drain(channel),
+    (channel, err) => {
+      // A database error mid-drain: log it and try again shortly; the rows are still there.
+      this.log.error({ channel, err: describeError(err) }, 'alert delivery loop failed; retrying');
+      return this.config.retryInitialMs;
+    },
+  );
   private readonly abort = new AbortController();
   private stopped = false;
   /** Per channel, how many times its link was reported up; each failure remembers the count it saw. */
@@ -40,22 +46,7 @@ export class DeliveryWorker {
 
   /** Start (or nudge) the channel's queue. Safe to call any time, any number of times. */
   kick(channel: string): void {
-    if (this.stopped) return;
-    if (this.busy.has(channel)) {
-      this.again.add(channel);
-      return;
-    }
-    const run = this.drain(channel)
-      .catch((err: unknown) => {
-        // A database error mid-drain: log it and try again shortly; the rows are still there.
-        this.log.error({ channel, err: describeError(err) }, 'alert delivery loop failed; retrying');
-        this.schedule(channel, this.config.retryInitialMs);
-      })
-      .finally(() => {
-        this.busy.delete(channel);
-        if (this.again.delete(channel)) this.kick(channel);
-      });
-    this.busy.set(channel, run);
+    this.drains.kick(channel);
   }
 
   /**
@@ -65,12 +56,8 @@ export class DeliveryWorker {
   linkUp(channel: string): void {
     if (this.stopped) return;
     this.linkUps.set(channel, (this.linkUps.get(channel) ?? 0) + 1);
-    const timer = this.timers.get(channel);
-    if (!timer) return; // nothing is waiting out a backoff (or the loop is mid-send and will look again)
-    clearTimeout(timer);
-    this.timers.delete(channel);
-    this.log.info({ channel }, 'channel link is up: sending queued alerts now');
-    this.kick(channel);
+    // Nothing waiting out a backoff: nothing to do (or the loop is mid-send and will look again).
+    if (this.drains.release(channel)) this.log.info({ channel }, 'channel link is up: sending queued alerts now');
   }
 
   /** A failed delivery waits out its backoff only if no link-up was reported since it failed. */
@@ -85,19 +72,7 @@ export class DeliveryWorker {
   }
 
   private schedule(channel: string, delayMs: number): void {
-    if (this.stopped) return;
-    const old = this.timers.get(channel);
-    if (old) clearTimeout(old);
-    this.timers.set(
-      channel,
-      setTimeout(
-        () => {
-          this.timers.delete(channel);
-          this.kick(channel);
-        },
-        Math.max(0, delayMs),
-      ),
-    );
+    this.drains.schedule(channel, delayMs);
   }
 
   backoffMs(attempts: number): number {
@@ -174,9 +149,7 @@ export class DeliveryWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
     this.abort.abort();
-    await Promise.allSettled([...this.busy.values()]);
+    await this.drains.stop();
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { Agent } from 'node:https';
 import webpush from 'web-push';
+import { KeyedDrains } from '../alerts/keyed-drains.js';
 import { describeError } from '../api/errors.js';
 import type { Logger } from '../api/plugin.js';
 import type { PushDeliveryRow, PushStore, SubscriptionRow } from './push-store.js';
@@ -42,9 +43,13 @@ const REPLACEABLE: ReadonlySet<string> = new Set(['doorbell', 'person']);
 type Outcome = { ok: true; status: number } | { ok: false; status: number | null; detail: string; retryAfterMs: number | null };
 
 export class PushSender {
-  private readonly busy = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly drains = new KeyedDrains(
+    (subscriptionId) => this.drain(subscriptionId),
+    (subscriptionId, err) => {
+      this.log.error({ subscriptionId, err: describeError(err) }, 'push delivery loop failed; retrying');
+      return this.opts.retryInitialMs;
+    },
+  );
   private stopped = false;
 
   constructor(
@@ -57,21 +62,7 @@ export class PushSender {
   ) {}
 
   kick(subscriptionId: string): void {
-    if (this.stopped) return;
-    if (this.busy.has(subscriptionId)) {
-      this.again.add(subscriptionId);
-      return;
-    }
-    const run = this.drain(subscriptionId)
-      .catch((err: unknown) => {
-        this.log.error({ subscriptionId, err: describeError(err) }, 'push delivery loop failed; retrying');
-        this.schedule(subscriptionId, this.opts.retryInitialMs);
-      })
-      .finally(() => {
-        this.busy.delete(subscriptionId);
-        if (this.again.delete(subscriptionId)) this.kick(subscriptionId);
-      });
-    this.busy.set(subscriptionId, run);
+    this.drains.kick(subscriptionId);
   }
 
   async kickAll(): Promise<void> {
@@ -83,19 +74,7 @@ export class PushSender {
   }
 
   private schedule(subscriptionId: string, delayMs: number): void {
-    if (this.stopped) return;
-    const old = this.timers.get(subscriptionId);
-    if (old) clearTimeout(old);
-    this.timers.set(
-      subscriptionId,
-      setTimeout(
-        () => {
-          this.timers.delete(subscriptionId);
-          this.kick(subscriptionId);
-        },
-        Math.max(0, delayMs),
-      ),
-    );
+    this.drains.schedule(subscriptionId, delayMs);
   }
 
   private async drain(subscriptionId: string): Promise<void> {
@@ -190,8 +169,6 @@ export class PushSender {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-    await Promise.allSettled([...this.busy.values()]);
+    await this.drains.stop();
   }
 }
