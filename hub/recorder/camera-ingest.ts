@@ -78,6 +78,8 @@ const SR_JUMP_MS = 25;
 const SETTLE_FRAGMENTS = 40;
 const OWN_STAMP_MS = 4;
 
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
 export interface ClockSample {
   /** Camera clock minus hub arrival time (ms): the clock offset plus the network delay. */
   offsetMs: number;
@@ -406,10 +408,11 @@ export class CameraIngest {
       const jumped = probe.mapping !== null && Math.abs(mapping - probe.mapping) > SR_JUMP_MS;
       probe.mapping = mapping;
       const distance = Math.abs(arrivedAt - fragment.prftMs);
+      // The last SETTLE_FRAGMENTS distances only: a camera that never sends a report is probed
+      // for as long as it streams, so neither the list nor the sort may grow with it.
       probe.distances.push(distance);
-      const sorted = [...probe.distances].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-      const settled = probe.distances.length >= SETTLE_FRAGMENTS && median > Math.max(OWN_STAMP_MS, probe.intervalMs / 3);
+      if (probe.distances.length > SETTLE_FRAGMENTS) probe.distances.shift();
+      const settled = probe.distances.length === SETTLE_FRAGMENTS && median(probe.distances) > Math.max(OWN_STAMP_MS, probe.intervalMs / 3);
       if (!(distance > FAR_STAMP_MS || jumped || settled)) return null;
       this.cameraClockSeen = true;
     }
