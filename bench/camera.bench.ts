@@ -6,20 +6,12 @@
  * stream), with and without low-resolution detection frames; and the time from a trigger to the
  * clip being available. CPU is read from /proc/<pid>/stat of the recorder's ffmpeg.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { EventMap } from '../hub/api/events.js';
-import { Hub } from '../hub/app.js';
-import { validateConfig } from '../hub/config/load.js';
-import { CONFIG_VERSION } from '../hub/config/schema.js';
-import { createLogger } from '../hub/log/logger.js';
-import { RecorderModule } from '../hub/recorder/recorder-module.js';
 import { SimRtspServer } from '../hub/sim/rtsp-server.js';
+import { hdSource, waitFor, withRecorderHub } from './recorder-rig.js';
 
 const DOORBELL = fileURLToPath(new URL('../test/fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -32,101 +24,11 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-async function waitFor<T>(
-  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** 10 s of testsrc2 at 1080p encoded once (H.264, no B-frames) and then served with -c copy. */
-async function hdSource(): Promise<string> {
-  const out = join(tmpdir(), 'sanctuary-bench-testsrc2-1920x1080-15fps.mp4');
-  if (existsSync(out)) return out;
-  const part = `${out}.${process.pid}.part.mp4`;
-  await promisify(execFile)('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1920x1080:rate=15',
-    '-t',
-    '10',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-bf',
-    '0',
-    '-g',
-    '15',
-    '-pix_fmt',
-    'yuv420p',
-    '-y',
-    part,
-  ]);
-  await rename(part, out);
-  return out;
-}
-
-async function withHub<T>(
-  server: SimRtspServer,
-  opts: { detect: boolean; segmentSeconds: number; pre?: number; post?: number },
-  fn: (hub: Hub, recorder: RecorderModule) => Promise<T>,
-): Promise<T> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sanctuary-bench-'));
-  const recorder = new RecorderModule();
-  const hub = new Hub({
-    config: validateConfig({
-      version: CONFIG_VERSION,
-      http: { host: '127.0.0.1', port: 0 },
-      mqtt: { embedded: { host: '127.0.0.1', port: 0 } },
-      recorder: { segmentSeconds: opts.segmentSeconds, minFreeBytes: 0 },
-      cameras: [
-        {
-          id: 'cam',
-          name: 'Bench camera',
-          source: { type: 'rtsp', mainUrl: server.url },
-          detect: { enabled: opts.detect, fps: 5, width: 640, height: 360 },
-          record: { preRollSeconds: opts.pre ?? 10, postRollSeconds: opts.post ?? 10 },
-        },
-      ],
-    }),
-    modules: [recorder],
-    log: createLogger({ level: 'warn' }),
-    dataDir,
-  });
-  try {
-    await hub.start();
-    hub.core.cameraAttachments.attach({
-      cameraId: 'cam',
-      mainUrl: server.url,
-      subUrl: null,
-      snapshotUrl: null,
-      username: null,
-      password: null,
-    });
-    return await fn(hub, recorder);
-  } finally {
-    await hub.stop('bench done');
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
 async function measureCpu(label: string, file: string, detect: boolean): Promise<void> {
   const server = new SimRtspServer({ kind: 'gstreamer', file, mount: '/bench' });
   await server.start();
   try {
-    await withHub(server, { detect, segmentSeconds: 4 }, async (_hub, recorder) => {
+    await withRecorderHub(server, { detect, segmentSeconds: 4 }, async (_hub, recorder) => {
       await waitFor(() => recorder.status('cam').online, 30_000, `${label} online`);
       // Let the first segment close so steady state is measured, not start-up probing.
       await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 1, 30_000, `${label} first segment`);
@@ -154,7 +56,7 @@ async function measureClipLatency(): Promise<void> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL, mount: '/bench' });
   await server.start();
   try {
-    await withHub(server, { detect: false, segmentSeconds: 4, pre: 10, post: 5 }, async (hub, recorder) => {
+    await withRecorderHub(server, { detect: false, segmentSeconds: 4, pre: 10, post: 5 }, async (hub, recorder) => {
       // Fill the pre-roll first.
       await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 3, 40_000, 'pre-roll buffer');
       const results: Array<{ total: number; afterPostRoll: number }> = [];
@@ -199,7 +101,7 @@ async function measureFirstFrame(label: string, file: string): Promise<void> {
     const toFragment: number[] = [];
     const toDetector: number[] = [];
     for (let i = 0; i < 4; i++) {
-      await withHub(server, { detect: true, segmentSeconds: 4 }, async (hub, recorder) => {
+      await withRecorderHub(server, { detect: true, segmentSeconds: 4 }, async (hub, recorder) => {
         let firstFrameAt = 0;
         const off = hub.core.frameHub.subscribe('cam', 'bench', () => {
           if (firstFrameAt === 0) firstFrameAt = Date.now();
@@ -229,7 +131,7 @@ async function measureFrameDelay(): Promise<void> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL, mount: '/bench', clockOffsetMs: 0 });
   await server.start();
   try {
-    await withHub(server, { detect: true, segmentSeconds: 4 }, async (hub) => {
+    await withRecorderHub(server, { detect: true, segmentSeconds: 4 }, async (hub) => {
       const delays: number[] = [];
       const toArrival: number[] = [];
       const off = hub.core.frameHub.subscribe('cam', 'bench', (f) => {
