@@ -114,6 +114,8 @@ export class CameraIngest {
   private framesInit: Fmp4Init | null = null;
   /** Per-session camera clock state: a sender-report time has been seen in this run. */
   private cameraClockSeen = false;
+  /** Consumers switched off (recording paused, frames no longer wanted) that are still stopping. */
+  private readonly retiring = new Set<Promise<void>>();
   /** While the camera's clock is not yet seen: the last stamp mapping and distances from arrival. */
   private stampProbe: { mapping: number | null; mediaMs: number | null; intervalMs: number; distances: number[] } = {
     mapping: null,
@@ -224,7 +226,7 @@ export class CameraIngest {
     } else if (!wantRecording && this.recorder) {
       const r = this.recorder;
       this.recorder = null;
-      void r.stop();
+      this.retire(r.stop());
     }
     this.recording = this.recorder !== null;
     const wantFrames = this.wantFrames();
@@ -235,8 +237,16 @@ export class CameraIngest {
     } else if (!wantFrames && this.frames) {
       const f = this.frames;
       this.frames = null;
-      void f.stop(500);
+      this.retire(f.stop(500));
     }
+  }
+
+  /** A consumer no longer wanted finishes in the background; stop() waits for it (it may hold a segment file). */
+  private retire(stopping: Promise<void>): void {
+    const p = stopping
+      .catch((err: unknown) => this.log.error({ err: describeError(err) }, 'a stream consumer did not stop cleanly'))
+      .finally(() => this.retiring.delete(p));
+    this.retiring.add(p);
   }
 
   private consumerState(name: string, state: 'running' | 'failed', detail: string): void {
@@ -685,7 +695,7 @@ export class CameraIngest {
     this.child = null;
     if (child) await stopProcess(child, 3000);
     // The recorder's input ends with the source: it closes and lists its last segment.
-    await Promise.all([this.recorder?.stop(3000), this.frames?.stop(1000)]);
+    await Promise.all([this.recorder?.stop(3000), this.frames?.stop(1000), ...this.retiring]);
     this.recorder = null;
     this.frames = null;
     await this.indexing.idle();
