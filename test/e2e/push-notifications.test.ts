@@ -56,6 +56,25 @@ describe('e2e: notifications through the service worker', () => {
   let sub: BrowserSubscription & { id: string };
   let registrationId = '';
   let activated = false;
+  /** What the service worker printed and when Chromium stopped or started it: the failure message of a push not shown. */
+  const swLog: string[] = [];
+
+  /** Chromium may stop an idle service worker and start a new one for the next push: follow the newest. */
+  async function follow(w: Worker): Promise<void> {
+    sw = w;
+    swLog.push(`${new Date().toISOString()} service worker started: ${w.url()}`);
+    w.on('console', (m) => swLog.push(`${new Date().toISOString()} console.${m.type()}: ${m.text()}`));
+    w.on('close', () => swLog.push(`${new Date().toISOString()} service worker stopped`));
+    if (sub) await pinSubscription(w, sub.endpoint);
+  }
+
+  /** See the header: `getSubscription()` in the worker returns the test push service's subscription. */
+  async function pinSubscription(w: Worker, endpoint: string): Promise<void> {
+    await w.evaluate((e) => {
+      const reg = (self as unknown as SwScope).registration;
+      Object.defineProperty(reg.pushManager, 'getSubscription', { value: async () => ({ endpoint: e }), configurable: true });
+    }, endpoint);
+  }
 
   beforeAll(async () => {
     const uiDir = await ensureUiBuilt();
@@ -69,6 +88,9 @@ describe('e2e: notifications through the service worker', () => {
     browser = await launchBrowser();
     ({ context, page } = await newDevice(browser));
     await context.grantPermissions(['notifications'], { origin: t.url });
+    context.on('serviceworker', (w) => {
+      follow(w).catch((err: unknown) => swLog.push(`could not follow the new service worker: ${String(err)}`));
+    });
     cdp = await context.newCDPSession(page);
     await cdp.send('ServiceWorker.enable');
     cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: Array<{ registrationId: string; scopeURL: string }> }) => {
@@ -96,13 +118,14 @@ describe('e2e: notifications through the service worker', () => {
     // Delivered only to an activated worker (as Chromium's push service would wait for one).
     await expect.poll(() => activated, { timeout: 10_000 }).toBe(true);
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: t.url, registrationId, data: text });
+    swLog.push(`${new Date().toISOString()} push delivered to registration ${registrationId}: ${text}`);
     return String(found?.payload.tag ?? '');
   }
 
   async function shown(tag: string): Promise<ShownNotification> {
-    return sw.evaluate(async (wanted) => {
+    const found = await sw.evaluate(async (wanted) => {
       const self_ = self as unknown as { registration: ServiceWorkerRegistration };
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {
         const list = await self_.registration.getNotifications({ tag: wanted });
         const n = list[0];
         if (n)
@@ -115,8 +138,13 @@ describe('e2e: notifications through the service worker', () => {
           };
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`no notification with tag ${wanted} was shown`);
+      return (await self_.registration.getNotifications()).map((n) => n.tag);
     }, tag);
+    if (Array.isArray(found))
+      throw new Error(
+        `no notification with tag ${tag} was shown in 15 s; shown: [${found.join(', ')}]; service worker:\n${swLog.join('\n')}`,
+      );
+    return found;
   }
 
   /** The user taps the notification (or one of its buttons). */
@@ -135,7 +163,8 @@ describe('e2e: notifications through the service worker', () => {
   it('links the branded manifest once signed in and registers the service worker for its scope', async () => {
     const swSeen = context.waitForEvent('serviceworker');
     await signIn(page, t.url, OWNER.username, OWNER.password);
-    sw = await swSeen;
+    await swSeen;
+    await expect.poll(() => sw !== undefined).toBe(true);
     expect(new URL(sw.url()).pathname).toBe('/sw.js');
     const manifestOf = () => page.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel="manifest"]')?.href ?? '');
     // The product's name (and so the branded manifest) comes from the hub once signed in.
@@ -155,10 +184,7 @@ describe('e2e: notifications through the service worker', () => {
     // The subscription (see the header: made by the test's push service, registered like Settings does).
     sub = peer.subscribe();
     await subscribeDevice(owner, sub, false, 'Chromium (test)');
-    await sw.evaluate((endpoint) => {
-      const reg = (self as unknown as SwScope).registration;
-      Object.defineProperty(reg.pushManager, 'getSubscription', { value: async () => ({ endpoint }) });
-    }, sub.endpoint);
+    await pinSubscription(sw, sub.endpoint);
   });
 
   it('a doorbell push shows its notification, and a tap opens the doorbell page', async () => {
