@@ -90,6 +90,8 @@ export interface EventMap {
     errorCode: string;
   };
   'camera.doorbell': EventBase & { cameraId: string };
+  /** The camera's clock read over ONVIF (GetSystemDateAndTime): camera UTC minus hub time. */
+  'camera.clock': EventBase & { cameraId: string; offsetMs: number; uncertaintyMs: number; ntp: boolean; method: 'onvif' };
   'camera.motion': EventBase & { cameraId: string; active: boolean };
   'camera.tamper': EventBase & { cameraId: string; active: boolean };
   'segment.written': EventBase & {

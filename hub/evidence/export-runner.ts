@@ -15,7 +15,7 @@ import { readClockSync } from './clock-sync.js';
 import { buildCustody } from './custody.js';
 import type { ExportRecord, ExportStore } from './exports-store.js';
 import { buildPackage, hashFile, type PackageFile } from './package-builder.js';
-import { cameraClocks, clipFiles, personOf, planWindows, workingCopies } from './package-contents.js';
+import { cameraClocks, clipFiles, onvifClockReadings, personOf, planWindows, workingCopies } from './package-contents.js';
 import {
   homeTimeZone,
   iso,
@@ -239,6 +239,8 @@ export class ExportRunner {
     const fromTs = request.approvedClipIds === null ? request.fromTs : Math.min(...clips.map((c) => c.startTs), request.toTs);
     const toTs = request.approvedClipIds === null ? request.toTs : Math.max(...clips.map((c) => c.endTs), request.fromTs);
     const { events, smartwater } = await this.eventsIn(fromTs, toTs, request.cameraIds);
+    const clockCameras = [...new Set([...windows.map((w) => w.cameraId), ...clips.map((c) => c.cameraId)])];
+    const onvifClocks = await onvifClockReadings(core, clockCameras, toTs);
 
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const createdAt = core.clock.now();
@@ -284,7 +286,7 @@ export class ExportRunner {
           decisionNote: request.decisionNote,
         },
         clock: await readClockSync(() => core.clock.now()),
-        cameraClocks: cameraClocks([...new Set([...windows.map((w) => w.cameraId), ...clips.map((c) => c.cameraId)])], clips),
+        cameraClocks: cameraClocks(clockCameras, clips, onvifClocks),
         timeBasis: TIME_BASIS,
         processing: PROCESSING,
         windows,

@@ -5,6 +5,7 @@
  * windows from the recorder's segment index.
  */
 import { extname } from 'node:path';
+import type { EventMap } from '../api/events.js';
 import type { HubCore } from '../core.js';
 import type { RecorderModule } from '../recorder/recorder-module.js';
 import type { ClipRecord } from '../storage/footage.js';
@@ -44,13 +45,23 @@ export async function planWindows(core: HubCore, r: Pick<PoliceRequest, 'cameraI
   return out;
 }
 
+/** A reading of a camera's clock over ONVIF (the `camera.clock` event the onvif-camera plugin logs). */
+export interface OnvifClockReading {
+  offsetMs: number;
+  uncertaintyMs: number;
+  ntp: boolean;
+  ts: number;
+}
+
 /**
  * Per camera, its clock against the hub's: the median of the offsets recorded with the package's
- * clips (from the camera's RTCP sender reports while they were recorded), else unknown.
+ * clips (from the camera's RTCP sender reports while they were recorded); else the camera's own
+ * statement of its time over ONVIF nearest the window; else unknown.
  */
 export function cameraClocks(
   cameraIds: string[],
   clips: ReadonlyArray<Pick<ClipRecord, 'cameraId' | 'cameraOffsetMs'>> = [],
+  onvif: ReadonlyMap<string, OnvifClockReading> = new Map(),
 ): CameraClock[] {
   return cameraIds.map((cameraId) => {
     const known = clips
@@ -59,6 +70,17 @@ export function cameraClocks(
       .filter((o): o is number => typeof o === 'number')
       .sort((a, b) => a - b);
     const mid = known[Math.floor(known.length / 2)];
+    const said = onvif.get(cameraId);
+    if (mid === undefined && said)
+      return {
+        cameraId,
+        offsetMs: said.offsetMs,
+        detail:
+          `camera clock minus hub time, as the camera stated its UTC time over ONVIF (GetSystemDateAndTime) at ` +
+          `${new Date(said.ts).toISOString()} hub time, to within ${said.uncertaintyMs} ms (whole seconds, plus half the round trip); ` +
+          `the camera says it ${said.ntp ? 'sets its clock from NTP' : 'does not use NTP'}. ` +
+          'Times in this package are hub arrival times; a time the camera shows minus this offset is hub time.',
+      };
     if (mid === undefined)
       return {
         cameraId,
@@ -71,9 +93,32 @@ export function cameraClocks(
       detail:
         `camera clock minus hub arrival time, from the camera's RTCP sender reports while its clips were recorded ` +
         `(median of ${known.length} clip${known.length === 1 ? '' : 's'}; includes the network delay, milliseconds on a home network). ` +
+        (said
+          ? `Over ONVIF the camera stated ${said.offsetMs} ms (±${said.uncertaintyMs} ms) at ${new Date(said.ts).toISOString()}. `
+          : '') +
         'Times in this package are hub times; a time the camera shows minus this offset is hub time.',
     };
   });
+}
+
+/**
+ * Per camera, the ONVIF clock reading nearest a window: the last one at or before its end, else
+ * the first one after it.
+ */
+export async function onvifClockReadings(core: HubCore, cameraIds: string[], toTs: number): Promise<Map<string, OnvifClockReading>> {
+  await core.eventLog.flush();
+  const out = new Map<string, OnvifClockReading>();
+  const take = (events: Awaited<ReturnType<HubCore['eventLog']['query']>>) => {
+    for (const e of events) {
+      const p = e.payload as Partial<EventMap['camera.clock']>;
+      if (typeof p.cameraId !== 'string' || !cameraIds.includes(p.cameraId) || out.has(p.cameraId)) continue;
+      if (typeof p.offsetMs !== 'number' || typeof p.uncertaintyMs !== 'number') continue;
+      out.set(p.cameraId, { offsetMs: p.offsetMs, uncertaintyMs: p.uncertaintyMs, ntp: p.ntp === true, ts: e.ts });
+    }
+  };
+  take(await core.eventLog.query({ names: ['camera.clock'], to: toTs, limit: 5000 }));
+  if (out.size < cameraIds.length) take((await core.eventLog.query({ names: ['camera.clock'], from: toTs + 1, limit: 5000 })).reverse());
+  return out;
 }
 
 /** The moment a clip's snapshot shows: the event time the recorder cut it at, within the clip. */

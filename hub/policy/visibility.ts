@@ -180,6 +180,7 @@ function factKindOf(name: EventName, p: Record<string, unknown>): FactKind {
       return 'intrusion';
     case 'camera.online':
     case 'camera.offline':
+    case 'camera.clock':
       return 'camera_status';
     case 'clip.saved':
       return 'clip';

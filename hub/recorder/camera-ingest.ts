@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import type { CameraDevice } from '../api/devices.js';
 import { describeError } from '../api/errors.js';
 import type { EventBus } from '../api/events.js';
-import type { CameraStreams, Clock, Logger } from '../api/plugin.js';
+import { CAMERA_CLOCK_DRIFT_WARN_MS, type CameraStreams, type Clock, type Logger } from '../api/plugin.js';
 import type { HealthRegistry } from '../health/health.js';
 import { redactSecrets } from '../log/logger.js';
 import { type Fmp4Fragment, type Fmp4Init, Fmp4Splitter } from '../media/fmp4.js';
@@ -61,7 +61,7 @@ const MAX_BACKOFF_MS = 30_000;
 /** Before the first fragment ffmpeg may still be connecting and probing the stream. */
 const STARTUP_WATCHDOG_MS = 20_000;
 /** Health warns when the camera's clock and the hub's differ by more than this. */
-export const CLOCK_DRIFT_WARN_MS = 3000;
+export const CLOCK_DRIFT_WARN_MS = CAMERA_CLOCK_DRIFT_WARN_MS;
 /**
  * ffmpeg stamps a fragment with its own clock while no RTCP sender report has come yet; such a
  * stamp is the moment the fragment was written, i.e. close to its arrival here (how close depends

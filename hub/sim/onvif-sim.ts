@@ -23,6 +23,8 @@ export interface OnvifSimOptions {
   name?: string;
   /** Longest a PullMessages call waits for an event before answering empty (cameras allow up to the asked Timeout). */
   pullWaitMs?: number;
+  /** The camera's clock against the real one, in ms (a camera not on NTP drifts; tests set it). */
+  clockOffsetMs?: number;
   /** Answer WS-Discovery probes (needs multicast on the interface; tests run in a network namespace). */
   discovery?: boolean;
   port?: number;
@@ -51,8 +53,12 @@ export class OnvifSim {
   authFailures = 0;
   port = 0;
   readonly uuid = randomUUID();
+  /** The camera's clock against the real one (ms); may be changed while it runs. */
+  clockOffsetMs: number;
 
-  constructor(private readonly opts: OnvifSimOptions) {}
+  constructor(private readonly opts: OnvifSimOptions) {
+    this.clockOffsetMs = opts.clockOffsetMs ?? 0;
+  }
 
   get host(): string {
     return '127.0.0.1';
@@ -162,7 +168,7 @@ export class OnvifSim {
     const sub: soap.SimProfile = { token: 'sub', name: 'SubStream', width: 384, height: 288, fps: 10 };
     switch (action) {
       case 'GetSystemDateAndTime':
-        return send(soap.systemDateAndTime(now));
+        return send(soap.systemDateAndTime(new Date(now.getTime() + this.clockOffsetMs)));
       case 'GetServices':
         return send(soap.services(this.base));
       case 'GetCapabilities':

@@ -6,6 +6,7 @@
  * kept apart from the URLs. Cameras added, changed or removed later are followed.
  */
 import {
+  CAMERA_CLOCK_DRIFT_WARN_MS,
   type CameraDevice,
   type Disposer,
   describeError,
@@ -17,7 +18,7 @@ import {
 import { type OnvifCameraConfig, onvifCameraConfigSchema } from './config.js';
 import { discoverCameras } from './discovery.js';
 import { PullPointLoop } from './event-pull.js';
-import { connectCamera } from './onvif-client.js';
+import { type CameraClockReading, connectCamera, readCameraClock } from './onvif-client.js';
 
 interface Link {
   key: string;
@@ -27,6 +28,9 @@ interface Link {
   backoffMs: number;
   closed: boolean;
   problem: string | null;
+  /** The last reading of the camera's clock (ONVIF), and the timer of the next one. */
+  clock: CameraClockReading | null;
+  clockTimer: NodeJS.Timeout | null;
 }
 
 export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
@@ -69,7 +73,17 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
   }
 
   private link(cam: CameraDevice): void {
-    const link: Link = { key: linkKey(cam), detach: null, events: null, retry: null, backoffMs: 1000, closed: false, problem: null };
+    const link: Link = {
+      key: linkKey(cam),
+      detach: null,
+      events: null,
+      retry: null,
+      backoffMs: 1000,
+      closed: false,
+      problem: null,
+      clock: null,
+      clockTimer: null,
+    };
     this.links.set(cam.id, link);
     const src = cam.source;
     if (src.type === 'rtsp') {
@@ -104,10 +118,14 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
           { host: source.host, port: source.port, sub: c.streams.subUrl !== null, snapshot: c.streams.snapshotUrl !== null },
           'ONVIF camera connected',
         );
+        this.noteClock(cameraId, link, c.clock);
         if (ctx.config.events) {
           link.events = new PullPointLoop(c.cam, c.agent, cameraId, ctx.bus, log, this.id, ctx.config.maxRetryMs);
           link.events.start();
-        } else c.agent.destroy();
+        }
+        this.scheduleClockCheck(cameraId, link, c.cam, () => {
+          if (!ctx.config.events) c.agent.destroy();
+        });
         this.reportHealth();
       },
       (err: unknown) => {
@@ -124,6 +142,47 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
     );
   }
 
+  /** Keep the camera's clock reading, put it in the event log (evidence packages state it) and health. */
+  private noteClock(cameraId: string, link: Link, clock: CameraClockReading | null): void {
+    const ctx = this.ctx;
+    if (!ctx || link.closed) return;
+    link.clock = clock;
+    if (!clock) {
+      ctx.log.info({ camera: cameraId }, 'the camera does not state its UTC time over ONVIF');
+      return;
+    }
+    ctx.bus.emit('camera.clock', {
+      source: this.id,
+      cameraId,
+      offsetMs: clock.offsetMs,
+      uncertaintyMs: clock.uncertaintyMs,
+      ntp: clock.ntp,
+      method: 'onvif',
+    });
+  }
+
+  /** Read the camera's clock again every `clockCheckSeconds` while it stays linked. */
+  private scheduleClockCheck(cameraId: string, link: Link, cam: Parameters<typeof readCameraClock>[0], idle: () => void): void {
+    const ctx = this.ctx;
+    if (!ctx || link.closed) return;
+    idle();
+    link.clockTimer = setTimeout(() => {
+      link.clockTimer = null;
+      readCameraClock(cam).then(
+        (clock) => {
+          this.noteClock(cameraId, link, clock);
+          this.reportHealth();
+          this.scheduleClockCheck(cameraId, link, cam, idle);
+        },
+        (err: unknown) => {
+          ctx.log.warn({ camera: cameraId, err: describeError(err) }, 'could not read the camera clock; trying again later');
+          this.scheduleClockCheck(cameraId, link, cam, idle);
+        },
+      );
+    }, ctx.config.clockCheckSeconds * 1000);
+    link.clockTimer.unref();
+  }
+
   private unlink(id: string): void {
     const link = this.links.get(id);
     if (!link) return;
@@ -136,6 +195,7 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
   private async closeLink(_id: string, link: Link): Promise<void> {
     link.closed = true;
     if (link.retry) clearTimeout(link.retry);
+    if (link.clockTimer) clearTimeout(link.clockTimer);
     link.detach?.();
     link.detach = null;
     await link.events?.stop();
@@ -145,8 +205,15 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
     const ctx = this.ctx;
     if (!ctx) return;
     const failing = [...this.links.entries()].filter(([, l]) => l.problem !== null);
-    if (failing.length === 0) ctx.health.report('ok', `${this.links.size} camera(s) linked`);
-    else ctx.health.report('degraded', failing.map(([id, l]) => `${id}: ${l.problem}`).join('; '));
+    const drifting = [...this.links.entries()].filter(
+      ([, l]) => l.problem === null && l.clock !== null && Math.abs(l.clock.offsetMs) > CAMERA_CLOCK_DRIFT_WARN_MS + l.clock.uncertaintyMs,
+    );
+    const problems = [
+      ...failing.map(([id, l]) => `${id}: ${l.problem}`),
+      ...drifting.map(([id, l]) => `${id}: ${clockWords(l.clock as CameraClockReading)}`),
+    ];
+    if (problems.length === 0) ctx.health.report('ok', `${this.links.size} camera(s) linked`);
+    else ctx.health.report('degraded', problems.join('; '));
   }
 
   private services() {
@@ -161,6 +228,16 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
     await Promise.all(all.map(([id, l]) => this.closeLink(id, l)));
     this.ctx = null;
   }
+}
+
+/** A drifted camera clock in the installer's words. */
+export function clockWords(c: CameraClockReading): string {
+  const s = Math.abs(c.offsetMs) / 1000;
+  const amount = s >= 86_400 ? `${(s / 86_400).toFixed(1)} days` : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${s.toFixed(1)} s`;
+  return (
+    `the camera's clock is ${amount} ${c.offsetMs > 0 ? 'ahead of' : 'behind'} the hub's (ONVIF); ` +
+    (c.ntp ? 'it says it uses NTP: check its NTP server' : 'set the camera to use NTP')
+  );
 }
 
 /** A change to any of these re-attaches the camera, so the recorder restarts with the new settings. */

@@ -12,6 +12,56 @@ export interface ConnectedCamera {
   cam: Cam;
   agent: Agent;
   streams: Omit<CameraStreams, 'cameraId'>;
+  /** The camera's clock against the hub's, read at connect (null: the camera did not say its UTC time). */
+  clock: CameraClockReading | null;
+}
+
+/** The camera's clock as ONVIF GetSystemDateAndTime states it, against the hub's. */
+export interface CameraClockReading {
+  /** Camera UTC minus hub time, in ms. */
+  offsetMs: number;
+  /** How far off `offsetMs` may be: the answer is in whole seconds, plus half the round trip. */
+  uncertaintyMs: number;
+  /** The camera sets its clock from NTP (as it says). */
+  ntp: boolean;
+  /** Hub time of the reading. */
+  at: number;
+}
+
+/**
+ * The UTC time in a GetSystemDateAndTime answer, or null. Only `UTCDateTime` counts: the
+ * `onvif` package falls back to `LocalDateTime` (wrong by the camera's time zone) and to the
+ * hub's own clock when neither is there, which would claim a camera is on time.
+ */
+export function cameraUtcFrom(xml: string): { utcMs: number; ntp: boolean } | null {
+  const utc = /<(?:[\w-]+:)?UTCDateTime\b[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?UTCDateTime>/.exec(xml)?.[1];
+  if (!utc) return null;
+  const field = (name: string): number | null => {
+    const v = new RegExp(`<(?:[\\w-]+:)?${name}\\b[^>]*>\\s*(\\d+)\\s*<`).exec(utc)?.[1];
+    return v === undefined ? null : Number(v);
+  };
+  const [y, mo, d, h, mi, sec] = ['Year', 'Month', 'Day', 'Hour', 'Minute', 'Second'].map(field);
+  if (y == null || mo == null || d == null || h == null || mi == null || sec == null) return null;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return null;
+  const ntp = /<(?:[\w-]+:)?DateTimeType>\s*NTP\s*</i.test(xml);
+  return { utcMs: Date.UTC(y, mo - 1, d, h, mi, sec), ntp };
+}
+
+/** Ask the camera its time (GetSystemDateAndTime) and set it against the hub's clock. */
+export async function readCameraClock(cam: Cam, now: () => number = Date.now): Promise<CameraClockReading | null> {
+  const sent = now();
+  const xml = await new Promise<string>((resolve, reject) => {
+    (
+      cam as unknown as { getSystemDateAndTime(cb: (err: Error | null, date: Date | null, xml?: string) => void): void }
+    ).getSystemDateAndTime((err, _date, raw) => (err ? reject(err) : resolve(raw ?? '')));
+  });
+  const back = now();
+  const camera = cameraUtcFrom(xml);
+  if (!camera) return null;
+  // The camera read its clock somewhere in the round trip, in whole seconds (truncated): its
+  // true time is in [utc, utc + 1 s) at a hub time in [sent, back].
+  const offsetMs = Math.round(camera.utcMs + 500 - (sent + back) / 2);
+  return { offsetMs, uncertaintyMs: Math.round(500 + (back - sent) / 2), ntp: camera.ntp, at: back };
 }
 
 interface ProfileLike {
@@ -96,6 +146,13 @@ export async function connectCamera(source: OnvifCameraSource, timeoutMs: number
   });
   try {
     await call<unknown>((cb) => cam.connect(cb));
+    let clock: CameraClockReading | null = null;
+    try {
+      clock = await readCameraClock(cam);
+    } catch (err) {
+      // The package read it once already to connect: a second failure only loses the reading.
+      log.info({ host, err: describeError(onvifError(err, host)) }, 'could not read the camera clock');
+    }
     const profiles = ((cam.profiles ?? []) as ProfileLike[]).filter((p) => p.videoEncoderConfiguration && p.$?.token);
     if (profiles.length === 0)
       throw new HubError('HUB_ERR_CAMERA_NOT_VIDEO', `the device at ${host} offers no video profile${warning ? ` (${warning})` : ''}`);
@@ -120,6 +177,7 @@ export async function connectCamera(source: OnvifCameraSource, timeoutMs: number
     return {
       cam,
       agent,
+      clock,
       streams: {
         mainUrl,
         subUrl: subUrl && subUrl !== mainUrl ? subUrl : null,

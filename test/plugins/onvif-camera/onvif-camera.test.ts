@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventMap } from '../../../hub/api/events.js';
+import { cameraClocks, onvifClockReadings } from '../../../hub/evidence/package-contents.js';
 import { RecorderModule } from '../../../hub/recorder/recorder-module.js';
 import { OnvifSim } from '../../../hub/sim/onvif-sim.js';
 import { SimRtspServer } from '../../../hub/sim/rtsp-server.js';
@@ -37,7 +38,11 @@ describe('onvif-camera plugin', () => {
     t = null;
   }
 
-  async function setup(password: string, discovery = false) {
+  async function setup(
+    password: string,
+    discovery = false,
+    clock: { offsetMs: number; checkSeconds: number } = { offsetMs: 0, checkSeconds: 900 },
+  ) {
     rtsp = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/main' });
     await rtsp.start();
     sim = new OnvifSim({
@@ -47,6 +52,7 @@ describe('onvif-camera plugin', () => {
       snapshotFile: SNAPSHOT,
       pullWaitMs: 500,
       discovery,
+      clockOffsetMs: clock.offsetMs,
     });
     await sim.start();
     t = await startTestHub({
@@ -63,7 +69,7 @@ describe('onvif-camera plugin', () => {
             record: { preRollSeconds: 2, postRollSeconds: 2 },
           },
         ],
-        plugins: { 'onvif-camera': { connectTimeoutMs: 3000, maxRetryMs: 2000 } },
+        plugins: { 'onvif-camera': { connectTimeoutMs: 3000, maxRetryMs: 2000, clockCheckSeconds: clock.checkSeconds } },
       },
     });
     return { t, sim, rtsp };
@@ -161,6 +167,40 @@ describe('onvif-camera plugin', () => {
     expect(nobody.body.error.code).toBe('HUB_ERR_CAMERA_UNREACHABLE');
     expect(t.logs.text()).not.toContain(PASSWORD);
     expect(t.logs.text()).not.toContain('still-wrong');
+  });
+
+  it("reads the camera's clock over ONVIF: a drifted clock shows in health, is logged for evidence packages, and clears once set right", {
+    timeout: 60_000,
+  }, async () => {
+    const { t, sim } = await setup(PASSWORD, false, { offsetMs: 7300, checkSeconds: 1 });
+    const health = () => t.hub.core.health.get('plugin:onvif-camera')?.message ?? '';
+    await waitFor('drift in health', () => /doorbell: the camera's clock is [67]\.\d s ahead of the hub's \(ONVIF\)/.test(health()), 15_000);
+    expect(t.hub.core.health.get('plugin:onvif-camera')?.status).toBe('degraded');
+    expect(health()).toMatch(/check its NTP server/);
+    await t.hub.core.eventLog.flush();
+    const [reading] = await t.hub.core.eventLog.query({ names: ['camera.clock'], limit: 1 });
+    const p = reading?.payload as EventMap['camera.clock'];
+    expect(p).toMatchObject({ cameraId: 'doorbell', method: 'onvif', ntp: true, source: 'onvif-camera' });
+    // The answer is in whole seconds: the reading is within its own stated uncertainty of the truth.
+    expect(Math.abs(p.offsetMs - 7300)).toBeLessThanOrEqual(p.uncertaintyMs);
+    expect(p.uncertaintyMs).toBeGreaterThanOrEqual(500);
+    expect(p.uncertaintyMs).toBeLessThan(1500);
+    // An evidence package for a camera with no RTCP offset states the ONVIF reading, and says it is one.
+    const [clock] = cameraClocks(['doorbell'], [], await onvifClockReadings(t.hub.core, ['doorbell'], Date.now()));
+    expect(clock?.offsetMs).toBe(p.offsetMs);
+    expect(clock?.detail).toMatch(/ONVIF \(GetSystemDateAndTime\).*within \d+ ms.*sets its clock from NTP/);
+
+    // Someone sets the camera's clock right: the next reading clears the warning.
+    sim.clockOffsetMs = 0;
+    await waitFor('health ok again', () => t.hub.core.health.get('plugin:onvif-camera')?.status === 'ok', 15_000);
+    expect(health()).toBe('1 camera(s) linked');
+    const latest = (
+      await (async () => {
+        await t.hub.core.eventLog.flush();
+        return t.hub.core.eventLog.query({ names: ['camera.clock'], limit: 1 });
+      })()
+    )[0]?.payload as EventMap['camera.clock'];
+    expect(Math.abs(latest.offsetMs)).toBeLessThanOrEqual(latest.uncertaintyMs);
   });
 
   it('finds the simulator with WS-Discovery (installer)', { timeout: 30_000 }, async () => {

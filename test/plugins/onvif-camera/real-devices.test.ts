@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CameraSignal, mapNotification } from '../../../plugins/onvif-camera/event-pull.js';
-import { call, connectCamera, MAX_SOAP_BYTES } from '../../../plugins/onvif-camera/onvif-client.js';
+import { clockWords } from '../../../plugins/onvif-camera/index.js';
+import { call, cameraUtcFrom, connectCamera, MAX_SOAP_BYTES } from '../../../plugins/onvif-camera/onvif-client.js';
 import { LogCapture } from '../../helpers/log-capture.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/onvif/', import.meta.url));
@@ -111,6 +112,27 @@ describe('ONVIF client against real-device responses', () => {
       password: 'pw',
     });
     expect(cam.operations).toContain('GetSnapshotUri');
+  });
+
+  it("Hikvision: the camera's clock is its UTCDateTime (not its local time in another zone), set against the hub's", async () => {
+    const xml = await readFile(`${FIXTURES}hikvision-GetSystemDateAndTime.xml`, 'utf8');
+    // The capture: UTC 09:55:38, local (CST-8) 17:55:38, set by hand.
+    expect(cameraUtcFrom(xml)).toEqual({ utcMs: Date.UTC(2020, 4, 24, 9, 55, 38), ntp: false });
+    const before = Date.now();
+    const c = await connect();
+    c.agent.destroy();
+    const after = Date.now();
+    const clock = c.clock;
+    if (!clock) throw new Error('no clock reading');
+    const utc = Date.UTC(2020, 4, 24, 9, 55, 38);
+    expect(clock.offsetMs).toBeGreaterThanOrEqual(utc - after);
+    expect(clock.offsetMs).toBeLessThanOrEqual(utc + 1000 - before);
+    expect(clock.ntp).toBe(false);
+    expect(clockWords(clock)).toMatch(/^the camera's clock is \d+\.\d days behind the hub's \(ONVIF\); set the camera to use NTP$/);
+    // Only a UTC time counts: local time alone (or nothing, as some cameras send) is "unknown", not "on time".
+    const localOnly = xml.replace(/<tt:UTCDateTime>[\s\S]*?<\/tt:UTCDateTime>/, '');
+    expect(cameraUtcFrom(localOnly)).toBeNull();
+    expect(cameraUtcFrom(xml.replace('<tt:Month>5</tt:Month>', '<tt:Month>13</tt:Month>'))).toBeNull();
   });
 
   it('an answer larger than the limit is refused with an error that says so, and nothing crashes', async () => {
