@@ -171,6 +171,10 @@ export class CameraIngest {
   get isOnline(): boolean {
     return this.online;
   }
+  /** Detection frames come from the camera's sub stream (its second session is open and has sent its header). */
+  get framesFromSub(): boolean {
+    return this.withFrames && this.streams.subUrl !== null && this.framesInit !== null;
+  }
   get isRecording(): boolean {
     return this.recording;
   }

@@ -134,6 +134,8 @@ def main() -> int:
         permissions.add_permission_for_role("user", "media.factory.construct", True)
         factory.set_permissions(permissions)
     server.get_mount_points().add_factory(mount, factory)
+    # One line per RTSP connection, so a test can tell which stream a client opened.
+    server.connect("client-connected", lambda _server, _client: print("CLIENT", flush=True))
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{port}", file=sys.stderr)
         return 1

@@ -170,6 +170,8 @@ export class SimRtspServer {
   feederLog = '';
   /** Last lines the server printed (its pipes are always drained so it never blocks on them). */
   serverLog = '';
+  /** RTSP connections the GStreamer server accepted (each client's session). */
+  clientConnections = 0;
 
   constructor(private readonly opts: SimRtspOptions) {}
 
@@ -244,6 +246,13 @@ export class SimRtspServer {
     const keep = (b: Buffer) => {
       this.serverLog = (this.serverLog + b.toString()).slice(-4000);
     };
+    let lines = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      lines += b.toString();
+      const done = lines.split('\n');
+      lines = done.pop() ?? '';
+      this.clientConnections += done.filter((l) => l.trim() === 'CLIENT').length;
+    });
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.on('exit', (code, signal) => {

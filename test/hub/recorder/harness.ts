@@ -22,6 +22,8 @@ export interface RecorderRig {
   t: TestHub;
   recorder: RecorderModule;
   server: SimRtspServer;
+  /** The camera's sub stream (frames for detection come from it), when the rig has one. */
+  subServer: SimRtspServer | null;
   events: Array<{ name: EventName; event: EventMap[EventName] }>;
   close(): Promise<void>;
 }
@@ -40,6 +42,8 @@ export function cameraSeed(id: string, mainUrl: string, over: Record<string, unk
 
 export async function startRig(opts: {
   server?: Partial<SimRtspOptions>;
+  /** Serve a sub stream too (a camera's low-resolution second profile); detection frames come from it. */
+  subServer?: Partial<SimRtspOptions>;
   recorder?: Record<string, unknown>;
   camera?: Record<string, unknown>;
   attach?: boolean;
@@ -55,6 +59,16 @@ export async function startRig(opts: {
 }): Promise<RecorderRig> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/doorbell', ...opts.server });
   await server.start();
+  let subServer: SimRtspServer | null = null;
+  if (opts.subServer) {
+    subServer = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL_CLIP, mount: '/sub', ...opts.subServer });
+    try {
+      await subServer.start();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  }
   const recorder = new RecorderModule();
   let t: TestHub;
   try {
@@ -70,6 +84,7 @@ export async function startRig(opts: {
     });
   } catch (err) {
     await server.stop();
+    await subServer?.stop();
     throw err;
   }
   const events: RecorderRig['events'] = [];
@@ -81,7 +96,7 @@ export async function startRig(opts: {
     detach = t.hub.core.cameraAttachments.attach({
       cameraId: 'door',
       mainUrl: server.url,
-      subUrl: null,
+      subUrl: subServer?.url ?? null,
       snapshotUrl: null,
       username: opts.username ?? null,
       password: opts.password ?? null,
@@ -91,11 +106,13 @@ export async function startRig(opts: {
     t,
     recorder,
     server,
+    subServer,
     events,
     async close() {
       detach?.();
       await t.close();
       await server.stop();
+      await subServer?.stop();
     },
   };
 }

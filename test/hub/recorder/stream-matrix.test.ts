@@ -2,13 +2,17 @@
  * The stream matrix: each stream is encoded from the people fixture clip the way some camera
  * sends it, served as it is (no re-encode) by GStreamer's RTSP server, and ingested by a real
  * hub. For each: segments are written and play, their codec and B-frames are as sent (copied,
- * not re-encoded), and detection frames arrive. CI runs a short matrix; `STREAM_MATRIX=full`
+ * not re-encoded), and detection frames arrive and show the person (the real detector worker). CI runs a short matrix; `STREAM_MATRIX=full`
  * adds the long-GOP, 1080p/4K and 30 fps streams.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DetectorClient } from '../../../detectors/detector-client.js';
+import { defaultModelPath } from '../../../detectors/plugin.js';
+import { filterPersons } from '../../../detectors/zones.js';
 import type { Frame } from '../../../hub/api/plugin.js';
 import type { SimAudioCodec } from '../../../hub/sim/rtsp-server.js';
+import { LogCapture } from '../../helpers/log-capture.js';
 import { decodeErrors, eventsNamed, probe, type RecorderRig, startRig, waitFor } from './harness.js';
 import { buildVariant, type StreamVariant, streamFacts, variant } from './stream-variants.js';
 
@@ -21,6 +25,8 @@ interface Case {
   auth?: 'basic' | 'digest';
   audio?: SimAudioCodec;
   clip?: boolean;
+  /** A sub stream (the camera's second profile) that detection reads instead of the main one. */
+  sub?: StreamVariant;
 }
 
 const CASES: Case[] = [
@@ -29,6 +35,11 @@ const CASES: Case[] = [
   { v: variant({ ...base, codec: 'h264', profile: 'high', bframes: 3, openGop: true }), transport: 'udp', audio: 'pcmu' },
   { v: variant({ ...base, codec: 'hevc', bframes: 2 }), auth: 'digest', audio: 'opus', clip: true },
   { v: variant({ ...base, codec: 'h264', profile: 'high', bframes: 2, width: 1280, height: 720, fps: 15, seconds: 4 }), audio: 'pcma' },
+  {
+    v: variant({ ...base, codec: 'h264', profile: 'high', bframes: 2, width: 1280, height: 720, fps: 15, seconds: 4 }),
+    sub: variant({ ...base, codec: 'h264', profile: 'main', bframes: 2, width: 384, height: 288, fps: 10, seconds: 6 }),
+    auth: 'digest',
+  },
 ];
 const FULL_CASES: Case[] = [
   { v: variant({ ...base, codec: 'h264', profile: 'main', bframes: 2, keyframeSeconds: 10, seconds: 20 }) },
@@ -53,25 +64,54 @@ function expectCleanDecode(errors: string, openGop: boolean): void {
     expect(l).toMatch(/mmco: unref short failure|co located POCs unavailable|reference picture missing|Missing reference picture/);
 }
 
+/** Detection frames at the size a Pi camera pipeline would use for a 512x512 model (letterboxed). */
+const DETECT = { width: 384, height: 288 };
+
 describe('stream matrix: the hub ingests streams as cameras send them', () => {
   let rig: RecorderRig | null = null;
+  let detector: DetectorClient;
+  const detectorLogs = new LogCapture();
+  beforeAll(async () => {
+    detector = new DetectorClient({
+      init: { backend: 'auto', modelPath: defaultModelPath(), outputName: 'tower_0/detections' },
+      log: detectorLogs.logger,
+      maxRestartDelayMs: 1000,
+    });
+    await detector.start();
+  }, 60_000);
+  afterAll(async () => {
+    await detector?.stop();
+  });
   afterEach(async () => {
     await rig?.close();
     rig = null;
   });
 
+  /** The best person score over the frames (each one through the real model), stopping at the first sure one. */
+  async function bestPerson(frames: Frame[]): Promise<number> {
+    let best = 0;
+    for (const f of frames) {
+      const found = filterPersons((await detector.detect(f)).detections, 0, { minScore: 0.4, minArea: 0, maxArea: 1, masks: [] });
+      best = Math.max(best, ...found.map((p) => p.score));
+      if (best >= 0.5) break;
+    }
+    return best;
+  }
+
   for (const c of FULL ? [...CASES, ...FULL_CASES] : CASES) {
-    const label = `${c.v.name} over ${(c.transport ?? 'tcp').toUpperCase()}${c.auth ? ` with ${c.auth} auth` : ''}${c.audio ? ` and ${c.audio} audio` : ''}`;
+    const label = `${c.v.name}${c.sub ? ` with a ${c.sub.name} sub stream for detection` : ''} over ${(c.transport ?? 'tcp').toUpperCase()}${c.auth ? ` with ${c.auth} auth` : ''}${c.audio ? ` and ${c.audio} audio` : ''}`;
     it(label, { timeout: 120_000 }, async () => {
       const file = await buildVariant(c.v);
       const sent = await streamFacts(file);
       expect(sent.codec).toBe(c.v.codec);
       expect(sent.hasBFrames).toBe(c.v.bframes > 0 && c.v.profile !== 'baseline');
       const auth = c.auth ? { username: 'installer', password: 'pa:ss@word', authMethod: c.auth } : {};
+      const subFile = c.sub ? await buildVariant(c.sub) : null;
       rig = await startRig({
         server: { file, ...auth, ...(c.audio ? { audio: c.audio } : {}) },
+        ...(subFile ? { subServer: { file: subFile, ...auth } } : {}),
         recorder: { segmentSeconds: Math.max(2, c.v.keyframeSeconds), rtspTransport: c.transport ?? 'tcp' },
-        camera: { detect: { enabled: true, fps: 2, width: 160, height: 120 } },
+        camera: { detect: { enabled: true, fps: 2, ...DETECT } },
         ...(c.auth ? { username: 'installer', password: 'pa:ss@word' } : {}),
       });
       const { t, recorder } = rig;
@@ -101,11 +141,16 @@ describe('stream matrix: the hub ingests streams as cameras send them', () => {
           expectCleanDecode(await decodeErrors(path), c.v.openGop);
         }
         await waitFor('detection frames', () => frames.length >= 3, 20_000);
-        for (const f of frames) expect(f).toMatchObject({ cameraId: 'door', width: 160, height: 120, format: 'rgb24' });
-        expect(frames[0]?.data.length).toBe(160 * 120 * 3);
-        // Frames are pictures, not a flat buffer: the decoder really decoded them.
-        const px = frames[frames.length - 1]?.data ?? new Uint8Array();
-        expect(new Set(px.subarray(0, 3000)).size).toBeGreaterThan(10);
+        // With a sub stream, detection reads it: its server has a client, and the ingest says so.
+        if (c.sub) {
+          expect(rig.subServer?.clientConnections).toBeGreaterThanOrEqual(1);
+          expect(recorder.ingestFor('door')?.framesFromSub).toBe(true);
+        }
+        for (const f of frames) expect(f).toMatchObject({ cameraId: 'door', ...DETECT, format: 'rgb24' });
+        expect(frames[0]?.data.length).toBe(DETECT.width * DETECT.height * 3);
+        // The decoded pictures show the person walking in the people clip (found by the real model).
+        await waitFor('six detection frames', () => frames.length >= 6, 20_000);
+        expect(await bestPerson(frames.slice(0, 12))).toBeGreaterThanOrEqual(0.5);
 
         if (c.clip) {
           recorder.requestClip('door', 'api');

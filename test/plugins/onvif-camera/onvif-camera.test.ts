@@ -174,7 +174,11 @@ describe('onvif-camera plugin', () => {
   }, async () => {
     const { t, sim } = await setup(PASSWORD, false, { offsetMs: 7300, checkSeconds: 1 });
     const health = () => t.hub.core.health.get('plugin:onvif-camera')?.message ?? '';
-    await waitFor('drift in health', () => /doorbell: the camera's clock is [67]\.\d s ahead of the hub's \(ONVIF\)/.test(health()), 15_000);
+    await waitFor(
+      'drift in health',
+      () => /doorbell: the camera's clock is [67]\.\d s ahead of the hub's \(ONVIF\)/.test(health()),
+      15_000,
+    );
     expect(t.hub.core.health.get('plugin:onvif-camera')?.status).toBe('degraded');
     expect(health()).toMatch(/check its NTP server/);
     await t.hub.core.eventLog.flush();
