@@ -171,7 +171,15 @@ export class Hub {
       { username: config.mqtt.username, password: config.mqtt.password },
       log.child({ module: 'mqtt' }),
       this.health.reporter('broker'),
-      { clientId: await mqttClientId(this.db, clock.now()) },
+      {
+        clientId: await mqttClientId(this.db, clock.now()),
+        // A sensor message is acknowledged once its events are in the event log and the
+        // listeners (alarm, alerts) are done with it, or after 2 s of a listener on the network.
+        settle: async () => {
+          await this.bus.settled(2000);
+          await this.eventLog?.flush();
+        },
+      },
     );
     await this.mqtt.connect();
 
@@ -239,6 +247,8 @@ export class Hub {
     }
 
     await pluginHost.startAll({ db: this.db, services });
+    // Every plugin has subscribed: a replayed MQTT message none of them claimed is nobody's.
+    this.mqtt.ready();
 
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const addr = this.http.server.address() as AddressInfo;

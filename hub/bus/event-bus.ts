@@ -17,6 +17,8 @@ interface Entry {
 export class HubEventBus implements EventBus {
   private readonly listeners = new Map<EventName, Set<Entry>>();
   private readonly anyListeners = new Set<{ owner: string; fn: AnyListener }>();
+  /** Listeners still working on an event (they returned a promise that has not settled). */
+  private readonly working = new Set<Promise<void>>();
 
   constructor(
     private readonly log: Logger,
@@ -75,11 +77,41 @@ export class HubEventBus implements EventBus {
     });
   }
 
+  /**
+   * Resolves once every listener working on an event (and whatever those emitted meanwhile) has
+   * finished, or after `limitMs`: what an MQTT message caused is done before it is acknowledged,
+   * and a listener waiting on the network cannot hold the sensors up. True: all settled.
+   */
+  async settled(limitMs = 2000): Promise<boolean> {
+    let timer: NodeJS.Timeout | null = null;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), limitMs);
+    });
+    try {
+      while (this.working.size > 0) {
+        const done = await Promise.race([Promise.all([...this.working]).then(() => true as const), late]);
+        if (!done) return false;
+      }
+      return true;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
   private call(owner: string, name: EventName, fn: () => void | Promise<void>): void {
     try {
       const r = fn();
       if (r && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(undefined, (err: unknown) => this.report(owner, name, err));
+        const p: Promise<void> = (r as Promise<void>).then(
+          () => {
+            this.working.delete(p);
+          },
+          (err: unknown) => {
+            this.working.delete(p);
+            this.report(owner, name, err);
+          },
+        );
+        this.working.add(p);
       }
     } catch (err) {
       this.report(owner, name, err);

@@ -9,6 +9,9 @@
  *   to the first subscription they match, in order;
  * - the hub starts while an external broker is down: health says so and the client keeps
  *   retrying with backoff (1 s doubling to 30 s), then catches up from the session.
+ * - a QoS 1 message is acknowledged only once what it caused is stored (`settle`: the event log
+ *   written, the listeners done): a hub killed between the two gets it again from the session;
+ *   a message no plugin has claimed yet waits for the hub to finish starting (`ready()`).
  * Handler errors are isolated per owner.
  */
 import mqtt, { type MqttClient } from 'mqtt';
@@ -30,6 +33,8 @@ interface Unclaimed {
   payload: Buffer;
   retain: boolean;
   at: number;
+  /** Called once it is handed to a subscription or dropped. */
+  settled: () => void;
 }
 
 export interface MqttLinkOptions {
@@ -37,6 +42,8 @@ export interface MqttLinkOptions {
   clientId: string;
   /** How long a message no subscription wants yet is kept for one that may come. */
   unclaimedMs?: number;
+  /** Resolves once what a delivered message caused is stored; the broker gets its ack after that. */
+  settle?: () => Promise<void>;
 }
 
 const RETRY_MIN_MS = 1000;
@@ -52,6 +59,15 @@ export class HubMqttLink implements MqttLink {
   private readonly unsubscribeTimers = new Set<NodeJS.Timeout>();
   private retryMs = RETRY_MIN_MS;
   private everConnected = false;
+  /** Whether the message being delivered went to a subscription (else it waits, unclaimed). */
+  private lastClaim: Promise<void> | null = null;
+  /** Deliveries holding mqtt.js's reading until a plugin claims their message. */
+  private awaitingClaim = 0;
+  private markReady: () => void = () => undefined;
+  /** Resolves when the hub has started every plugin: an unclaimed message is then nobody's. */
+  private readonly started = new Promise<void>((resolve) => {
+    this.markReady = resolve;
+  });
 
   constructor(
     private readonly url: string,
@@ -95,6 +111,16 @@ export class HubMqttLink implements MqttLink {
     });
     this.client = client;
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet.retain));
+    // mqtt.js sends the PUBACK when this calls back, after 'message' was emitted.
+    client.handleMessage = (_packet, done) => {
+      this.afterDelivery().then(
+        () => done(),
+        (err: unknown) => {
+          this.log.error({ err: describeError(err) }, 'could not confirm an MQTT message was stored; acknowledging it anyway');
+          done();
+        },
+      );
+    };
     client.on('connect', (connack) => this.onConnect(client, connack.sessionPresent));
     client.on('offline', () => {
       this.health.report(
@@ -119,6 +145,34 @@ export class HubMqttLink implements MqttLink {
       this.log.error({ url: redactUrl(this.url) }, 'MQTT broker unreachable at start; the hub runs on and keeps retrying');
       this.health.report('failed', `cannot reach MQTT broker ${redactUrl(this.url)}; retrying with backoff (sensors wait for it)`);
     }
+  }
+
+  /** The hub has started its plugins: messages still unclaimed are nobody's and may be acknowledged. */
+  ready(): void {
+    this.markReady();
+  }
+
+  private async afterDelivery(): Promise<void> {
+    const claim = this.lastClaim;
+    this.lastClaim = null;
+    if (claim) {
+      // mqtt.js reads nothing more (no SUBACK either) until this returns: see subscribe().
+      this.awaitingClaim++;
+      let timer: NodeJS.Timeout | null = null;
+      try {
+        await Promise.race([
+          claim,
+          this.started,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, this.options.unclaimedMs ?? 60_000);
+          }),
+        ]);
+      } finally {
+        if (timer) clearTimeout(timer);
+        this.awaitingClaim--;
+      }
+    }
+    await this.options.settle?.();
   }
 
   private onConnect(client: MqttClient, sessionPresent: boolean): void {
@@ -159,7 +213,13 @@ export class HubMqttLink implements MqttLink {
     this.subs.add(sub);
     this.claim(sub);
     // While the broker is away the subscription is made on (re)connect: a plugin's start does not wait for it.
-    if (client.connected && !this.subscribed.has(filter)) await this.brokerSubscribe(client, filter);
+    // Nor while a replayed message waits for its plugin: mqtt.js cannot read the SUBACK until then
+    // (the broker has the subscription once it has read the SUBSCRIBE; only the answer waits).
+    if (client.connected && !this.subscribed.has(filter)) {
+      const made = this.brokerSubscribe(client, filter);
+      if (this.awaitingClaim === 0) await made;
+      else made.then(undefined, (err: unknown) => this.log.error({ filter, err: describeError(err) }, 'MQTT subscribe failed'));
+    }
     return () => {
       this.subs.delete(sub);
       // Later, not now: a plugin stopping because the hub restarts must leave its subscription in
@@ -181,7 +241,9 @@ export class HubMqttLink implements MqttLink {
     const c = this.client;
     this.client = null;
     this.subs.clear();
+    for (const m of this.unclaimed) m.settled();
     this.unclaimed = [];
+    this.markReady();
     for (const t of this.unsubscribeTimers) clearTimeout(t);
     this.unsubscribeTimers.clear();
     if (c) await c.endAsync(true);
@@ -190,11 +252,15 @@ export class HubMqttLink implements MqttLink {
   /** Hand a new subscription the messages that arrived before anyone wanted them. */
   private claim(sub: Sub): void {
     const fresh = Date.now() - (this.options.unclaimedMs ?? 60_000);
+    for (const m of this.unclaimed) if (m.at < fresh) m.settled();
     this.unclaimed = this.unclaimed.filter((m) => m.at >= fresh);
     const mine = this.unclaimed.filter((m) => topicMatches(sub.filter, m.topic));
     if (mine.length === 0) return;
     this.unclaimed = this.unclaimed.filter((m) => !mine.includes(m));
-    for (const m of mine) this.deliver(sub, m.topic, m.payload, m.retain);
+    for (const m of mine) {
+      this.deliver(sub, m.topic, m.payload, m.retain);
+      m.settled();
+    }
   }
 
   private dispatch(topic: string, payload: Buffer, retain: boolean): void {
@@ -205,9 +271,14 @@ export class HubMqttLink implements MqttLink {
       this.deliver(sub, topic, payload, retain);
     }
     if (!wanted) {
-      this.unclaimed.push({ topic, payload, retain, at: Date.now() });
+      let settled: () => void = () => undefined;
+      this.lastClaim = new Promise<void>((resolve) => {
+        settled = resolve;
+      });
+      this.unclaimed.push({ topic, payload, retain, at: Date.now(), settled });
       if (this.unclaimed.length > MAX_UNCLAIMED) {
         const dropped = this.unclaimed.splice(0, this.unclaimed.length - MAX_UNCLAIMED);
+        for (const m of dropped) m.settled();
         this.log.warn({ dropped: dropped.length }, 'MQTT messages no subscription claimed were discarded');
       }
     }
