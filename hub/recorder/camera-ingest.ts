@@ -68,7 +68,8 @@ export const CLOCK_DRIFT_WARN_MS = CAMERA_CLOCK_DRIFT_WARN_MS;
  * on how busy the machine is). A camera stamp is the frame's capture time: at least a frame
  * interval and the camera's latency before that, or far off when the camera's clock is. So the
  * camera's clock is taken as seen when (1) a stamp is far from its arrival (FAR_STAMP_MS), or (2)
- * the stamp-to-media-time mapping jumps (SR_JUMP_MS): the first sender report arrived, or (3)
+ * the stamp-to-media-time mapping and the stamp-to-arrival distance both jump (SR_JUMP_MS): the
+ * first sender report arrived, or (3)
  * after SETTLE_FRAGMENTS without a jump, the median distance from arrival is more than a third of
  * a frame interval (the report came before the first fragment). Until then frames carry no camera
  * time rather than a guessed one.
@@ -117,8 +118,15 @@ export class CameraIngest {
   /** Consumers switched off (recording paused, frames no longer wanted) that are still stopping. */
   private readonly retiring = new Set<Promise<void>>();
   /** While the camera's clock is not yet seen: the last stamp mapping and distances from arrival. */
-  private stampProbe: { mapping: number | null; mediaMs: number | null; intervalMs: number; distances: number[] } = {
+  private stampProbe: {
+    mapping: number | null;
+    ahead: number | null;
+    mediaMs: number | null;
+    intervalMs: number;
+    distances: number[];
+  } = {
     mapping: null,
+    ahead: null,
     mediaMs: null,
     intervalMs: 100,
     distances: [],
@@ -321,7 +329,7 @@ export class CameraIngest {
     this.spawnedAt = Date.now();
     this.firstFragmentAt = 0;
     this.cameraClockSeen = false;
-    this.stampProbe = { mapping: null, mediaMs: null, intervalMs: 100, distances: [] };
+    this.stampProbe = { mapping: null, ahead: null, mediaMs: null, intervalMs: 100, distances: [] };
     this.frameTimes.clear();
     const fail = (err: unknown) => {
       this.log.error({ err: describeError(err) }, 'unreadable stream from the camera ingest ffmpeg');
@@ -419,8 +427,17 @@ export class CameraIngest {
       if (probe.mediaMs !== null && mediaMs > probe.mediaMs) probe.intervalMs = mediaMs - probe.mediaMs;
       probe.mediaMs = mediaMs;
       const mapping = fragment.prftMs - mediaMs;
-      const jumped = probe.mapping !== null && Math.abs(mapping - probe.mapping) > SR_JUMP_MS;
+      // A sender report moves the stamps against their media time *and* against their arrival.
+      // Frames ffmpeg held while probing come in a burst: own stamps then move against media
+      // time (written faster than real time) but stay with their arrival.
+      const ahead = fragment.prftMs - arrivedAt;
+      const jumped =
+        probe.mapping !== null &&
+        probe.ahead !== null &&
+        Math.abs(mapping - probe.mapping) > SR_JUMP_MS &&
+        Math.abs(ahead - probe.ahead) > SR_JUMP_MS;
       probe.mapping = mapping;
+      probe.ahead = ahead;
       const distance = Math.abs(arrivedAt - fragment.prftMs);
       // The last SETTLE_FRAGMENTS distances only: a camera that never sends a report is probed
       // for as long as it streams, so neither the list nor the sort may grow with it.

@@ -44,10 +44,11 @@ function inputArgs(url: string, transport: RtspTransport, ioTimeoutMs: number): 
     String(ioTimeoutMs * 1000),
     ...PROBE_ARGS,
     // RTP carries presentation times only: with B-frames the first packets have no decode time
-    // until the parser has seen the reordering. +genpts fills what it can; +nobuffer hands each
-    // packet on as it arrives; broken packets are skipped.
+    // until the parser has seen the reordering. +genpts fills what it can; broken packets are
+    // skipped. Not +nobuffer: it throws away every packet read while probing, the first
+    // keyframe among them, so each (re)connect lost up to a whole GOP (10 s on some cameras).
     '-fflags',
-    '+genpts+discardcorrupt+nobuffer',
+    '+genpts+discardcorrupt',
     '-i',
     url,
   ];
@@ -76,7 +77,11 @@ export function sourceArgs(plan: SourcePlan): string[] {
   return args;
 }
 
-const PIPE_INPUT = ['-f', 'mov', '-probesize', '65536', '-analyzeduration', '0', '-fflags', '+nobuffer', '-i', 'pipe:0'];
+/**
+ * A consumer's input: the fMP4 the source writes. Probing stops at 64 KB, and what it read is
+ * kept (no +nobuffer, which drops it: a consumer then started at the second keyframe).
+ */
+const PIPE_INPUT = ['-f', 'mov', '-probesize', '65536', '-analyzeduration', '0', '-i', 'pipe:0'];
 
 /**
  * Parameter sets (SPS/PPS, and VPS for H.265) before every keyframe, so each segment plays on its

@@ -93,6 +93,9 @@ export class StreamConsumer {
         return;
       }
       this.waitingForKey = false;
+      // Silence counts from the first keyframe it is given: with a 10 s GOP the wait for it
+      // alone is longer than the stall limit.
+      this.lastOutputAt = Date.now();
     }
     if (child.stdin.writableLength > this.spec.maxQueuedBytes) {
       this.dropped++;
