@@ -4,14 +4,34 @@
  * alerts, and the installer's test signal.
  */
 import { z } from 'zod';
-import { HubError, NotFoundError, ValidationError } from '../api/errors.js';
+import { describeError, HubError, NotFoundError, ValidationError } from '../api/errors.js';
 import type { Disposer } from '../api/events.js';
 import type { ConsentModule } from '../consent/consent-module.js';
 import type { HubCore, HubModule } from '../core.js';
 import { alertView } from './alert-view.js';
 import { Outbox } from './outbox.js';
-import { wireTriggers } from './triggers.js';
+import { ALARM_EVENTS, alarmAlert, wireTriggers } from './triggers.js';
 import { registerVerificationRoutes } from './verification-routes.js';
+
+/** How far back a restart looks for alarms without their alert. */
+const CATCH_UP_MS = 24 * 3600_000;
+
+/** Raise the alerts of alarm events in [fromTs, beforeTs) that have none; returns how many. */
+export async function catchUpAlarms(core: HubCore, outbox: Outbox, fromTs: number, beforeTs: number): Promise<number> {
+  await core.eventLog.flush();
+  const events = await core.eventLog.query({ names: [...ALARM_EVENTS], from: fromTs, to: beforeTs - 1, limit: 5000 });
+  let raised = 0;
+  for (const e of events.reverse()) {
+    if (await outbox.store.hasCorrelation(e.correlationId)) continue;
+    const input = alarmAlert(e.name as (typeof ALARM_EVENTS)[number], e.payload as never);
+    const row = await outbox.raise({
+      ...input,
+      text: `${input.text}, at ${new Date(e.ts).toISOString()} (raised after the hub restarted)`,
+    });
+    if (row) raised++;
+  }
+  return raised;
+}
 
 export class AlertsModule implements HubModule {
   readonly name = 'alerts';
@@ -131,6 +151,18 @@ export class AlertsModule implements HubModule {
     registerVerificationRoutes(core, outbox.links, outbox.store);
 
     this.offs = wireTriggers(core, outbox, config);
+    // A kill between storing a panic (the event log) and recording its alert left it without
+    // one: raise it now. Only events from before this start: the triggers have the rest.
+    const startedAt = core.clock.now();
+    catchUpAlarms(core, outbox, startedAt - CATCH_UP_MS, startedAt).then(
+      (n) => {
+        if (n > 0) core.log.warn({ alerts: n }, 'raised alerts for alarms stored before a restart that had none');
+      },
+      (err: unknown) => {
+        core.log.error({ err: describeError(err) }, 'could not check for alarms left without an alert');
+        core.health.set('alerts', 'degraded', `could not check for alarms left without an alert: ${describeError(err)}`);
+      },
+    );
     // Plugins start after modules: each channel that registers picks up what waited for it.
     this.offs.push(
       core.alertChannels.onRegister(

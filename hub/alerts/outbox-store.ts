@@ -83,6 +83,11 @@ const PENDING = "(status IN ('queued','sending') OR (status = 'failed' AND next_
 export class OutboxStore {
   constructor(private readonly db: Database) {}
 
+  /** Whether any alert was raised for this correlation id (an event and its alert share it). */
+  async hasCorrelation(correlationId: string): Promise<boolean> {
+    return (await this.db.get<{ n: number }>('SELECT 1 AS n FROM alerts WHERE correlation_id = ? LIMIT 1', [correlationId])) !== undefined;
+  }
+
   /** The alert and its first deliveries in one transaction: it is on disk before anything is sent. */
   async insert(a: NewAlert, deliveries: Array<{ channel: string; police: boolean; payload?: OutboundAlert }>): Promise<void> {
     await this.db.transaction(async () => {

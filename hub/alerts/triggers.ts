@@ -6,49 +6,60 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../api/errors.js';
-import type { Disposer } from '../api/events.js';
+import type { Disposer, EventMap } from '../api/events.js';
 import type { HubCore } from '../core.js';
 import type { AlertsConfig } from './config.js';
 import type { Outbox, RaiseInput } from './outbox.js';
 
-export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig): Disposer[] {
-  const { bus, log } = core;
-  const raise = (input: RaiseInput) => {
-    outbox.raise(input).then(undefined, (err: unknown) => {
-      // The alert could not even be written: this is the worst failure the module can have.
-      log.error({ kind: input.kind, phase: input.phase, zone: input.zone, err: describeError(err) }, 'could not raise alert');
-      core.health.set('alerts', 'failed', `could not record a ${input.kind} alert: ${describeError(err)}`);
-    });
-  };
-  const offs: Disposer[] = [];
-  offs.push(
-    bus.on('panic', 'alerts', (e) =>
-      raise({
+/** The alarms that need no condition to end: each event of these is one alert. */
+export const ALARM_EVENTS = ['panic', 'duress', 'intrusion.confirmed'] as const;
+type AlarmEvent = (typeof ALARM_EVENTS)[number];
+
+/** The alert an alarm event raises (used live, and to catch up on one a kill left without its alert). */
+export function alarmAlert<K extends AlarmEvent>(name: K, e: EventMap[K]): RaiseInput {
+  switch (name) {
+    case 'panic': {
+      const p = e as EventMap['panic'];
+      return {
         kind: 'panic',
-        silent: !e.loud,
+        silent: !p.loud,
         phase: 'alarm',
         zone: null,
-        text: `Panic alarm (${e.origin})`,
-        correlationId: e.correlationId,
-      }),
-    ),
-  );
-  offs.push(
-    bus.on('duress', 'alerts', (e) =>
-      raise({ kind: 'duress', phase: 'alarm', zone: null, text: 'Duress: alarm disarmed under threat', correlationId: e.correlationId }),
-    ),
-  );
-  offs.push(
-    bus.on('intrusion.confirmed', 'alerts', (e) =>
-      raise({
+        text: `Panic alarm (${p.origin})`,
+        correlationId: p.correlationId,
+      };
+    }
+    case 'duress':
+      return { kind: 'duress', phase: 'alarm', zone: null, text: 'Duress: alarm disarmed under threat', correlationId: e.correlationId };
+    default: {
+      const i = e as EventMap['intrusion.confirmed'];
+      return {
         kind: 'intrusion',
         phase: 'alarm',
-        zone: e.triggers.find((t) => !t.startsWith('camera:')) ?? e.triggers[0] ?? null,
-        text: `Confirmed intrusion (${e.how === 'video' ? 'video confirmed' : 'two detectors'}): ${e.triggers.join(', ')}`,
-        correlationId: e.correlationId,
-      }),
-    ),
-  );
+        zone: i.triggers.find((t) => !t.startsWith('camera:')) ?? i.triggers[0] ?? null,
+        text: `Confirmed intrusion (${i.how === 'video' ? 'video confirmed' : 'two detectors'}): ${i.triggers.join(', ')}`,
+        correlationId: i.correlationId,
+      };
+    }
+  }
+}
+
+export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig): Disposer[] {
+  const { bus, log } = core;
+  // Returned to the bus, so what waits for the listeners (an MQTT ack) waits for the alert row.
+  const raise = (input: RaiseInput): Promise<void> =>
+    outbox.raise(input).then(
+      () => undefined,
+      (err: unknown) => {
+        // The alert could not even be written: this is the worst failure the module can have.
+        log.error({ kind: input.kind, phase: input.phase, zone: input.zone, err: describeError(err) }, 'could not raise alert');
+        core.health.set('alerts', 'failed', `could not record a ${input.kind} alert: ${describeError(err)}`);
+      },
+    );
+  const offs: Disposer[] = [];
+  offs.push(bus.on('panic', 'alerts', (e) => raise(alarmAlert('panic', e))));
+  offs.push(bus.on('duress', 'alerts', (e) => raise(alarmAlert('duress', e))));
+  offs.push(bus.on('intrusion.confirmed', 'alerts', (e) => raise(alarmAlert('intrusion.confirmed', e))));
   offs.push(
     bus.on('sensor.tamper', 'alerts', (e) =>
       raise({
