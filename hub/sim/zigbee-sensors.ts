@@ -91,6 +91,18 @@ export class ZigbeeSim {
     }
   }
 
+  /**
+   * The retained value of a topic once it is `expected` (or the last one read after `timeoutMs`):
+   * a state the hub publishes as it changes reaches the broker some milliseconds after the API
+   * that changed it has answered.
+   */
+  async retainedBecomes(topic: string, expected: string, timeoutMs = 2000): Promise<string | null> {
+    const until = Date.now() + timeoutMs;
+    let value = await this.readRetained(topic, 100);
+    while (value !== expected && Date.now() < until) value = await this.readRetained(topic, 100);
+    return value;
+  }
+
   addContactSensor(friendlyName: string): SimContactSensor {
     const s = { friendlyName, contact: true, battery: 97, tamper: false };
     this.sensors.set(friendlyName, s);

@@ -229,13 +229,13 @@ describe('alarm with real sensors over MQTT', () => {
     expect(res.body.state).toBe('arming');
     expect(res.body.mode).toBe('armed_away');
     expect(res.body.delayEndsAt).toBeGreaterThan(Date.now());
-    expect(await h.sim.readRetained('sanctuary/alarm/state')).toBe('arming');
+    expect(await h.sim.retainedBecomes('sanctuary/alarm/state', 'arming')).toBe('arming');
     const armed = h.t.hub.bus.next('alarm.state_changed', (e) => e.to === 'armed_away');
     await h.sim.open('front_door');
     await h.sim.close('front_door');
     const e = await armed;
     expect(e.reason).toBe('exit delay ended');
-    expect(await h.sim.readRetained('sanctuary/alarm/state')).toBe('armed_away');
+    expect(await h.sim.retainedBecomes('sanctuary/alarm/state', 'armed_away')).toBe('armed_away');
     // Arming again in the same mode is a no-op; another mode needs a disarm first.
     expect((await h.owner.post<AlarmSnapshot>('/api/alarm/arm', { mode: 'armed_away' })).body.state).toBe('armed_away');
     expect((await h.owner.post('/api/alarm/arm', { mode: 'armed_home' })).status).toBe(409);
