@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { access, chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
+import { tsVideoCodec } from '../media/ts-codec.js';
 import { remuxArgs, writeConcatList } from '../recorder/clip-writer.js';
 import type { SegmentRecord } from '../recorder/segment-store.js';
 import { hashFile, type PackageFile } from './package-builder.js';
@@ -144,7 +145,7 @@ export async function writeWindow(opts: {
     const out = join(opts.workDir, name);
     await writeConcatList(list, opts.dataDir, run);
     try {
-      await ffmpeg(opts.ffmpegPath, remuxArgs(list, first.startTs, out));
+      await ffmpeg(opts.ffmpegPath, remuxArgs(list, first.startTs, out, await tsVideoCodec(join(opts.dataDir, first.path))));
     } finally {
       await rm(list, { force: true });
     }

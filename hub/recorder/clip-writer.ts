@@ -11,6 +11,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
+import { type TsVideoCodec, tsVideoCodec } from '../media/ts-codec.js';
 import type { SegmentRecord } from './segment-store.js';
 
 export interface WrittenFile {
@@ -77,7 +78,8 @@ export async function writeClip(opts: {
   const finalVideo = join(dir, `${clipId}.mp4`);
   await writeConcatList(list, dataDir, segments);
   try {
-    await run(ffmpegPath, remuxArgs(list, first.startTs, tmpVideo), 120_000);
+    const codec = await tsVideoCodec(join(dataDir, first.path));
+    await run(ffmpegPath, remuxArgs(list, first.startTs, tmpVideo, codec), 120_000);
     const video = await publish(tmpVideo, finalVideo, dataDir);
     const snapshot = await writeSnapshot(ffmpegPath, dataDir, dir, clipId, segments, opts.eventTs);
     return { video, snapshot, startTs: first.startTs, endTs: last.endTs };
@@ -151,7 +153,7 @@ export async function writeConcatList(list: string, dataDir: string, segments: r
  * start by the hub clock so players and examiners see when it was filmed. Clips and evidence
  * window exports use the same arguments.
  */
-export function remuxArgs(list: string, startTs: number, out: string): string[] {
+export function remuxArgs(list: string, startTs: number, out: string, codec: TsVideoCodec | null = null): string[] {
   return [
     '-hide_banner',
     '-nostdin',
@@ -167,6 +169,9 @@ export function remuxArgs(list: string, startTs: number, out: string): string[] 
     '0:v',
     '-c',
     'copy',
+    // H.265 as `hvc1` (parameter sets in the sample entry), which QuickTime, Safari and iOS
+    // play; ffmpeg's default `hev1` only plays elsewhere. The bitstream is untouched.
+    ...(codec === 'hevc' ? ['-tag:v', 'hvc1'] : []),
     '-metadata',
     `creation_time=${new Date(startTs).toISOString()}`,
     '-movflags',

@@ -163,7 +163,10 @@ describe('stream matrix: the hub ingests streams as cameras send them', () => {
           expect(p.codec).toBe(sent.codec);
           expect(p.duration).toBeGreaterThan(2);
           expectCleanDecode(await decodeErrors(clipFile), c.v.openGop);
-          expect((await streamFacts(clipFile)).hasBFrames).toBe(sent.hasBFrames);
+          const clipFacts = await streamFacts(clipFile);
+          expect(clipFacts.hasBFrames).toBe(sent.hasBFrames);
+          // H.265 as hvc1, which QuickTime, Safari and iOS play (ffmpeg's default hev1 they do not).
+          expect(clipFacts.tag).toBe(sent.codec === 'hevc' ? 'hvc1' : 'avc1');
         }
       } finally {
         off();

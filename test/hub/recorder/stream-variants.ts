@@ -111,6 +111,8 @@ export async function buildVariant(v: StreamVariant): Promise<string> {
 
 export interface StreamFacts {
   codec: string;
+  /** The sample entry / codec tag as the container names it (avc1, hvc1, hev1; [27][0][0][0] in MPEG-TS). */
+  tag: string;
   profile: string;
   hasBFrames: boolean;
   width: number;
@@ -127,7 +129,7 @@ export async function streamFacts(path: string): Promise<StreamFacts> {
       '-select_streams',
       'v:0',
       '-show_entries',
-      'stream=codec_name,profile,width,height:frame=pict_type',
+      'stream=codec_name,codec_tag_string,profile,width,height:frame=pict_type',
       '-of',
       'json',
       path,
@@ -135,13 +137,14 @@ export async function streamFacts(path: string): Promise<StreamFacts> {
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const j = JSON.parse(stdout) as {
-    streams: Array<{ codec_name: string; profile: string; width: number; height: number }>;
+    streams: Array<{ codec_name: string; codec_tag_string: string; profile: string; width: number; height: number }>;
     frames?: Array<{ pict_type: string }>;
   };
   const s = j.streams[0];
   if (!s) throw new Error(`${path} has no video stream`);
   return {
     codec: s.codec_name,
+    tag: s.codec_tag_string,
     profile: s.profile,
     hasBFrames: (j.frames ?? []).some((f) => f.pict_type === 'B'),
     width: s.width,
