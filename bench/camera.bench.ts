@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EventMap } from '../hub/api/events.js';
 import { SimRtspServer } from '../hub/sim/rtsp-server.js';
-import { hdSource, waitFor, withRecorderHub } from './recorder-rig.js';
+import { waitFor } from '../test/helpers/ports.js';
+import { hdSource, withRecorderHub } from './recorder-rig.js';
 
 const DOORBELL = fileURLToPath(new URL('../test/fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -29,9 +30,9 @@ async function measureCpu(label: string, file: string, detect: boolean): Promise
   await server.start();
   try {
     await withRecorderHub(server, { detect, segmentSeconds: 4 }, async (_hub, recorder) => {
-      await waitFor(() => recorder.status('cam').online, 30_000, `${label} online`);
+      await waitFor(() => recorder.status('cam').online, `${label} online`, 30_000);
       // Let the first segment close so steady state is measured, not start-up probing.
-      await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 1, 30_000, `${label} first segment`);
+      await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 1, `${label} first segment`, 30_000);
       const ingest = recorder.ingestFor('cam');
       const pids = [ingest?.pid, ingest?.recorderPid, ingest?.framesPid].filter((p): p is number => typeof p === 'number');
       if (pids.length === 0) throw new Error('no ingest process');
@@ -58,7 +59,7 @@ async function measureClipLatency(): Promise<void> {
   try {
     await withRecorderHub(server, { detect: false, segmentSeconds: 4, pre: 10, post: 5 }, async (hub, recorder) => {
       // Fill the pre-roll first.
-      await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 3, 40_000, 'pre-roll buffer');
+      await waitFor(async () => (await recorder.segments.live({ cameraId: 'cam' })).length >= 3, 'pre-roll buffer', 40_000);
       const results: Array<{ total: number; afterPostRoll: number }> = [];
       for (let i = 0; i < 3; i++) {
         const saved = new Promise<EventMap['clip.saved']>((resolve) => {
@@ -107,7 +108,7 @@ async function measureFirstFrame(label: string, file: string): Promise<void> {
           if (firstFrameAt === 0) firstFrameAt = Date.now();
         });
         try {
-          await waitFor(() => firstFrameAt > 0, 30_000, 'first frame');
+          await waitFor(() => firstFrameAt > 0, 'first frame', 30_000);
           const ingest = recorder.ingestFor('cam');
           if (!ingest) throw new Error('no ingest');
           toFragment.push(ingest.firstFragmentAt - ingest.spawnedAt);
@@ -140,7 +141,7 @@ async function measureFrameDelay(): Promise<void> {
         toArrival.push(f.ts - f.cameraTs);
       });
       try {
-        await waitFor(() => delays.length >= 5, 30_000, 'frames with camera time');
+        await waitFor(() => delays.length >= 5, 'frames with camera time', 30_000);
         delays.length = 0;
         toArrival.length = 0;
         await new Promise((r) => setTimeout(r, MEASURE_MS));

@@ -15,20 +15,6 @@ import { createLogger } from '../hub/log/logger.js';
 import { RecorderModule } from '../hub/recorder/recorder-module.js';
 import type { SimRtspServer } from '../hub/sim/rtsp-server.js';
 
-export async function waitFor<T>(
-  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** 10 s of testsrc2 at 1080p15 encoded once (H.264 high with B-frames, 1 s GOP) and then served with -c copy. */
 export async function hdSource(): Promise<string> {
   const out = join(tmpdir(), 'sanctuary-bench-testsrc2-1920x1080-15fps-bf2.mp4');

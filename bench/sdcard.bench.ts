@@ -8,7 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { processWriteBytes } from '../hub/appliance/write-meter.js';
 import { SimRtspServer } from '../hub/sim/rtsp-server.js';
-import { hdSource, waitFor, withRecorderHub } from './recorder-rig.js';
+import { waitFor } from '../test/helpers/ports.js';
+import { hdSource, withRecorderHub } from './recorder-rig.js';
 
 const MEASURE_MS = Number(process.env.SANCTUARY_BENCH_SDCARD_SECONDS ?? 60) * 1000;
 
@@ -17,7 +18,7 @@ async function measure(server: SimRtspServer, ram: boolean): Promise<{ perHour: 
   const recorder = { bufferMinutes: 10, ramBuffer: ram ? { enabled: true, dir: ramDir } : { enabled: false } };
   try {
     return await withRecorderHub(server, { detect: false, segmentSeconds: 4, recorder }, async (_hub, rec) => {
-      await waitFor(async () => (await rec.segments.live({ cameraId: 'cam' })).length >= 1, 30_000, 'first segment');
+      await waitFor(async () => (await rec.segments.live({ cameraId: 'cam' })).length >= 1, 'first segment', 30_000);
       // The camera session's ffmpeg and the segment recorder's (which writes the segments), and the hub.
       const ingest = rec.ingestFor('cam');
       const pids = [ingest?.pid, ingest?.recorderPid].filter((p): p is number => typeof p === 'number');

@@ -9,8 +9,8 @@ import type { Disposer } from '../api/events.js';
 import type { ConsentModule } from '../consent/consent-module.js';
 import type { HubCore, HubModule } from '../core.js';
 import { alertView } from './alert-view.js';
-import { Outbox } from './outbox.js';
-import { ALARM_EVENTS, alarmAlert, wireTriggers } from './triggers.js';
+import { Outbox, type RaiseInput } from './outbox.js';
+import { ALARM_ALERTS, ALARM_EVENTS, type AlarmEvent, wireTriggers } from './triggers.js';
 import { registerVerificationRoutes } from './verification-routes.js';
 
 /** How far back a restart looks for alarms without their alert. */
@@ -23,7 +23,8 @@ export async function catchUpAlarms(core: HubCore, outbox: Outbox, fromTs: numbe
   let raised = 0;
   for (const e of events.reverse()) {
     if (await outbox.store.hasCorrelation(e.correlationId)) continue;
-    const input = alarmAlert(e.name as (typeof ALARM_EVENTS)[number], e.payload as never);
+    // The stored payload is the event as it was emitted under this name.
+    const input = (ALARM_ALERTS[e.name as AlarmEvent] as (p: unknown) => RaiseInput)(e.payload);
     const row = await outbox.raise({
       ...input,
       text: `${input.text}, at ${new Date(e.ts).toISOString()} (raised after the hub restarted)`,

@@ -11,38 +11,34 @@ import type { HubCore } from '../core.js';
 import type { AlertsConfig } from './config.js';
 import type { Outbox, RaiseInput } from './outbox.js';
 
+/** The alert each alarm event raises (used live, and to catch up on one a kill left without its alert). */
+export const ALARM_ALERTS: { [K in 'panic' | 'duress' | 'intrusion.confirmed']: (e: EventMap[K]) => RaiseInput } = {
+  panic: (e) => ({
+    kind: 'panic',
+    silent: !e.loud,
+    phase: 'alarm',
+    zone: null,
+    text: `Panic alarm (${e.origin})`,
+    correlationId: e.correlationId,
+  }),
+  duress: (e) => ({
+    kind: 'duress',
+    phase: 'alarm',
+    zone: null,
+    text: 'Duress: alarm disarmed under threat',
+    correlationId: e.correlationId,
+  }),
+  'intrusion.confirmed': (e) => ({
+    kind: 'intrusion',
+    phase: 'alarm',
+    zone: e.triggers.find((t) => !t.startsWith('camera:')) ?? e.triggers[0] ?? null,
+    text: `Confirmed intrusion (${e.how === 'video' ? 'video confirmed' : 'two detectors'}): ${e.triggers.join(', ')}`,
+    correlationId: e.correlationId,
+  }),
+};
+export type AlarmEvent = keyof typeof ALARM_ALERTS;
 /** The alarms that need no condition to end: each event of these is one alert. */
-export const ALARM_EVENTS = ['panic', 'duress', 'intrusion.confirmed'] as const;
-type AlarmEvent = (typeof ALARM_EVENTS)[number];
-
-/** The alert an alarm event raises (used live, and to catch up on one a kill left without its alert). */
-export function alarmAlert<K extends AlarmEvent>(name: K, e: EventMap[K]): RaiseInput {
-  switch (name) {
-    case 'panic': {
-      const p = e as EventMap['panic'];
-      return {
-        kind: 'panic',
-        silent: !p.loud,
-        phase: 'alarm',
-        zone: null,
-        text: `Panic alarm (${p.origin})`,
-        correlationId: p.correlationId,
-      };
-    }
-    case 'duress':
-      return { kind: 'duress', phase: 'alarm', zone: null, text: 'Duress: alarm disarmed under threat', correlationId: e.correlationId };
-    default: {
-      const i = e as EventMap['intrusion.confirmed'];
-      return {
-        kind: 'intrusion',
-        phase: 'alarm',
-        zone: i.triggers.find((t) => !t.startsWith('camera:')) ?? i.triggers[0] ?? null,
-        text: `Confirmed intrusion (${i.how === 'video' ? 'video confirmed' : 'two detectors'}): ${i.triggers.join(', ')}`,
-        correlationId: i.correlationId,
-      };
-    }
-  }
-}
+export const ALARM_EVENTS = Object.keys(ALARM_ALERTS) as AlarmEvent[];
 
 export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig): Disposer[] {
   const { bus, log } = core;
@@ -57,9 +53,9 @@ export function wireTriggers(core: HubCore, outbox: Outbox, config: AlertsConfig
       },
     );
   const offs: Disposer[] = [];
-  offs.push(bus.on('panic', 'alerts', (e) => raise(alarmAlert('panic', e))));
-  offs.push(bus.on('duress', 'alerts', (e) => raise(alarmAlert('duress', e))));
-  offs.push(bus.on('intrusion.confirmed', 'alerts', (e) => raise(alarmAlert('intrusion.confirmed', e))));
+  offs.push(bus.on('panic', 'alerts', (e) => raise(ALARM_ALERTS.panic(e))));
+  offs.push(bus.on('duress', 'alerts', (e) => raise(ALARM_ALERTS.duress(e))));
+  offs.push(bus.on('intrusion.confirmed', 'alerts', (e) => raise(ALARM_ALERTS['intrusion.confirmed'](e))));
   offs.push(
     bus.on('sensor.tamper', 'alerts', (e) =>
       raise({

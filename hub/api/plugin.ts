@@ -50,10 +50,10 @@ export interface DeviceRegistry {
   onChange(owner: string, listener: () => void): Disposer;
 }
 
-/** A video source resolved by a camera plugin (ONVIF or plain RTSP) for the recorder to ingest. */
 /** A camera clock further than this from the hub's is reported in health (set the camera to NTP). */
 export const CAMERA_CLOCK_DRIFT_WARN_MS = 3000;
 
+/** A video source resolved by a camera plugin (ONVIF or plain RTSP) for the recorder to ingest. */
 export interface CameraStreams {
   cameraId: string;
   mainUrl: string;

@@ -59,7 +59,7 @@ export class HubMqttLink implements MqttLink {
   private readonly unsubscribeTimers = new Set<NodeJS.Timeout>();
   private retryMs = RETRY_MIN_MS;
   private everConnected = false;
-  /** Whether the message being delivered went to a subscription (else it waits, unclaimed). */
+  /** Set by dispatch when no subscription took the message being delivered: resolves once one claims it (or it is dropped). */
   private lastClaim: Promise<void> | null = null;
   /** Deliveries holding mqtt.js's reading until a plugin claims their message. */
   private awaitingClaim = 0;

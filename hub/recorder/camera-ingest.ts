@@ -10,7 +10,7 @@
  * Times: every frame carries its arrival time at the hub (`ts`) and, once the camera has sent an
  * RTCP sender report, the camera's own clock time for it (`cameraTs`). Their difference, the
  * camera-to-hub offset, is kept per camera (`clockOffsetMs`) and health warns when it passes
- * CLOCK_DRIFT_WARN_MS.
+ * CAMERA_CLOCK_DRIFT_WARN_MS.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
@@ -61,7 +61,6 @@ const MAX_BACKOFF_MS = 30_000;
 /** Before the first fragment ffmpeg may still be connecting and probing the stream. */
 const STARTUP_WATCHDOG_MS = 20_000;
 /** Health warns when the camera's clock and the hub's differ by more than this. */
-export const CLOCK_DRIFT_WARN_MS = CAMERA_CLOCK_DRIFT_WARN_MS;
 /**
  * ffmpeg stamps a fragment with its own clock while no RTCP sender report has come yet; such a
  * stamp is the moment the fragment was written, i.e. close to its arrival here (how close depends
@@ -173,8 +172,7 @@ export class CameraIngest {
    */
   get clockOffsetMs(): number | null {
     if (this.clockSamples.length === 0) return null;
-    const sorted = this.clockSamples.map((c) => c.offsetMs).sort((a, b) => a - b);
-    return Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0);
+    return Math.round(median(this.clockSamples.map((c) => c.offsetMs)));
   }
   get isOnline(): boolean {
     return this.online;
@@ -438,7 +436,7 @@ export class CameraIngest {
         Math.abs(ahead - probe.ahead) > SR_JUMP_MS;
       probe.mapping = mapping;
       probe.ahead = ahead;
-      const distance = Math.abs(arrivedAt - fragment.prftMs);
+      const distance = Math.abs(ahead);
       // The last SETTLE_FRAGMENTS distances only: a camera that never sends a report is probed
       // for as long as it streams, so neither the list nor the sort may grow with it.
       probe.distances.push(distance);
@@ -456,7 +454,7 @@ export class CameraIngest {
     if (this.clockSamples.length > 50) this.clockSamples.shift();
     if (this.fragments % 50 !== 1) return;
     const offset = this.clockOffsetMs ?? 0;
-    const drifted = Math.abs(offset) > CLOCK_DRIFT_WARN_MS;
+    const drifted = Math.abs(offset) > CAMERA_CLOCK_DRIFT_WARN_MS;
     this.deps.health.set(
       `camera:${this.camera.id}:clock`,
       drifted ? 'degraded' : 'ok',

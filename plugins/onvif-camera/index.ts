@@ -122,10 +122,9 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
         if (ctx.config.events) {
           link.events = new PullPointLoop(c.cam, c.agent, cameraId, ctx.bus, log, this.id, ctx.config.maxRetryMs);
           link.events.start();
-        }
-        this.scheduleClockCheck(cameraId, link, c.cam, () => {
-          if (!ctx.config.events) c.agent.destroy();
-        });
+          // Otherwise its sockets are closed now; a later clock check opens a new one through it.
+        } else c.agent.destroy();
+        this.scheduleClockCheck(cameraId, link, c.cam);
         this.reportHealth();
       },
       (err: unknown) => {
@@ -162,23 +161,21 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
   }
 
   /** Read the camera's clock again every `clockCheckSeconds` while it stays linked. */
-  private scheduleClockCheck(cameraId: string, link: Link, cam: Parameters<typeof readCameraClock>[0], idle: () => void): void {
+  private scheduleClockCheck(cameraId: string, link: Link, cam: Parameters<typeof readCameraClock>[0]): void {
     const ctx = this.ctx;
     if (!ctx || link.closed) return;
-    idle();
     link.clockTimer = setTimeout(() => {
       link.clockTimer = null;
-      readCameraClock(cam).then(
-        (clock) => {
-          this.noteClock(cameraId, link, clock);
-          this.reportHealth();
-          this.scheduleClockCheck(cameraId, link, cam, idle);
-        },
-        (err: unknown) => {
-          ctx.log.warn({ camera: cameraId, err: describeError(err) }, 'could not read the camera clock; trying again later');
-          this.scheduleClockCheck(cameraId, link, cam, idle);
-        },
-      );
+      readCameraClock(cam)
+        .then(
+          (clock) => {
+            this.noteClock(cameraId, link, clock);
+            this.reportHealth();
+          },
+          (err: unknown) =>
+            ctx.log.warn({ camera: cameraId, err: describeError(err) }, 'could not read the camera clock; trying again later'),
+        )
+        .finally(() => this.scheduleClockCheck(cameraId, link, cam));
     }, ctx.config.clockCheckSeconds * 1000);
     link.clockTimer.unref();
   }
@@ -205,13 +202,12 @@ export class OnvifCameraPlugin implements HubPlugin<OnvifCameraConfig> {
     const ctx = this.ctx;
     if (!ctx) return;
     const failing = [...this.links.entries()].filter(([, l]) => l.problem !== null);
-    const drifting = [...this.links.entries()].filter(
-      ([, l]) => l.problem === null && l.clock !== null && Math.abs(l.clock.offsetMs) > CAMERA_CLOCK_DRIFT_WARN_MS + l.clock.uncertaintyMs,
+    const drifting = [...this.links.entries()].flatMap(([id, l]) =>
+      l.problem === null && l.clock && Math.abs(l.clock.offsetMs) > CAMERA_CLOCK_DRIFT_WARN_MS + l.clock.uncertaintyMs
+        ? [`${id}: ${clockWords(l.clock)}`]
+        : [],
     );
-    const problems = [
-      ...failing.map(([id, l]) => `${id}: ${l.problem}`),
-      ...drifting.map(([id, l]) => `${id}: ${clockWords(l.clock as CameraClockReading)}`),
-    ];
+    const problems = [...failing.map(([id, l]) => `${id}: ${l.problem}`), ...drifting];
     if (problems.length === 0) ctx.health.report('ok', `${this.links.size} camera(s) linked`);
     else ctx.health.report('degraded', problems.join('; '));
   }

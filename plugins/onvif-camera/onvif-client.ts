@@ -51,9 +51,7 @@ export function cameraUtcFrom(xml: string): { utcMs: number; ntp: boolean } | nu
 export async function readCameraClock(cam: Cam, now: () => number = Date.now): Promise<CameraClockReading | null> {
   const sent = now();
   const xml = await new Promise<string>((resolve, reject) => {
-    (
-      cam as unknown as { getSystemDateAndTime(cb: (err: Error | null, date: Date | null, xml?: string) => void): void }
-    ).getSystemDateAndTime((err, _date, raw) => (err ? reject(err) : resolve(raw ?? '')));
+    cam.getSystemDateAndTime((err, _date, raw) => (err ? reject(err) : resolve(raw ?? '')));
   });
   const back = now();
   const camera = cameraUtcFrom(xml);

@@ -3,6 +3,7 @@
  * embedded broker, HTTP) with the sia-dc09 plugin pointed at the test suite's own DC-09 receiver,
  * short delays so the tests run in seconds, and helpers to sign in and set consent.
  */
+import { rm } from 'node:fs/promises';
 import { alertView } from '../../../hub/alerts/alert-view.js';
 import type { AlertsModule } from '../../../hub/alerts/alerts-module.js';
 import type { EventMap, SensorRef } from '../../../hub/api/events.js';
@@ -11,8 +12,8 @@ import type { HubConfigInput } from '../../../hub/config/schema.js';
 import { MqttAlertsPlugin } from '../../../plugins/mqtt-alerts/index.js';
 import { SiaDc09Plugin } from '../../../plugins/sia-dc09/plugin.js';
 import { type ApiClient, ownerClient } from '../../helpers/api-client.js';
-import type { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
-import { startTestHub, type TestHub, type TestHubOptions } from '../../helpers/hub.js';
+import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
+import { startTestHub, type TestHub, type TestHubOptions, tempDir } from '../../helpers/hub.js';
 
 export const ACCOUNT = '1234AB';
 
@@ -206,6 +207,23 @@ export async function allAlerts(t: TestHub | null): Promise<AlertListItem[]> {
   return out;
 }
 export const storedAlerts = allAlerts;
+
+/**
+ * A home whose data folder outlives one hub run: a started ARC receiver, a temp data folder, and
+ * a first run in which the owner set panics to go to the ARC automatically (then closed). What
+ * it opened is pushed onto `cleanup`, to be undone in reverse.
+ */
+export async function panicConsentedHome(cleanup: Array<() => Promise<void>>): Promise<{ arc: Dc09TestReceiver; dataDir: string }> {
+  const arc = new Dc09TestReceiver();
+  await arc.start();
+  cleanup.push(() => arc.stop());
+  const dataDir = await tempDir();
+  cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+  const t = await startAlertHub({ receiver: arc, dataDir });
+  await setConsent(await signIn(t), { kinds: { panic: 'automatic' } });
+  await t.close();
+  return { arc, dataDir };
+}
 
 export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const end = Date.now() + timeoutMs;

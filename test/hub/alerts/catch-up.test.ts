@@ -5,14 +5,12 @@
  * another restart. A silent panic caught up stays silent.
  */
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertsModule } from '../../../hub/alerts/alerts-module.js';
 import { Database } from '../../../hub/storage/database.js';
-import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
-import { type TestHub, tempDir } from '../../helpers/hub.js';
-import { allAlerts, setConsent, signIn, startAlertHub, until } from './alert-hub.js';
+import type { TestHub } from '../../helpers/hub.js';
+import { allAlerts, panicConsentedHome, startAlertHub, until } from './alert-hub.js';
 
 describe('alarms left without an alert by a kill', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -21,15 +19,7 @@ describe('alarms left without an alert by a kill', () => {
   });
 
   it('a panic stored just before a kill becomes its alert at the next start, once', { timeout: 60_000 }, async () => {
-    const arc = new Dc09TestReceiver();
-    await arc.start();
-    cleanup.push(() => arc.stop());
-    const dataDir = await tempDir();
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-
-    let t: TestHub = await startAlertHub({ receiver: arc, dataDir });
-    await setConsent(await signIn(t), { kinds: { panic: 'automatic' } });
-    await t.close();
+    const { arc, dataDir } = await panicConsentedHome(cleanup);
 
     // What the killed run left: the panic in the event log (as the event log writes it), no alert.
     const correlationId = randomUUID();
@@ -44,7 +34,7 @@ describe('alarms left without an alert by a kill', () => {
     ]);
     await db.close();
 
-    t = await startAlertHub({ receiver: arc, dataDir });
+    let t: TestHub = await startAlertHub({ receiver: arc, dataDir });
     await arc.waitFor((r) => r.alarms().length === 1, 10_000);
     expect(arc.alarms().map((f) => f.code)).toEqual(['PA']);
     const raised = await until(

@@ -1,16 +1,9 @@
-/**
- * Nothing lost while the hub boots: an alert raised before the alarm receiving centre's plugin
- * has registered (here a panic from a plugin that starts first) waits and is delivered once the
- * channel is there, instead of failing for want of a channel.
- */
-import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { HubPlugin } from '../../../hub/api/plugin.js';
 import { ApiClient, OWNER } from '../../helpers/api-client.js';
-import { Dc09TestReceiver } from '../../helpers/dc09-receiver.js';
-import { type TestHub, tempDir } from '../../helpers/hub.js';
-import { allAlerts, setConsent, signIn, startAlertHub, until } from './alert-hub.js';
+import type { TestHub } from '../../helpers/hub.js';
+import { allAlerts, panicConsentedHome, startAlertHub, until } from './alert-hub.js';
 
 function panicAtStart(): HubPlugin<Record<string, never>> {
   return {
@@ -34,17 +27,9 @@ describe('alerts raised while the hub starts', () => {
   });
 
   it('a panic raised before the ARC plugin registers is delivered once the plugin is up', async () => {
-    const arc = new Dc09TestReceiver();
-    await arc.start();
-    cleanup.push(() => arc.stop());
-    const dataDir = await tempDir();
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const { arc, dataDir } = await panicConsentedHome(cleanup);
 
-    let t: TestHub = await startAlertHub({ receiver: arc, dataDir });
-    await setConsent(await signIn(t), { kinds: { panic: 'automatic' } });
-    await t.close();
-
-    t = await startAlertHub({ receiver: arc, dataDir, earlyPlugins: [panicAtStart()] });
+    const t: TestHub = await startAlertHub({ receiver: arc, dataDir, earlyPlugins: [panicAtStart()] });
     const hub = t;
     cleanup.push(() => hub.close());
     await arc.waitFor((r) => r.alarms().length === 1, 8000);
