@@ -127,6 +127,56 @@ async function measureFirstFrame(label: string, file: string): Promise<void> {
   }
 }
 
+/**
+ * Reconnects (the source ffmpeg killed, as when a camera drops its session): once a connection
+ * has shown the stream, the next probes one packet (probe-memory.ts) unless it carries B-frames.
+ */
+async function measureReconnect(label: string, file: string): Promise<void> {
+  const server = new SimRtspServer({ kind: 'gstreamer', file, mount: '/bench' });
+  await server.start();
+  try {
+    await withRecorderHub(server, { detect: true, segmentSeconds: 4 }, async (hub, recorder) => {
+      const ingest = () => {
+        const i = recorder.ingestFor('cam');
+        if (!i) throw new Error('no ingest');
+        return i;
+      };
+      await waitFor(() => ingest().fragments > 40, `${label} learned`, 30_000);
+      let lastFrameAt = 0;
+      const off = hub.core.frameHub.subscribe('cam', 'bench', () => {
+        lastFrameAt = Date.now();
+      });
+      const toFragment: number[] = [];
+      const toDetector: number[] = [];
+      const fast: boolean[] = [];
+      try {
+        for (let i = 0; i < 8; i++) {
+          const before = ingest().spawnedAt;
+          const pid = ingest().pid;
+          if (pid === undefined) throw new Error('no source ffmpeg');
+          process.kill(pid, 'SIGKILL');
+          await waitFor(() => ingest().spawnedAt > before && ingest().firstFragmentAt > 0, `${label} reconnect ${i}`, 30_000);
+          const spawned = ingest().spawnedAt;
+          await waitFor(() => lastFrameAt > spawned, `${label} frame after reconnect ${i}`, 30_000);
+          toFragment.push(ingest().firstFragmentAt - spawned);
+          toDetector.push(lastFrameAt - spawned);
+          fast.push(ingest().fastProbe);
+          // A random pause: the next connect lands anywhere in the camera's keyframe interval.
+          await new Promise((r) => setTimeout(r, 1500 + Math.random() * 1000));
+        }
+      } finally {
+        off();
+      }
+      process.stdout.write(
+        `${label.padEnd(44)} reconnect (${fast.every(Boolean) ? 'fast probe' : fast.some(Boolean) ? 'mixed probes' : 'full probe'}) -> first fragment median ${pct(toFragment, 50).toFixed(0)} ms, min ${Math.min(...toFragment).toFixed(0)} ms ` +
+          `(${toFragment.map((v) => v.toFixed(0)).join(' / ')}); -> first detector frame median ${pct(toDetector, 50).toFixed(0)} ms (target < 1000 ms)\n`,
+      );
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Frame served (its RTCP camera time, the sim's clock being the hub's) -> frame at the detector. */
 async function measureFrameDelay(): Promise<void> {
   const server = new SimRtspServer({ kind: 'gstreamer', file: DOORBELL, mount: '/bench', clockOffsetMs: 0 });
@@ -162,6 +212,8 @@ async function measureFrameDelay(): Promise<void> {
 export async function run(): Promise<void> {
   await measureFirstFrame('768x576 10 fps, B-frames (people clip)', PEOPLE);
   await measureFirstFrame('768x576 10 fps, no B-frames (doorbell)', DOORBELL);
+  await measureReconnect('768x576 10 fps, B-frames (people clip)', PEOPLE);
+  await measureReconnect('768x576 10 fps, no B-frames (doorbell)', DOORBELL);
   await measureFrameDelay();
   process.stdout.write(`CPU per camera (source copy + segment recorder + detection decoder ffmpegs), ${MEASURE_MS / 1000} s each\n`);
   await measureCpu('768x576 10 fps doorbell, record only', DOORBELL, false);

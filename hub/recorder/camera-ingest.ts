@@ -35,6 +35,7 @@ import {
   sourceArgs,
   withCredentials,
 } from './ingest-command.js';
+import { ProbeMemory } from './probe-memory.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 import { StreamConsumer } from './stream-consumer.js';
 
@@ -131,6 +132,10 @@ export class CameraIngest {
     distances: [],
   };
   private readonly frameTimes = new Map<number, FrameTime>();
+  /** Fast start: what the last connection showed about the streams (probe-memory.ts). */
+  private readonly probe = new ProbeMemory();
+  /** This run is being ended to reconnect with the full probe. */
+  private probeRestart = false;
   private readonly clockSamples: ClockSample[] = [];
   /** Fragments of the main stream received (benchmarks and tests read it). */
   fragments = 0;
@@ -176,6 +181,10 @@ export class CameraIngest {
   }
   get isOnline(): boolean {
     return this.online;
+  }
+  /** This connection probed only the first packet (the last one showed no more was needed). */
+  get fastProbe(): boolean {
+    return this.probe.fastThisRun;
   }
   /** Detection frames come from the camera's sub stream (its second session is open and has sent its header). */
   get framesFromSub(): boolean {
@@ -302,17 +311,19 @@ export class CameraIngest {
     const { config } = this.deps;
     this.withFrames = this.wantFrames();
     const subUrl = this.withFrames ? this.streams.subUrl : null;
+    const fastProbe = this.probe.begin(subUrl ? [this.streams.mainUrl, subUrl] : [this.streams.mainUrl]);
     const args = sourceArgs({
+      fastProbe,
       mainUrl: withCredentials(this.streams.mainUrl, this.streams.username, this.streams.password),
       subUrl: subUrl ? withCredentials(subUrl, this.streams.username, this.streams.password) : null,
       transport: this.transport,
       ioTimeoutMs: Math.min(10_000, Math.max(2000, config.offlineAfterSeconds * 500)),
     });
-    this.log.info({ args: redactSecrets(args.join(' '), this.secrets()), transport: this.transport }, 'starting camera ingest');
+    this.log.info({ args: redactSecrets(args.join(' '), this.secrets()), transport: this.transport, fastProbe }, 'starting camera ingest');
     this.stderrTail = '';
     this.lastProgressAt = 0;
     mkdir(this.segmentDir, { recursive: true }).then(
-      () => this.launch(args, subUrl !== null),
+      () => this.launch(args, subUrl),
       (err: unknown) => {
         this.log.error({ err: describeError(err) }, 'cannot create the segment folder');
         this.scheduleRetry();
@@ -320,13 +331,15 @@ export class CameraIngest {
     );
   }
 
-  private launch(args: string[], withSub: boolean): void {
+  private launch(args: string[], subUrl: string | null): void {
+    const withSub = subUrl !== null;
     if (this.stopped) return;
     const child = spawn(this.deps.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', withSub ? 'pipe' : 'ignore'] });
     this.child = child;
     this.spawnedAt = Date.now();
     this.firstFragmentAt = 0;
     this.cameraClockSeen = false;
+    this.probeRestart = false;
     this.stampProbe = { mapping: null, ahead: null, mediaMs: null, intervalMs: 100, distances: [] };
     this.frameTimes.clear();
     const fail = (err: unknown) => {
@@ -341,7 +354,10 @@ export class CameraIngest {
         this.recorder?.setInit(init);
         if (!withSub) this.frames?.setInit(init);
       },
-      (fragment) => this.onMainFragment(fragment, !withSub),
+      (fragment) => {
+        this.observeProbe(child, this.streams.mainUrl, fragment, main.init);
+        this.onMainFragment(fragment, !withSub);
+      },
     );
     child.stdout?.on('data', (chunk: Buffer) => {
       try {
@@ -356,7 +372,10 @@ export class CameraIngest {
           this.framesInit = init;
           this.frames?.setInit(init);
         },
-        (fragment) => this.onFramesFragment(fragment),
+        (fragment) => {
+          if (subUrl) this.observeProbe(child, subUrl, fragment, sub.init);
+          this.onFramesFragment(fragment);
+        },
       );
       (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => {
         try {
@@ -375,6 +394,16 @@ export class CameraIngest {
     child.on('close', (code, signal) => this.onExit(child, code, signal));
     this.armWatchdog(STARTUP_WATCHDOG_MS);
     this.adjustConsumers();
+  }
+
+  /** A fast-probed run that turns out to carry B-frames is ended and reconnects with the full probe. */
+  private observeProbe(child: ChildProcess, stream: string, fragment: Fmp4Fragment, init: Fmp4Init | null): void {
+    if (this.probeRestart || this.child !== child) return;
+    if (this.probe.observe(stream, fragment, init?.codec ?? null) === 'restart') {
+      this.probeRestart = true;
+      this.log.info('frames out of display order after a fast start; reconnecting with the full stream probe');
+      child.kill('SIGTERM');
+    }
   }
 
   /**
@@ -624,12 +653,24 @@ export class CameraIngest {
     const stderr = redactSecrets(this.stderrTail, this.secrets());
     const wasOnline = this.online;
     const restartRequested = wasOnline && this.needsRestartAfterExit();
-    if (restartRequested) {
-      this.log.info('restarting ffmpeg for new outputs');
+    if (restartRequested || this.probeRestart) {
+      this.log.info(restartRequested ? 'restarting ffmpeg for new outputs' : 'restarting ffmpeg with the full stream probe');
       this.spawnNow();
       return;
     }
     const problem = classifyFfmpegError(stderr);
+    // A fast start the camera answered but that yielded no frame: the stream is not what it was
+    // (or its SDP lacks parameter sets). Try again at once with the full probe. An unreachable
+    // camera or a refused password says nothing about the stream: what was learned is kept.
+    if (
+      !wasOnline &&
+      (problem.code === 'HUB_ERR_CAMERA' || problem.code === 'HUB_ERR_CAMERA_NOT_VIDEO') &&
+      this.probe.failedBeforeFrames()
+    ) {
+      this.log.info({ stderr: stderr.slice(-300) }, 'fast stream probe found no frames; reconnecting with the full probe');
+      this.spawnNow();
+      return;
+    }
     this.lastProblem = problem;
     this.online = false;
     const now = this.deps.clock.now();

@@ -8,6 +8,7 @@
  * session and the other consumers carry on.
  */
 import { HubError } from '../api/errors.js';
+import { FAST_PROBE_ARGS, PROBE_ARGS } from './probe-memory.js';
 
 export type RtspTransport = 'tcp' | 'udp';
 
@@ -18,6 +19,8 @@ export interface SourcePlan {
   transport: RtspTransport;
   /** Socket I/O timeout: ffmpeg gives up on a silent camera after this. */
   ioTimeoutMs: number;
+  /** Probe only the first packet: the last connection showed the streams need no more (probe-memory.ts). */
+  fastProbe?: boolean;
 }
 
 /** Put the camera's credentials into an RTSP URL (only ffmpeg's argv ever sees this form). */
@@ -31,18 +34,17 @@ export function withCredentials(url: string, username: string | null, password: 
 }
 
 /**
- * Probing: 512 KB / 0.5 s is enough to see the SPS/PPS (usually already in the SDP) and one
- * keyframe at 4K; ffmpeg's defaults (5 MB / 5 s) held every (re)connect up for seconds.
+ * Probing: 512 KB / 0.5 s is enough to see the SPS/PPS (usually already in the SDP), one
+ * keyframe at 4K and the B-frame reordering; ffmpeg's defaults (5 MB / 5 s) held every
+ * (re)connect up for seconds. A stream known to need no more gets the one-packet probe.
  */
-export const PROBE_ARGS = ['-probesize', '524288', '-analyzeduration', '500000'];
-
-function inputArgs(url: string, transport: RtspTransport, ioTimeoutMs: number): string[] {
+function inputArgs(url: string, transport: RtspTransport, ioTimeoutMs: number, fastProbe: boolean): string[] {
   return [
     '-rtsp_transport',
     transport,
     '-timeout',
     String(ioTimeoutMs * 1000),
-    ...PROBE_ARGS,
+    ...(fastProbe ? FAST_PROBE_ARGS : PROBE_ARGS),
     // RTP carries presentation times only: with B-frames the first packets have no decode time
     // until the parser has seen the reordering. +genpts fills what it can; broken packets are
     // skipped. Not +nobuffer: it throws away every packet read while probing, the first
@@ -68,8 +70,9 @@ const FMP4_OUT = [
 /** fd 1: the main stream's fMP4; fd 3: the sub stream's fMP4 (when there is one). */
 export function sourceArgs(plan: SourcePlan): string[] {
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning'];
-  args.push(...inputArgs(plan.mainUrl, plan.transport, plan.ioTimeoutMs));
-  if (plan.subUrl) args.push(...inputArgs(plan.subUrl, plan.transport, plan.ioTimeoutMs));
+  const fast = plan.fastProbe === true;
+  args.push(...inputArgs(plan.mainUrl, plan.transport, plan.ioTimeoutMs, fast));
+  if (plan.subUrl) args.push(...inputArgs(plan.subUrl, plan.transport, plan.ioTimeoutMs, fast));
   // The video exactly as sent; audio is not recorded (recording sound is a legal question
   // the owner has not been asked), but an audio track in the stream is harmless.
   args.push('-map', '0:v:0', '-c:v', 'copy', '-an', '-dn', '-sn', ...FMP4_OUT, 'pipe:1');
@@ -129,7 +132,7 @@ export function recordArgs(segmentPattern: string, segmentSeconds: number, codec
  * The detection decoder: fMP4 on stdin, raw frames on fd 1, and for each frame a showinfo line
  * on stderr with its presentation time (so each frame gets its camera time). Frames are picked
  * with `select` rather than `fps`, which would move their timestamps onto its own grid; slice
- * threads decode without the frame-thread delay.
+ * threads decode without the frame-thread delay, and the output has no frame-thread delay either.
  */
 export function framesArgs(frames: { fps: number; width: number; height: number }): string[] {
   const every = Math.max(0, 1 / frames.fps - 0.02).toFixed(3);
@@ -155,6 +158,10 @@ export function framesArgs(frames: { fps: number; width: number; height: number 
     'passthrough',
     '-pix_fmt',
     'rgb24',
+    // One encoder thread: with more, the rawvideo encoder's frame threading holds each frame
+    // back until the next one is selected (200 ms at 5 fps on the way to the detector).
+    '-threads',
+    '1',
     '-f',
     'rawvideo',
     'pipe:1',

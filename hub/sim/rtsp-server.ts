@@ -173,7 +173,12 @@ export class SimRtspServer {
   /** RTSP connections the GStreamer server accepted (each client's session). */
   clientConnections = 0;
 
-  constructor(private readonly opts: SimRtspOptions) {}
+  constructor(private opts: SimRtspOptions) {}
+
+  /** Serve another file from the next `start()` on (the installer changed the camera's encoder settings). */
+  serve(file: string): void {
+    this.opts = { ...this.opts, file };
+  }
 
   get mount(): string {
     return this.opts.mount ?? '/stream';

@@ -1,0 +1,88 @@
+/**
+ * Fast start: what the last connection showed about a camera's streams, kept so the next
+ * (re)connect can skip most of ffmpeg's stream probing.
+ *
+ * Probing is what holds a connection up once the camera's first keyframe has arrived: ffmpeg
+ * reads on (half a second of stream with `PROBE_ARGS`) to learn what the SDP does not say. For a
+ * stream whose frames come in display order (no B-frames) the SDP's parameter sets and the first
+ * keyframe say everything, and a 32-byte probe is enough. With B-frames it is not: the parser
+ * needs a few frames to learn the reordering, and without them ffmpeg guesses decode times that
+ * go backwards, which would spoil the recording. So the fast probe is used only for a stream the
+ * previous connection saw long enough, with frames in display order; a fast connection that
+ * yields no frame, or that sees reordered frames after all (the installer turned B-frames on),
+ * forgets what was learned and the next connection probes in full.
+ */
+import type { Fmp4Fragment } from '../media/fmp4.js';
+
+/** Full probe: enough for the SPS/PPS and one keyframe at 4K, reordering included. */
+export const PROBE_ARGS = ['-probesize', '524288', '-analyzeduration', '500000'];
+/** Fast probe: the first packet is enough when the SDP and the keyframe say everything. */
+export const FAST_PROBE_ARGS = ['-probesize', '32', '-analyzeduration', '0'];
+
+/** Fragments a full-probe connection must show before its streams count as known. */
+export const LEARN_FRAGMENTS = 30;
+/** Codecs whose parameter sets ffmpeg takes from the SDP (sprop-parameter-sets / sprop-vps...). */
+const FAST_CODECS = new Set(['avc1', 'avc3', 'hvc1', 'hev1']);
+
+interface Count {
+  frames: number;
+  reordered: number;
+}
+
+export type ProbeVerdict = 'ok' | 'restart';
+
+export class ProbeMemory {
+  /** Stream (its URL without credentials) -> frames come in display order. */
+  private readonly inOrder = new Map<string, boolean>();
+  private counts = new Map<string, Count>();
+  private fast = false;
+
+  /** A connection starts with these streams: whether it may probe fast (every one known in order). */
+  begin(streams: string[]): boolean {
+    this.counts = new Map(streams.map((s) => [s, { frames: 0, reordered: 0 }]));
+    this.fast = streams.length > 0 && streams.every((s) => this.inOrder.get(s) === true);
+    return this.fast;
+  }
+
+  get fastThisRun(): boolean {
+    return this.fast;
+  }
+
+  /**
+   * A fragment of a stream, with the codec its init segment named. 'restart': this fast
+   * connection has reordered frames after all, so its decode times are guesses; reconnect with
+   * the full probe.
+   */
+  observe(stream: string, fragment: Fmp4Fragment, codec: string | null): ProbeVerdict {
+    const c = this.counts.get(stream);
+    if (!c) return 'ok';
+    c.frames++;
+    if (fragment.compositionOffset !== 0) c.reordered++;
+    if (this.fast) {
+      // One odd stamp can be a repaired timestamp; B-frames show on most frames.
+      if (c.reordered >= 2) {
+        this.forget();
+        return 'restart';
+      }
+      return 'ok';
+    }
+    if (c.frames === LEARN_FRAGMENTS) {
+      // More than a tenth of the frames out of order: B-frames.
+      const inOrder = codec !== null && FAST_CODECS.has(codec) && c.reordered * 10 <= c.frames;
+      this.inOrder.set(stream, inOrder);
+    }
+    return 'ok';
+  }
+
+  /** A fast connection ended before any frame: the stream is not what it was; probe in full. */
+  failedBeforeFrames(): boolean {
+    if (!this.fast) return false;
+    this.forget();
+    return true;
+  }
+
+  private forget(): void {
+    this.inOrder.clear();
+    this.fast = false;
+  }
+}
