@@ -12,12 +12,13 @@
 import { randomUUID } from 'node:crypto';
 import type { CameraDevice } from '../hub/api/devices.js';
 import { describeError, HubError } from '../hub/api/errors.js';
-import type { Disposer, EventBus } from '../hub/api/events.js';
+import type { BoundingBox, Disposer, EventBus } from '../hub/api/events.js';
 import type { Frame, Logger } from '../hub/api/plugin.js';
 import type { DetectorConfig } from './config.js';
-import type { DetectorClient } from './detector-client.js';
+import type { DetectorClient, DetectResult } from './detector-client.js';
 import { validateFrame } from './frame-format.js';
 import { MotionGate, type MotionSettings } from './motion-gate.js';
+import { cropFrame, fromRegion, planRegions } from './regions.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 import { PersonTracker, type TrackerEvent, type TrackerSettings } from './tracker.js';
 import { filterPersons } from './zones.js';
@@ -37,6 +38,9 @@ export interface PipelineStats {
   motionFrames: number;
   lightingChanges: number;
   detectRuns: number;
+  /** Of the detector runs: on crops around bodies and tracks (model runs counted once per crop), on the whole frame. */
+  regionRuns: number;
+  wholeFrameRuns: number;
   /** Frames that wanted the detector but were replaced by a newer one while it was busy. */
   dropped: number;
   /** Frames that wanted the detector while it was not ready (starting / restarting). */
@@ -60,6 +64,9 @@ export class CameraPipeline {
   private busy = false;
   private pending: Frame | null = null;
   private lastDetectTs = Number.NEGATIVE_INFINITY;
+  private lastWholeFrameTs = Number.NEGATIVE_INFINITY;
+  /** The moving bodies of the frame waiting for (or at) the detector: where to look. */
+  private pendingBodies: BoundingBox[] = [];
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private readonly snapshotsInFlight = new Set<Promise<void>>();
@@ -71,6 +78,8 @@ export class CameraPipeline {
     motionFrames: 0,
     lightingChanges: 0,
     detectRuns: 0,
+    regionRuns: 0,
+    wholeFrameRuns: 0,
     dropped: 0,
     notReady: 0,
     detectorErrors: 0,
@@ -142,10 +151,14 @@ export class CameraPipeline {
       if (this.pending) this.stats.dropped++;
       // A copy: the frame source may reuse its buffer for the next frame.
       this.pending = { ...frame, data: Uint8Array.from(frame.data) };
+      this.pendingBodies = m.bodies.map((b) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 }));
       return;
     }
     // Our own copy: the snapshot must be the very frame the detector looked at.
-    void this.run({ ...frame, data: Uint8Array.from(frame.data) });
+    void this.run(
+      { ...frame, data: Uint8Array.from(frame.data) },
+      m.bodies.map((b) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 })),
+    );
   }
 
   /** Resolves once no frame is at the detector or waiting for it, and every snapshot is written. */
@@ -192,13 +205,40 @@ export class CameraPipeline {
     this.silenceTimer.unref();
   }
 
-  private async run(frame: Frame): Promise<void> {
+  /**
+   * The model on crops around the moving bodies and the tracked people (regions.ts), or on the
+   * whole frame when there is nothing to aim at, when crops would not be cheaper, or when the
+   * whole frame has not been looked at for `regions.wholeFrameSeconds`.
+   */
+  private async detectIn(frame: Frame, bodies: BoundingBox[]): Promise<DetectResult> {
+    const s = this.deps.config.regions;
+    const aims = [...bodies, ...this.tracker.active().map((t) => t.box)];
+    const due = frame.ts - this.lastWholeFrameTs >= s.wholeFrameSeconds * 1000;
+    const regions = due ? null : planRegions(aims, frame.width, frame.height, s);
+    if (!regions) {
+      this.lastWholeFrameTs = frame.ts;
+      this.stats.wholeFrameRuns++;
+      return this.deps.detector.detect(frame);
+    }
+    const out: DetectResult = { detections: [], inferMs: 0, prepMs: 0, roundTripMs: 0 };
+    for (const region of regions) {
+      this.stats.regionRuns++;
+      const r = await this.deps.detector.detect(cropFrame(frame, region));
+      out.inferMs += r.inferMs;
+      out.prepMs += r.prepMs;
+      out.roundTripMs += r.roundTripMs;
+      for (const d of r.detections) out.detections.push({ ...d, box: fromRegion(d.box, region, frame.width, frame.height) });
+    }
+    return out;
+  }
+
+  private async run(frame: Frame, bodies: BoundingBox[]): Promise<void> {
     this.busy = true;
     this.lastDetectTs = frame.ts;
     this.stats.detectRuns++;
     const started = performance.now();
     try {
-      const r = await this.deps.detector.detect(frame);
+      const r = await this.detectIn(frame, bodies);
       pushStat(this.stats.inferMs, r.inferMs);
       pushStat(this.stats.roundTripMs, r.roundTripMs);
       if (!this.closed) {
@@ -214,9 +254,11 @@ export class CameraPipeline {
       this.deps.log.error({ camera: this.camera.id, err: describeError(err) }, 'person detection failed for a frame');
     } finally {
       const next = this.pending;
+      const nextBodies = this.pendingBodies;
       this.pending = null;
+      this.pendingBodies = [];
       this.busy = false;
-      if (next && !this.closed) void this.run(next);
+      if (next && !this.closed) void this.run(next, nextBodies);
       else {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];

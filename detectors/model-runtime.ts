@@ -9,9 +9,10 @@ import { basename, dirname, join } from 'node:path';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeError, HubError } from '../hub/api/errors.js';
+import type { BoundingBox } from '../hub/api/events.js';
 import type { RawFrame } from './frame-format.js';
 import { letterbox, toFrameBox } from './letterbox.js';
-import type { BackendChoice, DetectorInfo, DetectorInit } from './worker-protocol.js';
+import type { BackendChoice, DetectorInfo, DetectorInit, ModelLayout } from './worker-protocol.js';
 import type { Detection } from './zones.js';
 
 /** Rows below this score are not even sent back; per-camera minScore filters the rest. */
@@ -103,35 +104,79 @@ export interface DetectOutput {
   prepMs: number;
 }
 
+/**
+ * A graph whose input is declared at one size but that takes others (MoveNet takes any multiple
+ * of 32): the declared height and width are opened up so TF.js accepts the size asked for.
+ */
+function withInputSize(handler: tf.io.IOHandler, size: number, layout: ModelLayout): tf.io.IOHandler {
+  const sides = layout === 'nchw-unit' ? [2, 3] : [1, 2];
+  const open = (dims: Array<{ size?: string }>) =>
+    dims.length === 4 && sides.some((i) => dims[i]?.size !== String(size))
+      ? dims.map((d, i) => (sides.includes(i) ? { size: '-1' } : d))
+      : dims;
+  return {
+    load: async () => {
+      const artifacts = await (handler.load as () => Promise<tf.io.ModelArtifacts>)();
+      const topology = artifacts.modelTopology as {
+        node?: Array<{ op?: string; attr?: { shape?: { shape?: { dim?: Array<{ size?: string }> } } } }>;
+      };
+      for (const node of topology.node ?? []) {
+        const shape = node.op === 'Placeholder' ? node.attr?.shape?.shape : undefined;
+        if (shape?.dim) shape.dim = open(shape.dim);
+      }
+      const signature = artifacts.signature as
+        | { inputs?: Record<string, { tensorShape?: { dim?: Array<{ size?: string }> } }> }
+        | undefined;
+      for (const input of Object.values(signature?.inputs ?? {})) {
+        if (input.tensorShape?.dim) input.tensorShape.dim = open(input.tensorShape.dim);
+      }
+      return artifacts;
+    },
+  };
+}
+
+function sideOf(shape: number[] | undefined, i: number): number | null {
+  const v = shape?.[i];
+  return v !== undefined && v > 0 ? v : null;
+}
+
 export class ModelRuntime {
   private constructor(
     private readonly model: GraphModel,
-    private readonly outputName: string,
+    private readonly init: DetectorInit,
     readonly info: DetectorInfo,
   ) {}
 
   static async load(init: DetectorInit): Promise<ModelRuntime> {
     const started = performance.now();
     const { backend, simd, fallbacks } = await selectBackend(init.backend);
-    const model = await loadGraphModel(fileModelHandler(init.modelPath));
-    const shape = model.inputs[0]?.shape ?? [];
-    // Models with a dynamic input size get 512x512 (CenterNet's native size).
-    const h = shape[1] && shape[1] > 0 ? shape[1] : 512;
-    const w = shape[2] && shape[2] > 0 ? shape[2] : 512;
-    if (!model.outputs.some((o) => o.name === init.outputName)) {
+    const layout = init.layout ?? 'nhwc-float';
+    const decoder = init.decoder ?? 'rows6';
+    const handler = fileModelHandler(init.modelPath);
+    const model = await loadGraphModel(init.inputSize ? withInputSize(handler, init.inputSize, layout) : handler);
+    const shape = model.inputs[0]?.shape;
+    // Declared size, else the one asked for, else 512 (CenterNet's native size).
+    const [hi, wi] = layout === 'nchw-unit' ? [2, 3] : [1, 2];
+    const h = init.inputSize ?? sideOf(shape, hi) ?? 512;
+    const w = init.inputSize ?? sideOf(shape, wi) ?? 512;
+    if (decoder === 'rows6' && !model.outputs.some((o) => o.name === init.outputName)) {
       throw new HubError('HUB_ERR_DETECTOR', `model ${init.modelPath} has no output ${init.outputName}`, {
         details: { outputs: model.outputs.map((o) => o.name) },
       });
     }
-    const runtime = new ModelRuntime(model, init.outputName, {
-      backend,
-      simd,
-      model: basename(init.modelPath).replace(/\.json$/, ''),
-      modelPath: init.modelPath,
-      inputSize: [w, h],
-      fallbacks,
-      loadMs: 0,
-    });
+    const runtime = new ModelRuntime(
+      model,
+      { ...init, layout, decoder },
+      {
+        backend,
+        simd,
+        model: init.name ?? basename(init.modelPath).replace(/\.json$/, ''),
+        modelPath: init.modelPath,
+        inputSize: [w, h],
+        fallbacks,
+        loadMs: 0,
+      },
+    );
     // One warm-up run so the first real frame is not slowed by kernel set-up.
     await runtime.detect({ width: w, height: h, format: 'gray', data: new Uint8Array(w * h) });
     runtime.info.loadMs = Math.round(performance.now() - started);
@@ -143,24 +188,124 @@ export class ModelRuntime {
     const t0 = performance.now();
     const { input, scale } = letterbox(frame, inW, inH);
     const t1 = performance.now();
-    const out = tf.tidy(() => this.model.execute(tf.tensor4d(input, [1, inH, inW, 3]), this.outputName) as tf.Tensor);
-    let rows: Float32Array;
+    const outputs = tf.tidy(() => {
+      let x: tf.Tensor4D;
+      if (this.init.layout === 'nhwc-int32') x = tf.tensor4d(Int32Array.from(input), [1, inH, inW, 3], 'int32');
+      else if (this.init.layout === 'nchw-unit')
+        x = tf.transpose(tf.div(tf.tensor4d(input, [1, inH, inW, 3]), 255), [0, 3, 1, 2]) as tf.Tensor4D;
+      else x = tf.tensor4d(input, [1, inH, inW, 3]);
+      const out = this.init.decoder === 'rows6' ? this.model.execute(x, this.init.outputName) : this.model.execute(x);
+      return Array.isArray(out) ? out : [out];
+    });
+    let data: Array<{ shape: number[]; values: Float32Array }>;
     try {
-      rows = (await out.data()) as Float32Array;
+      data = await Promise.all(outputs.map(async (o) => ({ shape: o.shape, values: (await o.data()) as Float32Array })));
     } finally {
-      out.dispose();
+      tf.dispose(outputs);
     }
     const inferMs = performance.now() - t1;
-    const cols = out.shape[2] ?? 0;
-    if (cols < 6) throw new HubError('HUB_ERR_DETECTOR', `model output ${this.outputName} has ${cols} columns, expected 6`);
-    const detections: Detection[] = [];
-    for (let r = 0; r + cols <= rows.length; r += cols) {
-      const score = rows[r + 4]!;
-      if (!(score >= REPORT_SCORE)) continue;
-      const box = toFrameBox(rows[r]!, rows[r + 1]!, rows[r + 2]!, rows[r + 3]!, scale, frame.width, frame.height);
-      if (box.x2 <= box.x1 || box.y2 <= box.y1) continue;
-      detections.push({ box, score, classId: Math.round(rows[r + 5]!) });
-    }
-    return { detections, inferMs, prepMs: t1 - t0 };
+    const toFrame = (x1: number, y1: number, x2: number, y2: number) => toFrameBox(x1, y1, x2, y2, scale, frame.width, frame.height);
+    let detections: Detection[];
+    if (this.init.decoder === 'movenet') detections = decodeMoveNet(data, inW, inH, toFrame);
+    else if (this.init.decoder === 'nanodet') detections = decodeNanoDet(data, inW, this.init.personClass ?? 0, toFrame);
+    else detections = decodeRows6(data[0], this.init.outputName, toFrame);
+    return { detections: detections.filter((d) => d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1), inferMs, prepMs: t1 - t0 };
   }
+}
+
+type ToFrame = (x1: number, y1: number, x2: number, y2: number) => BoundingBox;
+interface Output {
+  shape: number[];
+  values: Float32Array;
+}
+
+function decodeRows6(out: Output | undefined, name: string, toFrame: ToFrame): Detection[] {
+  const cols = out?.shape[2] ?? 0;
+  if (!out || cols < 6) throw new HubError('HUB_ERR_DETECTOR', `model output ${name} has ${cols} columns, expected 6`);
+  const rows = out.values;
+  const detections: Detection[] = [];
+  for (let r = 0; r + cols <= rows.length; r += cols) {
+    const score = rows[r + 4]!;
+    if (!(score >= REPORT_SCORE)) continue;
+    detections.push({ box: toFrame(rows[r]!, rows[r + 1]!, rows[r + 2]!, rows[r + 3]!), score, classId: Math.round(rows[r + 5]!) });
+  }
+  return detections;
+}
+
+/** MoveNet MultiPose: up to 6 people, each 17 keypoints then its box (0-1 of the input) and score. */
+function decodeMoveNet(outs: Output[], inW: number, inH: number, toFrame: ToFrame): Detection[] {
+  const out = outs[0];
+  const cols = out?.shape[2] ?? 0;
+  if (!out || cols !== 56) throw new HubError('HUB_ERR_DETECTOR', `MoveNet output has ${cols} columns, expected 56`);
+  const v = out.values;
+  const detections: Detection[] = [];
+  for (let r = 0; r + cols <= v.length; r += cols) {
+    const score = v[r + 55]!;
+    if (!(score >= REPORT_SCORE)) continue;
+    const [ymin, xmin, ymax, xmax] = [v[r + 51]!, v[r + 52]!, v[r + 53]!, v[r + 54]!];
+    detections.push({ box: toFrame(xmin * inW, ymin * inH, xmax * inW, ymax * inH), score, classId: 0 });
+  }
+  return detections;
+}
+
+/** Most candidate cells NanoDet may hand to non-maximum suppression. */
+const NANODET_CANDIDATES = 300;
+
+/**
+ * NanoDet (GFL head): for each stride a [cells, classes] score map (sigmoid applied in the graph)
+ * and a [cells, 4 x bins] box distribution: the distance from the cell centre to each side
+ * (left, top, right, bottom) is the expectation of the softmax over the bins, in strides.
+ */
+function decodeNanoDet(outs: Output[], inSize: number, personClass: number, toFrame: ToFrame): Detection[] {
+  const byCells = new Map<number, { cls?: Output; reg?: Output }>();
+  for (const o of outs) {
+    const cells = o.shape[1] ?? 0;
+    const entry = byCells.get(cells) ?? {};
+    if ((o.shape[2] ?? 0) === 80) entry.cls = o;
+    else entry.reg = o;
+    byCells.set(cells, entry);
+  }
+  const candidates: Array<{ box: [number, number, number, number]; score: number }> = [];
+  for (const [cells, { cls, reg }] of byCells) {
+    if (!cls || !reg) throw new HubError('HUB_ERR_DETECTOR', `NanoDet output for ${cells} cells lacks its scores or boxes`);
+    const side = Math.round(Math.sqrt(cells));
+    const stride = inSize / side;
+    const regCols = reg.shape[2] ?? 0;
+    const bins = regCols / 4;
+    for (let i = 0; i < cells; i++) {
+      const score = cls.values[i * 80 + personClass]!;
+      if (!(score >= REPORT_SCORE)) continue;
+      const cx = ((i % side) + 0.5) * stride;
+      const cy = (Math.floor(i / side) + 0.5) * stride;
+      const d = [0, 0, 0, 0];
+      for (let k = 0; k < 4; k++) {
+        const o = i * regCols + k * bins;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let b = 0; b < bins; b++) max = Math.max(max, reg.values[o + b]!);
+        let sum = 0;
+        let expect = 0;
+        for (let b = 0; b < bins; b++) {
+          const e = Math.exp(reg.values[o + b]! - max);
+          sum += e;
+          expect += e * b;
+        }
+        d[k] = (expect / sum) * stride;
+      }
+      candidates.push({ box: [cx - d[0]!, cy - d[1]!, cx + d[2]!, cy + d[3]!], score });
+    }
+  }
+  candidates.sort((a, b) => b.score - a.score);
+  const kept: typeof candidates = [];
+  for (const c of candidates.slice(0, NANODET_CANDIDATES)) {
+    if (kept.every((k) => boxIou(k.box, c.box) < 0.5)) kept.push(c);
+  }
+  return kept.map((k) => ({ box: toFrame(...k.box), score: k.score, classId: personClass }));
+}
+
+function boxIou(a: [number, number, number, number], b: [number, number, number, number]): number {
+  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
 }

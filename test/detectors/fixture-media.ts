@@ -48,12 +48,14 @@ export interface ClipOptions {
   seconds: number;
   /** Timestamp of the first frame; the rest follow at 1000/fps ms. */
   startTs: number;
+  /** Start this many seconds into the clip. */
+  from?: number;
 }
 
 /** Decode a clip with ffmpeg into rgb24 frames, exactly frame-sized, with frame-time timestamps. */
 export async function clipFrames(name: string, o: ClipOptions): Promise<Frame[]> {
   const ffmpeg = await resolveFfmpeg();
-  const args = ['-v', 'error', '-nostdin', '-t', String(o.seconds), '-i', MEDIA + name];
+  const args = ['-v', 'error', '-nostdin', ...(o.from ? ['-ss', String(o.from)] : []), '-t', String(o.seconds), '-i', MEDIA + name];
   args.push('-vf', `fps=${o.fps},scale=${o.width}:${o.height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   const child = spawn(ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
@@ -88,4 +90,11 @@ export function relit(frame: Frame, gain: number, offset: number, ts: number): F
   const data = new Uint8Array(frame.data.length);
   for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, Math.round(frame.data[i]! * gain + offset)));
   return { ...frame, data, ts };
+}
+
+/** The single frame of a clip at `t` seconds, decoded as the hand labels were read (640x480). */
+export async function clipFrameAt(name: string, t: number, width = 640, height = 480): Promise<Frame> {
+  const [frame] = await clipFrames(name, { cameraId: 'labelled', fps: 10, width, height, seconds: 0.1, startTs: 0, from: t });
+  if (!frame) throw new Error(`no frame at ${t} s in ${name}`);
+  return { ...frame, data: Uint8Array.from(frame.data) };
 }

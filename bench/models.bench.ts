@@ -1,0 +1,61 @@
+/**
+ * Person model bake-off (`npm run bench -- models`): every detector shipped in an npm package
+ * here (detectors/models.ts), through the real worker, on the hand-labelled set
+ * (test/fixtures/labels/persons.json): model time per frame (p50 / p95) and precision / recall
+ * at the camera's default filters (minScore, box size) and alert threshold, overall and per group
+ * (images, people clip frames, tree clip frames: any box there is a false one).
+ */
+import { DetectorClient } from '../detectors/detector-client.js';
+import { SHIPPED_MODEL_NAMES, shippedModelInit } from '../detectors/models.js';
+import { filterPersons } from '../detectors/zones.js';
+import { describeError } from '../hub/api/errors.js';
+import { detectSettingsSchema } from '../hub/config/devices-schema.js';
+import { createLogger } from '../hub/log/logger.js';
+import { addScores, labelledSet, precision, recall, type Score, scoreFrame } from '../test/detectors/labelled-set.js';
+
+const log = createLogger({ level: 'warn' });
+const REPEATS = 3;
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+const pr = (s: Score) =>
+  `P ${precision(s).toFixed(2)} R ${recall(s).toFixed(2)} (${s.truePositives} hit, ${s.falsePositives} false, ${s.falseNegatives} missed)`;
+
+export async function run(): Promise<void> {
+  const set = await labelledSet();
+  const settings = detectSettingsSchema.parse({});
+  const persons = set.reduce((n, f) => n + f.truth.length, 0);
+  process.stdout.write(
+    `labelled set: ${set.length} frames, ${persons} people; threshold ${settings.threshold}, minScore ${settings.minScore}\n`,
+  );
+  for (const name of SHIPPED_MODEL_NAMES) {
+    const client = new DetectorClient({ init: shippedModelInit(name, 'auto'), log });
+    try {
+      const info = await client.start();
+      const times: number[] = [];
+      const groups = new Map<string, Score>();
+      let all: Score = { truePositives: 0, falsePositives: 0, falseNegatives: 0 };
+      for (let k = 0; k < REPEATS; k++) {
+        for (const f of set) {
+          const r = await client.detect(f.frame);
+          times.push(r.inferMs);
+          if (k > 0) continue;
+          const kept = filterPersons(r.detections, 0, settings).filter((d) => d.score >= settings.threshold);
+          const s = scoreFrame(kept, f.truth);
+          all = addScores(all, s);
+          groups.set(f.group, addScores(groups.get(f.group) ?? { truePositives: 0, falsePositives: 0, falseNegatives: 0 }, s));
+        }
+      }
+      process.stdout.write(
+        `${name.padEnd(22)} ${info.backend}${info.simd ? ' simd' : ''} ${info.inputSize.join('x')}: model p50 ${pct(times, 50).toFixed(0)} ms, p95 ${pct(times, 95).toFixed(0)} ms; ${pr(all)}\n`,
+      );
+      for (const [g, s] of groups) process.stdout.write(`    ${g.padEnd(42)} ${pr(s)}\n`);
+    } catch (err) {
+      process.stdout.write(`${name.padEnd(22)} unavailable: ${describeError(err).slice(0, 200)}\n`);
+    } finally {
+      await client.stop();
+    }
+  }
+}
