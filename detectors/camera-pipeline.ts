@@ -18,7 +18,7 @@ import type { DetectorConfig } from './config.js';
 import type { DetectorClient, DetectResult } from './detector-client.js';
 import { validateFrame } from './frame-format.js';
 import { MotionGate, type MotionSettings } from './motion-gate.js';
-import { cropFrame, fromRegion, planRegions } from './regions.js';
+import { cropFrame, cutByRegion, fromRegion, planRegions } from './regions.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 import { PersonTracker, type TrackerEvent, type TrackerSettings } from './tracker.js';
 import { filterPersons } from './zones.js';
@@ -43,6 +43,8 @@ export interface PipelineStats {
   wholeFrameRuns: number;
   /** Frames that wanted the detector but were replaced by a newer one while it was busy. */
   dropped: number;
+  /** Frames that wanted the detector but came sooner than `maxDetectionsPerSecond` allows. */
+  rateCapped: number;
   /** Frames that wanted the detector while it was not ready (starting / restarting). */
   notReady: number;
   detectorErrors: number;
@@ -81,6 +83,7 @@ export class CameraPipeline {
     regionRuns: 0,
     wholeFrameRuns: 0,
     dropped: 0,
+    rateCapped: 0,
     notReady: 0,
     detectorErrors: 0,
     inferMs: [],
@@ -143,6 +146,12 @@ export class CameraPipeline {
     // The model runs for a moving body, for any motion while people are tracked (to keep them),
     // and for periodic re-checks of people standing still; wind in the trees alone never wakes it.
     if (!m.bodyActive && !(tracking && m.active) && !recheck) return;
+    // The rate cap: someone new (a body while nobody is tracked) is looked at at once.
+    const cap = this.deps.config.maxDetectionsPerSecond;
+    if (cap > 0 && tracking && frame.ts - this.lastDetectTs < 1000 / cap) {
+      this.stats.rateCapped++;
+      return;
+    }
     if (!this.deps.detector.isReady) {
       this.stats.notReady++;
       return;
@@ -227,7 +236,10 @@ export class CameraPipeline {
       out.inferMs += r.inferMs;
       out.prepMs += r.prepMs;
       out.roundTripMs += r.roundTripMs;
-      for (const d of r.detections) out.detections.push({ ...d, box: fromRegion(d.box, region, frame.width, frame.height) });
+      for (const d of r.detections) {
+        if (cutByRegion(d.box, region, frame.width, frame.height)) continue;
+        out.detections.push({ ...d, box: fromRegion(d.box, region, frame.width, frame.height) });
+      }
     }
     return out;
   }

@@ -51,6 +51,12 @@ export const detectorConfigSchema = z.strictObject({
       offlineAfterSeconds: z.number().min(1).max(600).default(5),
     })
     .prefault({}),
+  /**
+   * Per camera, the model runs at most this often (0: as often as it can). A person who appears
+   * while nobody is tracked is looked at at once; the cap keeps a busy scene from taking every
+   * core of a Pi, at the cost of fewer looks while people are already being tracked.
+   */
+  maxDetectionsPerSecond: z.number().min(0).max(30).default(0),
   /** Region-based detection (regions.ts): the model looks at crops around moving bodies and tracked people. */
   regions: z
     .strictObject({

@@ -85,3 +85,18 @@ export function fromRegion(box: BoundingBox, r: Region, frameW: number, frameH: 
     y2: (r.y + box.y2 * r.h) / frameH,
   };
 }
+
+/**
+ * A box touching the crop's edge where the crop does not reach the frame's edge is a body cut in
+ * two by the crop: its box is not the person's, and would start a second track. The whole-frame
+ * look finds that person whole.
+ */
+export function cutByRegion(box: BoundingBox, r: Region, frameW: number, frameH: number): boolean {
+  const e = 0.01;
+  return (
+    (box.x1 <= e && r.x > 0) ||
+    (box.y1 <= e && r.y > 0) ||
+    (box.x2 >= 1 - e && r.x + r.w < frameW) ||
+    (box.y2 >= 1 - e && r.y + r.h < frameH)
+  );
+}
