@@ -44,6 +44,17 @@ export const recorderConfigSchema = z
         width: z.number().int().min(160).max(1920).multipleOf(2).default(640),
         height: z.number().int().min(120).max(1080).multipleOf(2).default(480),
         fps: z.union([z.literal(24), z.literal(25), z.literal(30)]).default(25),
+        bitrateKbps: z.number().int().min(100).max(20_000).default(1000),
+        /**
+         * A viewer whose connection cannot take the stream (bytes waiting in the hub for it) past
+         * this is disconnected (close code 4429) rather than buffered without bound; the app reconnects.
+         */
+        maxViewerBufferBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
       })
       .prefault({}),
   })

@@ -35,12 +35,17 @@ export interface LiveViewOptions {
   width: number;
   height: number;
   fps: 24 | 25 | 30;
+  bitrateKbps: number;
+  /** A viewer with more than this waiting in the hub is disconnected (4429), never buffered without bound. */
+  maxViewerBufferBytes: number;
   /** The muxer's ffmpeg gets a loopback relay URL: the password never reaches its command line. */
   relay: RtspAuthRelay;
 }
 
 export class LiveView {
   private readonly sessions = new Map<string, Session>();
+  /** Viewers let go because their connection could not keep up (tests and health read it). */
+  slowViewersDropped = 0;
 
   constructor(private readonly opts: LiveViewOptions) {}
 
@@ -84,7 +89,7 @@ export class LiveView {
         '-an': '',
         '-r': String(this.opts.fps),
         '-s': `${this.opts.width}x${this.opts.height}`,
-        '-b:v': '1000k',
+        '-b:v': `${this.opts.bitrateKbps}k`,
         '-bf': '0',
         '-loglevel': 'warning',
         '-nostdin': '',
@@ -92,7 +97,25 @@ export class LiveView {
     });
     const session: Session = { muxer, lease, viewers: new Set() };
     muxer.on('mpeg1data', (data: Buffer) => {
-      for (const v of session.viewers) if (v.readyState === v.OPEN) v.send(data);
+      for (const v of session.viewers) {
+        if (v.readyState !== v.OPEN) continue;
+        // A viewer on a connection too slow for the stream: MPEG-1 over one socket cannot skip
+        // ahead cleanly, so it is let go (the app reconnects and starts afresh) instead of the hub
+        // holding an ever-growing queue for it.
+        if (v.bufferedAmount > this.opts.maxViewerBufferBytes) {
+          log.warn(
+            { bufferedBytes: v.bufferedAmount, limit: this.opts.maxViewerBufferBytes },
+            'live viewer too slow for the stream; disconnecting it',
+          );
+          this.slowViewersDropped++;
+          session.viewers.delete(v);
+          v.close(4429, 'connection too slow for live video');
+          // A close frame cannot get past a full buffer: end the socket after a short grace.
+          setTimeout(() => v.terminate(), 2000).unref();
+          continue;
+        }
+        v.send(data);
+      }
     });
     muxer.on('ffmpegStderr', (data: Buffer) => log.debug({ ffmpeg: redactSecrets(data.toString(), secrets).slice(0, 300) }, 'live ffmpeg'));
     muxer.stream.on('exit', (code, signal) => {

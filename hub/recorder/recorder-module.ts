@@ -122,7 +122,16 @@ export class RecorderModule implements HubModule {
     await this.relay.start();
     const relay = this.relay;
     if (core.ffmpeg)
-      this.live = new LiveView({ ffmpegPath: core.ffmpeg.path, log, width: live.width, height: live.height, fps: live.fps, relay });
+      this.live = new LiveView({
+        ffmpegPath: core.ffmpeg.path,
+        log,
+        width: live.width,
+        height: live.height,
+        fps: live.fps,
+        bitrateKbps: live.bitrateKbps,
+        maxViewerBufferBytes: live.maxViewerBufferBytes,
+        relay,
+      });
 
     this.disposers.push(
       core.cameraAttachments.watch((event, streams) => {

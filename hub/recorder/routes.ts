@@ -166,11 +166,15 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
     url: '/api/clips/:id/video',
     access: { roles: ['owner'] },
     params: z.strictObject({ id: z.string().uuid() }),
-    handler: async ({ params, req, reply }) => {
+    handler: async ({ params, req, reply, session }) => {
       const clip = await liveClip(params.id);
       const file = join(core.dataDir, clip.path);
       const { size } = await stat(file);
       const range = parseRange(req.headers.range, size);
+      // Who played which footage, and when: once per playback (its first request), not per seek.
+      if (range === null || (range !== 'invalid' && range.start === 0)) {
+        await core.audit.append({ action: 'clip.played', actor: session.user.id, subject: { clipId: clip.id, cameraId: clip.cameraId } });
+      }
       reply.header('accept-ranges', 'bytes').header('content-type', 'video/mp4').header('cache-control', 'no-store');
       reply.header('x-content-sha256', clip.sha256);
       if (range === 'invalid') {
@@ -205,8 +209,9 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
 
   // Live view over the hub's own WebSocket, owner only (declared here and checked on upgrade).
   http.fastify.get('/api/cameras/:id/live', { websocket: true, config: { access: { roles: ['owner'] } } }, (socket, req) => {
+    let session: ReturnType<typeof http.authorize>;
     try {
-      http.authorize(req, { roles: ['owner'] });
+      session = http.authorize(req, { roles: ['owner'] });
     } catch (err) {
       socket.close(err instanceof HubError && err.code === 'HUB_ERR_FORBIDDEN' ? 4403 : 4401, describeError(err).slice(0, 120));
       return;
@@ -218,5 +223,10 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
       return;
     }
     recorder.live.watch(streams, socket);
+    // Who watched which camera, and when (the viewing itself goes on while the entry is written).
+    core.audit.append({ action: 'live.viewed', actor: session?.user.id ?? null, subject: { cameraId: id } }).then(
+      () => undefined,
+      (err: unknown) => core.log.error({ camera: id, err: describeError(err) }, 'could not audit a live view'),
+    );
   });
 }

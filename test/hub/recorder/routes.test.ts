@@ -71,6 +71,11 @@ describe('camera and clip routes', () => {
 
     const audit = await t.hub.core.audit.entries();
     expect(audit.find((e) => e.action === 'clip.requested')?.subject).toMatchObject({ cameraId: 'door', note: 'man at the door' });
+    // Playing footage is audited once per playback (the first request), not per seek; refused requests not at all.
+    const played = audit.filter((e) => e.action === 'clip.played');
+    expect(played).toHaveLength(1);
+    expect(played[0]?.subject).toEqual({ clipId: clip.id, cameraId: 'door' });
+    expect(played[0]?.actor).toBe(audit.find((e) => e.action === 'clip.requested')?.actor);
   });
 
   it('live view: owner-only WebSocket with MPEG-TS from the MPEG-1 muxer, stopped when the last viewer leaves', {
@@ -104,9 +109,51 @@ describe('camera and clip routes', () => {
     const live = recorder.live;
     if (!live) throw new Error('no live view');
     expect(live.viewers('door')).toBe(1);
+    // Who watched which camera, and when; the refused attempts watched nothing.
+    const viewed = await waitFor(
+      'live view audited',
+      async () => (await t.hub.core.audit.entries()).filter((e) => e.action === 'live.viewed'),
+      5000,
+    );
+    expect(viewed.map((e) => e.subject)).toEqual([{ cameraId: 'door' }]);
     const pid = live.pid('door');
     expect(pid).toBeGreaterThan(0);
     ws.close();
     await waitFor('live ffmpeg stopped', () => live.viewers('door') === 0 && pid !== undefined && !pidAlive(pid), 10_000);
+  });
+
+  it('a viewer that stops reading is let go at a bound; the other viewer keeps watching', { timeout: 120_000 }, async () => {
+    const limit = 256 * 1024;
+    rig = await startRig({ recorder: { live: { width: 1280, height: 720, bitrateKbps: 8000, maxViewerBufferBytes: limit } } });
+    const { t, recorder } = rig;
+    const owner = await ownerClient(t.url, t.setupCode);
+    const wsUrl = `${t.url.replace('http', 'ws')}/api/cameras/door/live`;
+    const headers = { cookie: owner.sessionCookie ?? '' };
+    const good = new WebSocket(wsUrl, { headers });
+    let goodBytes = 0;
+    good.on('message', (d: Buffer) => {
+      goodBytes += d.length;
+    });
+    const slow = new WebSocket(wsUrl, { headers });
+    try {
+      // The slow phone: it connects and then never reads another byte.
+      await new Promise((r) => slow.once('open', r));
+      (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+      const live = recorder.live;
+      if (!live) throw new Error('no live view');
+      await waitFor('the slow viewer let go', () => live.slowViewersDropped >= 1, 90_000);
+      expect(live.viewers('door')).toBe(1);
+      const dropped = t.logs.lines.find((l) => l.msg === 'live viewer too slow for the stream; disconnecting it') as
+        | { bufferedBytes?: number }
+        | undefined;
+      // What the hub held for it never grew past the bound by more than one chunk of the stream.
+      expect(dropped?.bufferedBytes).toBeGreaterThan(limit);
+      expect(dropped?.bufferedBytes).toBeLessThan(limit + 256 * 1024);
+      const before = goodBytes;
+      await waitFor('the other viewer still receives', () => goodBytes > before + 100_000, 20_000);
+    } finally {
+      good.close();
+      slow.terminate();
+    }
   });
 });
