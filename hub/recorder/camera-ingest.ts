@@ -35,7 +35,7 @@ import {
   sourceArgs,
   withCredentials,
 } from './ingest-command.js';
-import { ProbeMemory } from './probe-memory.js';
+import { learnedStreamsFile, ProbeMemory, readLearnedStreams, writeLearnedStreams } from './probe-memory.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 import { StreamConsumer } from './stream-consumer.js';
 
@@ -133,7 +133,8 @@ export class CameraIngest {
   };
   private readonly frameTimes = new Map<number, FrameTime>();
   /** Fast start: what the last connection showed about the streams (probe-memory.ts). */
-  private readonly probe = new ProbeMemory();
+  private readonly probe: ProbeMemory;
+  private readonly learnedWrites = new SerialQueue();
   /** This run is being ended to reconnect with the full probe. */
   private probeRestart = false;
   private readonly clockSamples: ClockSample[] = [];
@@ -152,6 +153,15 @@ export class CameraIngest {
   ) {
     this.transport = deps.config.rtspTransport;
     this.log = deps.log.child({ camera: camera.id });
+    const file = learnedStreamsFile(deps.dataDir, camera.id);
+    this.probe = new ProbeMemory(readLearnedStreams(file, this.log), (learned) => {
+      void this.learnedWrites.run(() =>
+        writeLearnedStreams(file, learned).then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ file, err: describeError(err) }, 'cannot keep what was learned for fast start'),
+        ),
+      );
+    });
   }
 
   get cameraId(): string {
@@ -311,7 +321,7 @@ export class CameraIngest {
     const { config } = this.deps;
     this.withFrames = this.wantFrames();
     const subUrl = this.withFrames ? this.streams.subUrl : null;
-    const fastProbe = this.probe.begin(subUrl ? [this.streams.mainUrl, subUrl] : [this.streams.mainUrl]);
+    const fastProbe = this.probe.begin(subUrl ? ['main', 'sub'] : ['main']);
     const args = sourceArgs({
       fastProbe,
       mainUrl: withCredentials(this.streams.mainUrl, this.streams.username, this.streams.password),
@@ -355,7 +365,7 @@ export class CameraIngest {
         if (!withSub) this.frames?.setInit(init);
       },
       (fragment) => {
-        this.observeProbe(child, this.streams.mainUrl, fragment, main.init);
+        this.observeProbe(child, 'main', fragment, main.init);
         this.onMainFragment(fragment, !withSub);
       },
     );
@@ -373,7 +383,7 @@ export class CameraIngest {
           this.frames?.setInit(init);
         },
         (fragment) => {
-          if (subUrl) this.observeProbe(child, subUrl, fragment, sub.init);
+          this.observeProbe(child, 'sub', fragment, sub.init);
           this.onFramesFragment(fragment);
         },
       );
@@ -759,6 +769,7 @@ export class CameraIngest {
     this.recorder = null;
     this.frames = null;
     await this.indexing.idle();
+    await this.learnedWrites.idle();
     this.deps.health.set(`camera:${this.camera.id}`, 'stopped', 'ingest stopped');
   }
 }

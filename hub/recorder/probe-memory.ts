@@ -11,7 +11,16 @@
  * previous connection saw long enough, with frames in display order; a fast connection that
  * yields no frame, or that sees reordered frames after all (the installer turned B-frames on),
  * forgets what was learned and the next connection probes in full.
+ *
+ * What was learned is kept per camera and stream role (main, sub) in
+ * `<data dir>/recorder/fast-start/<camera>.json`, so the first connection after a restart or a
+ * power cut starts fast too. The file holds only "this stream had no B-frames": no URL, no secret.
  */
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describeError } from '../api/errors.js';
+import type { Logger } from '../api/plugin.js';
 import type { Fmp4Fragment } from '../media/fmp4.js';
 
 /** Full probe: enough for the SPS/PPS and one keyframe at 4K, reordering included. */
@@ -31,11 +40,22 @@ interface Count {
 
 export type ProbeVerdict = 'ok' | 'restart';
 
+/** What is kept between runs: stream role -> its frames came in display order. */
+export type LearnedStreams = Record<string, boolean>;
+
 export class ProbeMemory {
-  /** Stream (its URL without credentials) -> frames come in display order. */
-  private readonly inOrder = new Map<string, boolean>();
+  /** Stream (its role: main, sub) -> frames come in display order. */
+  private readonly inOrder: Map<string, boolean>;
   private counts = new Map<string, Count>();
   private fast = false;
+
+  /** `learned`: what an earlier run kept; `onChange` is told each time that changes (to keep it). */
+  constructor(
+    learned: LearnedStreams = {},
+    private readonly onChange: (learned: LearnedStreams) => void = () => undefined,
+  ) {
+    this.inOrder = new Map(Object.entries(learned).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'));
+  }
 
   /** A connection starts with these streams: whether it may probe fast (every one known in order). */
   begin(streams: string[]): boolean {
@@ -69,7 +89,10 @@ export class ProbeMemory {
     if (c.frames === LEARN_FRAGMENTS) {
       // More than a tenth of the frames out of order: B-frames.
       const inOrder = codec !== null && FAST_CODECS.has(codec) && c.reordered * 10 <= c.frames;
-      this.inOrder.set(stream, inOrder);
+      if (this.inOrder.get(stream) !== inOrder) {
+        this.inOrder.set(stream, inOrder);
+        this.onChange(Object.fromEntries(this.inOrder));
+      }
     }
     return 'ok';
   }
@@ -84,5 +107,39 @@ export class ProbeMemory {
   private forget(): void {
     this.inOrder.clear();
     this.fast = false;
+    this.onChange({});
   }
+}
+
+/** The file that keeps a camera's learned streams (camera ids are safe file names: [a-z0-9_-]). */
+export function learnedStreamsFile(dataDir: string, cameraId: string): string {
+  return join(dataDir, 'recorder', 'fast-start', `${cameraId}.json`);
+}
+
+/** What an earlier run learned about a camera's streams; nothing (probe in full) when unreadable. */
+export function readLearnedStreams(file: string, log: Logger): LearnedStreams {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn({ file, err: describeError(err) }, 'cannot read the fast-start file; probing in full');
+    return {};
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as LearnedStreams;
+    throw new Error('not an object');
+  } catch (err) {
+    log.warn({ file, err: describeError(err) }, 'unreadable fast-start file; probing in full');
+    return {};
+  }
+}
+
+/** Keep what was learned (temp file then rename: a power cut leaves the old file or the new one). */
+export async function writeLearnedStreams(file: string, learned: LearnedStreams): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const part = `${file}.part`;
+  await writeFile(part, `${JSON.stringify(learned)}\n`);
+  await rename(part, file);
 }

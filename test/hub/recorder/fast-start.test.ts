@@ -3,9 +3,11 @@
  * display order probes only the first packet; a stream that turns out to carry B-frames is
  * reconnected with the full probe; what is recorded either way decodes cleanly.
  */
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LEARN_FRAGMENTS } from '../../../hub/recorder/probe-memory.js';
+import { LEARN_FRAGMENTS, learnedStreamsFile } from '../../../hub/recorder/probe-memory.js';
+import { tempDir } from '../../helpers/hub.js';
 import { decodeErrors, eventsNamed, probe, type RecorderRig, startRig, waitFor } from './harness.js';
 import { PEOPLE_CLIP } from './stream-variants.js';
 
@@ -76,6 +78,35 @@ describe('fast start', () => {
       const p = await probe(file);
       expect(p.codec, seg.path).toBe('h264');
       expect(await decodeErrors(file), seg.path).toBe('');
+    }
+  });
+
+  it('keeps what it learned across a restart: the first connection after it starts fast', { timeout: 90_000 }, async () => {
+    const dataDir = await tempDir();
+    try {
+      rig = await startRig({ dataDir });
+      const first = rig.recorder.ingestFor('door');
+      await waitFor('the stream learned', () => (first?.fragments ?? 0) > LEARN_FRAGMENTS + 5, 30_000);
+      expect(first?.fastProbe).toBe(false);
+      await rig.close();
+      // The kept file says only which streams had no B-frames: no address, no password.
+      const kept = JSON.parse(await readFile(learnedStreamsFile(dataDir, 'door'), 'utf8')) as unknown;
+      expect(kept).toEqual({ main: true });
+
+      rig = await startRig({ dataDir });
+      const r = rig;
+      await waitFor('online after the restart', () => r.recorder.status('door').online, 30_000);
+      expect(r.recorder.ingestFor('door')?.fastProbe).toBe(true);
+      const seg = await waitFor(
+        'a segment after the restart',
+        async () => (await r.recorder.segments.live({ cameraId: 'door' }))[0],
+        20_000,
+      );
+      expect(await decodeErrors(join(dataDir, seg.path))).toBe('');
+    } finally {
+      await rig?.close();
+      rig = null;
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -75,4 +75,22 @@ describe('probe memory (fast start)', () => {
     expect(m.failedBeforeFrames()).toBe(true);
     expect(m.begin(['main'])).toBe(false);
   });
+
+  it('starts from what an earlier run kept, and says each time what it learned or forgot', () => {
+    const kept: Array<Record<string, boolean>> = [];
+    const m = new ProbeMemory({ main: true }, (l) => kept.push(l));
+    expect(m.begin(['main'])).toBe(true);
+    expect(m.observe('main', frag(7200), 'avc1')).toBe('ok');
+    expect(m.observe('main', frag(3600), 'avc1')).toBe('restart');
+    expect(kept).toEqual([{}]);
+    m.begin(['main']);
+    learn(m, 'main', () => 0);
+    expect(kept).toEqual([{}, { main: true }]);
+    // Learning the same again writes nothing new.
+    m.begin(['main', 'sub']);
+    learn(m, 'main', () => 0);
+    expect(kept).toHaveLength(2);
+    // Junk in the kept file counts for nothing.
+    expect(new ProbeMemory({ main: 'yes' as unknown as boolean }).begin(['main'])).toBe(false);
+  });
 });
