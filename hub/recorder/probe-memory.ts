@@ -35,7 +35,9 @@ const FAST_CODECS = new Set(['avc1', 'avc3', 'hvc1', 'hev1']);
 
 interface Count {
   frames: number;
+  /** Frames shown before the one decoded ahead of them (presentation time going back): B-frames. */
   reordered: number;
+  lastPts: number | null;
 }
 
 export type ProbeVerdict = 'ok' | 'restart';
@@ -59,7 +61,7 @@ export class ProbeMemory {
 
   /** A connection starts with these streams: whether it may probe fast (every one known in order). */
   begin(streams: string[]): boolean {
-    this.counts = new Map(streams.map((s) => [s, { frames: 0, reordered: 0 }]));
+    this.counts = new Map(streams.map((s) => [s, { frames: 0, reordered: 0, lastPts: null }]));
     this.fast = streams.length > 0 && streams.every((s) => this.inOrder.get(s) === true);
     return this.fast;
   }
@@ -77,9 +79,12 @@ export class ProbeMemory {
     const c = this.counts.get(stream);
     if (!c) return 'ok';
     c.frames++;
-    if (fragment.compositionOffset !== 0) c.reordered++;
+    // Out of display order: a presentation time before the last one. (A non-zero composition
+    // offset alone is not proof: ffmpeg repairs a jittery RTP stamp by nudging a decode time.)
+    if (c.lastPts !== null && fragment.pts < c.lastPts) c.reordered++;
+    c.lastPts = fragment.pts;
     if (this.fast) {
-      // One odd stamp can be a repaired timestamp; B-frames show on most frames.
+      // One odd stamp can be a repaired timestamp; B-frames show every few frames.
       if (c.reordered >= 2) {
         this.forget();
         return 'restart';
@@ -87,8 +92,8 @@ export class ProbeMemory {
       return 'ok';
     }
     if (c.frames === LEARN_FRAGMENTS) {
-      // More than a tenth of the frames out of order: B-frames.
-      const inOrder = codec !== null && FAST_CODECS.has(codec) && c.reordered * 10 <= c.frames;
+      // More than one frame in 15 out of order: B-frames (one B-frame per GOP of 15 is the least).
+      const inOrder = codec !== null && FAST_CODECS.has(codec) && c.reordered * 15 <= c.frames;
       if (this.inOrder.get(stream) !== inOrder) {
         this.inOrder.set(stream, inOrder);
         this.onChange(Object.fromEntries(this.inOrder));
