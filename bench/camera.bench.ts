@@ -6,24 +6,15 @@
  * stream), with and without low-resolution detection frames; and the time from a trigger to the
  * clip being available. CPU is read from /proc/<pid>/stat of the recorder's ffmpeg.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EventMap } from '../hub/api/events.js';
 import { SimRtspServer } from '../hub/sim/rtsp-server.js';
 import { waitFor } from '../test/helpers/ports.js';
+import { CLK_TCK, cpuTicks, pct } from './figures.js';
 import { hdSource, withRecorderHub } from './recorder-rig.js';
 
 const DOORBELL = fileURLToPath(new URL('../test/fixtures/media/doorbell-people-walking-768x576-10fps.mp4', import.meta.url));
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const MEASURE_MS = 10_000;
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the full line (11 and 12 after the comm).
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 async function measureCpu(label: string, file: string, detect: boolean): Promise<void> {
   const server = new SimRtspServer({ kind: 'gstreamer', file, mount: '/bench' });
@@ -88,11 +79,6 @@ async function measureClipLatency(): Promise<void> {
 }
 
 const PEOPLE = fileURLToPath(new URL('../test/fixtures/media/people-walking-768x576-10fps.mp4', import.meta.url));
-
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-}
 
 /** Connect to first fragment / first detector frame, over several fresh connections. */
 async function measureFirstFrame(label: string, file: string): Promise<void> {

@@ -25,16 +25,10 @@ import { cameraSeedSchema } from '../hub/config/devices-schema.js';
 import { cameraFromSeed } from '../hub/devices/registry.js';
 import { createLogger } from '../hub/log/logger.js';
 import { clipFrames } from '../test/detectors/fixture-media.js';
+import { ms, pct } from './figures.js';
 
 const log = createLogger({ level: 'warn' });
 const FPS = 5;
-
-function pct(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : 'n/a');
 
 async function modelTimes(backend: 'tfjs-node' | 'wasm' | 'cpu', frames: Frame[]): Promise<void> {
   const client = new DetectorClient({ init: { backend, modelPath: defaultModelPath(), outputName: 'tower_0/detections' }, log });

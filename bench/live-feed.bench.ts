@@ -7,8 +7,6 @@
  * and the delay from the frame leaving the RTSP server (its RTCP time: the simulator's clock is the
  * hub's) to its `person.detected` arriving on the owner's live feed (p50, p95).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { personDetectorPlugin } from '../detectors/plugin.js';
@@ -18,25 +16,18 @@ import { ownerClient } from '../test/helpers/api-client.js';
 import { startTestHub } from '../test/helpers/hub.js';
 import { waitFor } from '../test/helpers/ports.js';
 import { cameraSeed } from '../test/hub/recorder/harness.js';
+import { CLK_TCK, cpuTicks, ms, pct } from './figures.js';
+import { attachPlainCamera } from './recorder-rig.js';
 
 const MEDIA = fileURLToPath(new URL('../test/fixtures/media/', import.meta.url));
 const RUN_MS = 20_000;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-}
-const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : 'n/a');
-
+/** A camera ffmpeg's ticks; one that ended meanwhile (a consumer restarted) counts 0, so the figure can only undercount. */
 function ticks(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    // The process ended (a consumer restarted): its ticks are lost to the figure, said in the README.
+    return cpuTicks(pid);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return 0;
   }
 }
@@ -57,14 +48,7 @@ async function clip(file: string, label: string, people: string): Promise<void> 
   });
   const sockets: WebSocket[] = [];
   try {
-    const detach = t.hub.core.cameraAttachments.attach({
-      cameraId: 'cam',
-      mainUrl: server.url,
-      subUrl: null,
-      snapshotUrl: null,
-      username: null,
-      password: null,
-    });
+    const detach = attachPlainCamera(t.hub, 'cam', server.url);
     const owner = await ownerClient(t.url, t.setupCode);
     await plugin.ready();
     const cameraTimes = new Map<number, number>();

@@ -12,14 +12,11 @@ import { describeError } from '../hub/api/errors.js';
 import { detectSettingsSchema } from '../hub/config/devices-schema.js';
 import { createLogger } from '../hub/log/logger.js';
 import { addScores, labelledSet, precision, recall, type Score, scoreFrame } from '../test/detectors/labelled-set.js';
+import { pct } from './figures.js';
 
 const log = createLogger({ level: 'warn' });
 const REPEATS = 3;
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-}
 const pr = (s: Score) =>
   `P ${precision(s).toFixed(2)} R ${recall(s).toFixed(2)} (${s.truePositives} hit, ${s.falsePositives} false, ${s.falseNegatives} missed)`;
 

@@ -37,6 +37,11 @@ export interface RigOptions {
   recorder?: Record<string, unknown>;
 }
 
+/** Give the hub a camera's stream with no sub stream, snapshot URL or password; returns the detach. */
+export function attachPlainCamera(hub: Hub, cameraId: string, mainUrl: string): () => void {
+  return hub.core.cameraAttachments.attach({ cameraId, mainUrl, subUrl: null, snapshotUrl: null, username: null, password: null });
+}
+
 /** A hub with the recorder on camera `cam` fed by `server`, for as long as `fn` runs. */
 export async function withRecorderHub<T>(
   server: SimRtspServer,
@@ -67,14 +72,7 @@ export async function withRecorderHub<T>(
   });
   try {
     await hub.start();
-    hub.core.cameraAttachments.attach({
-      cameraId: 'cam',
-      mainUrl: server.url,
-      subUrl: null,
-      snapshotUrl: null,
-      username: null,
-      password: null,
-    });
+    attachPlainCamera(hub, 'cam', server.url);
     return await fn(hub, recorder);
   } finally {
     await hub.stop('bench done');

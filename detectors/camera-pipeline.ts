@@ -64,11 +64,10 @@ export class CameraPipeline {
   private readonly gate: MotionGate;
   private readonly tracker: PersonTracker;
   private busy = false;
-  private pending: Frame | null = null;
+  /** The newest frame waiting for the detector, with the moving bodies the gate saw in it. */
+  private pending: { frame: Frame; bodies: BoundingBox[] } | null = null;
   private lastDetectTs = Number.NEGATIVE_INFINITY;
   private lastWholeFrameTs = Number.NEGATIVE_INFINITY;
-  /** The moving bodies of the frame waiting for (or at) the detector: where to look. */
-  private pendingBodies: BoundingBox[] = [];
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private readonly snapshotsInFlight = new Set<Promise<void>>();
@@ -159,15 +158,11 @@ export class CameraPipeline {
     if (this.busy) {
       if (this.pending) this.stats.dropped++;
       // A copy: the frame source may reuse its buffer for the next frame.
-      this.pending = { ...frame, data: Uint8Array.from(frame.data) };
-      this.pendingBodies = m.bodies.map((b) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 }));
+      this.pending = { frame: { ...frame, data: Uint8Array.from(frame.data) }, bodies: m.bodies };
       return;
     }
     // Our own copy: the snapshot must be the very frame the detector looked at.
-    void this.run(
-      { ...frame, data: Uint8Array.from(frame.data) },
-      m.bodies.map((b) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 })),
-    );
+    void this.run({ ...frame, data: Uint8Array.from(frame.data) }, m.bodies);
   }
 
   /** Resolves once no frame is at the detector or waiting for it, and every snapshot is written. */
@@ -266,11 +261,9 @@ export class CameraPipeline {
       this.deps.log.error({ camera: this.camera.id, err: describeError(err) }, 'person detection failed for a frame');
     } finally {
       const next = this.pending;
-      const nextBodies = this.pendingBodies;
       this.pending = null;
-      this.pendingBodies = [];
       this.busy = false;
-      if (next && !this.closed) void this.run(next, nextBodies);
+      if (next && !this.closed) void this.run(next.frame, next.bodies);
       else {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];

@@ -20,11 +20,6 @@ export interface Fmp4Fragment {
   pts: number;
   /** Duration of the fragment's first sample in ticks (0 when not stated). */
   duration: number;
-  /**
-   * Composition offset of the first sample (presentation minus decode time, ticks): non-zero when
-   * frames are sent out of display order (B-frames).
-   */
-  compositionOffset: number;
   /** The prft box: NTP wall-clock time (Unix ms) for media time `prftMediaTime`, or null. */
   prftMs: number | null;
   prftMediaTime: number | null;
@@ -87,18 +82,9 @@ function parseMoov(b: Buffer, start: number, end: number): TrackDefaults {
 }
 
 /** Keyframe and first-sample pts of a moof (first track fragment). */
-interface MoofInfo {
-  keyframe: boolean;
-  pts: number;
-  duration: number;
-  compositionOffset: number;
-}
-
-const NO_MOOF: MoofInfo = { keyframe: false, pts: 0, duration: 0, compositionOffset: 0 };
-
-function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): MoofInfo {
+function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): { keyframe: boolean; pts: number; duration: number } {
   const traf = find(b, start, end, ['traf']);
-  if (!traf) return NO_MOOF;
+  if (!traf) return { keyframe: false, pts: 0, duration: 0 };
   let defaultFlags = trexFlags;
   let duration = 0;
   let baseTime = 0;
@@ -144,7 +130,7 @@ function parseMoof(b: Buffer, start: number, end: number, trexFlags: number): Mo
   }
   const sampleFlags = firstFlags ?? defaultFlags;
   // sample_is_non_sync_sample is bit 16 of the sample flags.
-  return { keyframe: ((sampleFlags >>> 16) & 1) === 0, pts: baseTime + cts, duration, compositionOffset: cts };
+  return { keyframe: ((sampleFlags >>> 16) & 1) === 0, pts: baseTime + cts, duration };
 }
 
 function parsePrft(b: Buffer, s: number): { ms: number; mediaTime: number } {
@@ -163,7 +149,7 @@ export class Fmp4Splitter {
   private defaults: TrackDefaults | null = null;
   private pending: Buffer[] = [];
   private prft: { ms: number; mediaTime: number } | null = null;
-  private moof: MoofInfo | null = null;
+  private moof: { keyframe: boolean; pts: number; duration: number } | null = null;
   init: Fmp4Init | null = null;
 
   constructor(
@@ -206,13 +192,12 @@ export class Fmp4Splitter {
     if (type === 'prft') this.prft = parsePrft(box, header);
     else if (type === 'moof') this.moof = parseMoof(box, header, box.length, this.defaults?.trexFlags ?? 0);
     else if (type === 'mdat') {
-      const moof = this.moof ?? NO_MOOF;
+      const moof = this.moof ?? { keyframe: false, pts: 0, duration: 0 };
       this.onFragment({
         data: Buffer.concat(this.pending),
         keyframe: moof.keyframe,
         pts: moof.pts,
         duration: moof.duration,
-        compositionOffset: moof.compositionOffset,
         prftMs: this.prft?.ms ?? null,
         prftMediaTime: this.prft?.mediaTime ?? null,
       });

@@ -333,7 +333,7 @@ export class CameraIngest {
     this.stderrTail = '';
     this.lastProgressAt = 0;
     mkdir(this.segmentDir, { recursive: true }).then(
-      () => this.launch(args, subUrl),
+      () => this.launch(args, subUrl !== null),
       (err: unknown) => {
         this.log.error({ err: describeError(err) }, 'cannot create the segment folder');
         this.scheduleRetry();
@@ -341,8 +341,7 @@ export class CameraIngest {
     );
   }
 
-  private launch(args: string[], subUrl: string | null): void {
-    const withSub = subUrl !== null;
+  private launch(args: string[], withSub: boolean): void {
     if (this.stopped) return;
     const child = spawn(this.deps.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', withSub ? 'pipe' : 'ignore'] });
     this.child = child;

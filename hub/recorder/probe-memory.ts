@@ -79,8 +79,8 @@ export class ProbeMemory {
     const c = this.counts.get(stream);
     if (!c) return 'ok';
     c.frames++;
-    // Out of display order: a presentation time before the last one. (A non-zero composition
-    // offset alone is not proof: ffmpeg repairs a jittery RTP stamp by nudging a decode time.)
+    // Out of display order: a presentation time before the last one. (Decode times are no proof:
+    // ffmpeg repairs a jittery RTP stamp of a plain stream by nudging its decode time.)
     if (c.lastPts !== null && fragment.pts < c.lastPts) c.reordered++;
     c.lastPts = fragment.pts;
     if (this.fast) {
