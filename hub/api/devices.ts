@@ -65,6 +65,8 @@ export interface CameraRecordSettings {
   preRollSeconds: number;
   postRollSeconds: number;
   continuous: boolean;
+  /** The installer set this camera to record sound (recorded only once the owner also agrees). */
+  audio: boolean;
 }
 
 export interface OnvifCameraSource {

@@ -125,6 +125,12 @@ export const cameraSeedSchema = z.strictObject({
       preRollSeconds: z.number().int().min(0).max(120).default(10),
       postRollSeconds: z.number().int().min(0).max(300).default(10),
       continuous: z.boolean().default(false),
+      /**
+       * The camera's sound is recorded with its video. Set by the installer; sound is recorded only
+       * once the owner has also said yes (PUT /api/cameras/:id/sound), because recording what
+       * people say beyond the home is a data-protection question for her.
+       */
+      audio: z.boolean().default(false),
     })
     .prefault({}),
   enabled: z.boolean().default(true),

@@ -39,6 +39,16 @@ import { learnedStreamsFile, ProbeMemory, readLearnedStreams, writeLearnedStream
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 import { StreamConsumer } from './stream-consumer.js';
 
+/**
+ * A reader of the main stream as the camera sends it (live view passes it on to browsers): the
+ * init segment each time a connection opens, then every fragment, video and sound. A tap must
+ * not block: it is called on the ingest's own data path.
+ */
+export interface StreamTap {
+  init(init: Fmp4Init): void;
+  fragment(fragment: Fmp4Fragment): void;
+}
+
 export interface IngestDeps {
   ffmpegPath: string;
   dataDir: string;
@@ -56,6 +66,8 @@ export interface IngestDeps {
   /** Whether new segments count as continuous footage (false while held footage fills the budget). */
   continuousAllowed(): boolean;
   onSegment(segment: SegmentRecord): void;
+  /** The owner agreed to this camera recording sound (the installer's `record.audio` is the other half). */
+  soundAgreed?(): boolean;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -108,6 +120,8 @@ export class CameraIngest {
   private lastProgressAt = 0;
   private readonly indexing = new SerialQueue();
   private withFrames = false;
+  /** This run's source keeps the camera's sound. */
+  private withAudio = false;
   private recording = false;
   private recorder: StreamConsumer | null = null;
   private frames: StreamConsumer | null = null;
@@ -132,6 +146,7 @@ export class CameraIngest {
     distances: [],
   };
   private readonly frameTimes = new Map<number, FrameTime>();
+  private readonly taps = new Set<StreamTap>();
   /** Fast start: what the last connection showed about the streams (probe-memory.ts). */
   private readonly probe: ProbeMemory;
   private readonly learnedWrites = new SerialQueue();
@@ -189,6 +204,10 @@ export class CameraIngest {
     if (this.clockSamples.length === 0) return null;
     return Math.round(median(this.clockSamples.map((c) => c.offsetMs)));
   }
+  /** The running stream carries sound (recorded beside the video). */
+  get hasAudio(): boolean {
+    return this.withAudio && (this.mainInit?.audio ?? null) !== null;
+  }
   get isOnline(): boolean {
     return this.online;
   }
@@ -228,6 +247,7 @@ export class CameraIngest {
   needsRestart(): boolean {
     this.adjustConsumers();
     const wantFrames = this.wantFrames();
+    if (this.child !== null && this.wantAudio() !== this.withAudio) return true;
     return this.child !== null && wantFrames && this.streams.subUrl !== null && !this.withFrames;
   }
 
@@ -235,11 +255,33 @@ export class CameraIngest {
   restart(): void {
     this.adjustConsumers();
     if (this.child && this.streams.subUrl !== null && this.wantFrames() !== this.withFrames) this.child.kill('SIGTERM');
+    else if (this.child && this.wantAudio() !== this.withAudio) {
+      this.log.info({ audio: this.wantAudio() }, 'sound recording changed; reconnecting the camera');
+      this.child.kill('SIGTERM');
+    }
+  }
+
+  /** Read the main stream as it comes (no second RTSP session); returns the way to stop reading. */
+  tap(tap: StreamTap): () => void {
+    this.taps.add(tap);
+    if (this.mainInit && this.child) tap.init(this.mainInit);
+    return () => {
+      this.taps.delete(tap);
+    };
+  }
+
+  private toTaps(fragment: Fmp4Fragment): void {
+    for (const t of this.taps) t.fragment(fragment);
   }
 
   /** Test hook: raw bytes into the detection decoder's input (see independent-outputs.test). */
   injectIntoFrames(bytes: Buffer): void {
     this.frames?.inject(bytes);
+  }
+
+  /** Sound only when the installer set the camera to record it and the owner agreed. */
+  private wantAudio(): boolean {
+    return this.camera.record.audio === true && this.deps.soundAgreed?.() === true;
   }
 
   private wantFrames(): boolean {
@@ -322,8 +364,10 @@ export class CameraIngest {
     this.withFrames = this.wantFrames();
     const subUrl = this.withFrames ? this.streams.subUrl : null;
     const fastProbe = this.probe.begin(subUrl ? ['main', 'sub'] : ['main']);
+    this.withAudio = this.wantAudio();
     const args = sourceArgs({
       fastProbe,
+      audio: this.withAudio,
       mainUrl: withCredentials(this.streams.mainUrl, this.streams.username, this.streams.password),
       subUrl: subUrl ? withCredentials(subUrl, this.streams.username, this.streams.password) : null,
       transport: this.transport,
@@ -359,11 +403,18 @@ export class CameraIngest {
     const main = new Fmp4Splitter(
       (init) => {
         this.mainInit = init;
-        this.log.info({ codec: init.codec, timescale: init.timescale }, 'camera stream opened');
+        this.log.info({ codec: init.codec, timescale: init.timescale, audio: init.audio?.codec ?? null }, 'camera stream opened');
         this.recorder?.setInit(init);
         if (!withSub) this.frames?.setInit(init);
+        for (const t of this.taps) t.init(init);
       },
       (fragment) => {
+        this.toTaps(fragment);
+        if (fragment.kind !== 'video') {
+          // Sound (when recorded) goes to the recorder beside the video; detection needs none.
+          this.recorder?.feed(fragment);
+          return;
+        }
         this.observeProbe(child, 'main', fragment, main.init);
         this.onMainFragment(fragment, !withSub);
       },
@@ -708,7 +759,9 @@ export class CameraIngest {
 
   private needsRestartAfterExit(): boolean {
     const recent = this.deps.clock.now() - this.lastProgressAt < 3000;
-    return recent && this.streams.subUrl !== null && this.wantFrames() !== this.withFrames;
+    if (!recent) return false;
+    if (this.wantAudio() !== this.withAudio) return true;
+    return this.streams.subUrl !== null && this.wantFrames() !== this.withFrames;
   }
 
   private scheduleRetry(): void {

@@ -167,6 +167,9 @@ export function remuxArgs(list: string, startTs: number, out: string, codec: TsV
     list,
     '-map',
     '0:v',
+    // The sound, when the segments carry it (AAC: copied; ADTS headers become the MP4 config).
+    '-map',
+    '0:a?',
     '-c',
     'copy',
     // H.265 as `hvc1` (parameter sets in the sample entry), which QuickTime, Safari and iOS

@@ -21,6 +21,8 @@ export interface SourcePlan {
   ioTimeoutMs: number;
   /** Probe only the first packet: the last connection showed the streams need no more (probe-memory.ts). */
   fastProbe?: boolean;
+  /** Keep the camera's sound (installer and owner both said yes): AAC beside the video. */
+  audio?: boolean;
 }
 
 /** Put the camera's credentials into an RTSP URL (only ffmpeg's argv ever sees this form). */
@@ -67,15 +69,45 @@ const FMP4_OUT = [
   'wallclock',
 ];
 
+/**
+ * The same with sound: a fragment each time a track already has a sample waiting, so a frame
+ * still goes out as soon as the next one comes and a moof holds at most one sample per track.
+ * Not frag_every_frame: with two tracks ffmpeg 5.1 writes audio samples with negative durations
+ * and repeated times there. Packets are written as they come (no interleaving wait): the
+ * detector must not wait for the audio encoder's look-ahead, and each track's times are its own.
+ */
+const FMP4_AV_OUT = [
+  '-f',
+  'mp4',
+  '-movflags',
+  'empty_moov+default_base_moof',
+  '-frag_duration',
+  '1',
+  '-max_interleave_delta',
+  '1',
+  '-write_prft',
+  'wallclock',
+];
+
+/**
+ * Sound is always encoded once to AAC, whatever the camera sends: G.711 (most doorbells) fits
+ * neither MP4 nor MPEG-TS, and copying AAC or Opus as sent leaves ffmpeg 5.1 writing samples
+ * with negative durations and no time once the RTCP reports re-base the audio timeline (measured
+ * on the simulator's AAC and Opus streams). 40 kb/s is the most AAC allows at 8 kHz mono and
+ * plenty for speech at any rate. The video is never touched.
+ */
+const AUDIO_AAC = ['-c:a', 'aac', '-b:a', '40k'];
+
 /** fd 1: the main stream's fMP4; fd 3: the sub stream's fMP4 (when there is one). */
 export function sourceArgs(plan: SourcePlan): string[] {
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning'];
   const fast = plan.fastProbe === true;
   args.push(...inputArgs(plan.mainUrl, plan.transport, plan.ioTimeoutMs, fast));
   if (plan.subUrl) args.push(...inputArgs(plan.subUrl, plan.transport, plan.ioTimeoutMs, fast));
-  // The video exactly as sent; audio is not recorded (recording sound is a legal question
-  // the owner has not been asked), but an audio track in the stream is harmless.
-  args.push('-map', '0:v:0', '-c:v', 'copy', '-an', '-dn', '-sn', ...FMP4_OUT, 'pipe:1');
+  // The video exactly as sent. Sound only when the installer and the owner both said yes
+  // (recording what is said at the door is a legal question for her); else it is left out.
+  if (plan.audio) args.push('-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy', ...AUDIO_AAC, '-dn', '-sn', ...FMP4_AV_OUT, 'pipe:1');
+  else args.push('-map', '0:v:0', '-c:v', 'copy', '-an', '-dn', '-sn', ...FMP4_OUT, 'pipe:1');
   if (plan.subUrl) args.push('-map', '1:v:0', '-c:v', 'copy', '-an', '-dn', '-sn', ...FMP4_OUT, 'pipe:3');
   return args;
 }
@@ -108,7 +140,12 @@ export function recordArgs(segmentPattern: string, segmentSeconds: number, codec
     ...PIPE_INPUT,
     '-map',
     '0:v:0',
+    // The sound, when the source carries it (already AAC: copied as it comes).
+    '-map',
+    '0:a:0?',
     '-c:v',
+    'copy',
+    '-c:a',
     'copy',
     ...parameterSetsAtKeyframes(codec),
     '-f',

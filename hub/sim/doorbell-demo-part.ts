@@ -31,7 +31,7 @@ export const doorbellDemoPart: DemoPart = {
         name: 'Front doorbell',
         kind: 'doorbell',
         source: { type: 'onvif', host: '127.0.0.1', port: onvif.port, username: 'admin', password },
-        record: { preRollSeconds: 10, postRollSeconds: 10, continuous: false },
+        record: { preRollSeconds: 10, postRollSeconds: 10, continuous: false, audio: false },
       },
     ];
   },

@@ -5,6 +5,7 @@ import { LEARN_FRAGMENTS, ProbeMemory } from '../../../hub/recorder/probe-memory
 const FRAME = 9000;
 const frag = (pts: number): Fmp4Fragment => ({
   data: Buffer.alloc(0),
+  kind: 'video',
   keyframe: false,
   pts,
   duration: FRAME,
