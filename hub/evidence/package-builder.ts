@@ -78,7 +78,16 @@ export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
     headHash: input.custody.entries.at(-1)?.hash ?? '',
   };
   const listed: Array<[string, Buffer, ManifestFile['kind']]> = [
-    [FILES.readme, Buffer.from(readmeText({ ...base, hub, custody })), 'readme'],
+    [
+      FILES.readme,
+      Buffer.from(
+        readmeText(
+          { ...base, hub, custody },
+          input.files.map((f) => f.entry),
+        ),
+      ),
+      'readme',
+    ],
     [FILES.publicKey, Buffer.from(info.publicKeyPem), 'public-key'],
     [FILES.custody, canonicalBytes(input.custody), 'custody'],
   ];

@@ -7,6 +7,7 @@
 import { extname } from 'node:path';
 import type { EventMap } from '../api/events.js';
 import type { HubCore } from '../core.js';
+import { mp4HasSound } from '../media/fmp4.js';
 import type { RecorderModule } from '../recorder/recorder-module.js';
 import type { ClipRecord } from '../storage/footage.js';
 import type { PackageFile } from './package-builder.js';
@@ -129,6 +130,12 @@ export async function snapshotMoment(core: HubCore, clip: ClipRecord): Promise<n
   return Math.min(Math.max(ts, clip.startTs), clip.endTs);
 }
 
+/** `sound` for a manifest entry (left out when the file is missing: the export's hash check says so). */
+export async function soundField(path: string): Promise<{ sound?: boolean }> {
+  const sound = await mp4HasSound(path);
+  return sound === null ? {} : { sound };
+}
+
 export async function clipFiles(
   core: HubCore,
   clip: ClipRecord,
@@ -153,6 +160,7 @@ export async function clipFiles(
         start: iso(clip.startTs),
         end: iso(clip.endTs),
         masterCopy: true,
+        ...(await soundField(abs.video)),
         cameraClockOffsetMs: clip.cameraOffsetMs ?? null,
       },
     },

@@ -37,6 +37,8 @@ export interface ManifestFile {
   end?: string;
   /** Recordings and clips: the camera's stream copied without re-encoding (remuxed). */
   masterCopy?: boolean;
+  /** Recordings and clips: the file carries the camera's sound (AAC) beside its video. */
+  sound?: boolean;
   /**
    * Clips: the camera's own clock minus the hub's arrival time while it was recorded (ms), from
    * the camera's RTCP sender reports; null when the camera sent none. A time shown by the camera
@@ -166,7 +168,7 @@ export const TIME_BASIS =
 export const PROCESSING =
   'Recordings and clips are the camera’s H.264 video stream copied without re-encoding: every video packet is the one the ' +
   'camera sent, but the packets were remuxed (from the hub’s MPEG-TS segments into MP4, creation_time set from the recording ' +
-  'start), so the files are not the camera’s own files bit-for-bit. Audio is not recorded. Snapshots are single frames decoded ' +
+  'start), so the files are not the camera’s own files bit-for-bit. Sound, where recorded (see the Sound section), was encoded once to AAC as it arrived; it is not the camera’s own audio bit-for-bit. Snapshots are single frames decoded ' +
   'from the recording and saved as JPEG. Working copies, if any, are re-encoded with the time burned in and are not evidence masters.';
 
 export const iso = (ts: number): string => new Date(ts).toISOString();

@@ -4,7 +4,7 @@
  * line starting with "  $ " is a check that exits non-zero when its claim does not hold; the
  * package tests run exactly these lines.
  */
-import { type Manifest, PROCESSING, TIME_BASIS, type WindowGap } from './package-format.js';
+import { type Manifest, type ManifestFile, PROCESSING, TIME_BASIS, type WindowGap } from './package-format.js';
 
 type ReadmeInput = Omit<Manifest, 'files'>;
 
@@ -34,7 +34,16 @@ function windowsText(m: ReadmeInput): string {
     .concat('\n');
 }
 
-export function readmeText(m: ReadmeInput): string {
+/** Which recordings and clips carry the camera's sound. */
+function soundText(media: ManifestFile[]): string {
+  const av = media.filter((f) => f.kind === 'recording' || f.kind === 'clip');
+  if (av.length === 0) return '  (no recordings or clips)\n';
+  return `${av
+    .map((f) => `  ${f.path}: ${f.sound === true ? 'video and sound (AAC)' : f.sound === false ? 'video only, no sound' : 'not known'}`)
+    .join('\n')}\n`;
+}
+
+export function readmeText(m: ReadmeInput, media: ManifestFile[] = []): string {
   const clock = `${m.clock.state}${m.clock.offsetMs === null ? '' : `, hub minus NTP time ${m.clock.offsetMs} ms`} (${m.clock.detail})`;
   const cams = m.cameraClocks
     .map((c) => `  ${c.cameraId}: ${c.offsetMs === null ? 'unknown' : `${c.offsetMs} ms`} (${c.detail})`)
@@ -66,6 +75,12 @@ Footage per camera for the requested window
 ${windowsText(m)}A request whose window had not ended when it was approved waits until the window has passed,
 then is exported. Gaps are listed above and in manifest.json ("windows"), each with its reason.
 
+Sound
+-----
+A camera records sound only where the installer set it to and the home's owner agreed. Sound is
+encoded once to AAC as it arrives (the camera's G.711 or other codec fits neither MP4 nor MPEG-TS);
+the video is never re-encoded. Each recording and clip:
+${soundText(media)}
 What is in here
 ---------------
 recordings/     per camera, the recorded segments covering the requested window, one MP4 per

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { access, chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
+import { mp4HasSound } from '../media/fmp4.js';
 import { tsVideoCodec } from '../media/ts-codec.js';
 import { remuxArgs, writeConcatList } from '../recorder/clip-writer.js';
 import type { SegmentRecord } from '../recorder/segment-store.js';
@@ -165,6 +166,7 @@ export async function writeWindow(opts: {
         start: iso(first.startTs),
         end: iso(last.endTs),
         masterCopy: true,
+        sound: (await mp4HasSound(out)) === true,
       },
     });
   }

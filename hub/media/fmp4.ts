@@ -7,6 +7,8 @@
  * untouched; nothing is rewritten.
  */
 
+import { open } from 'node:fs/promises';
+
 export type TrackKind = 'video' | 'audio' | 'other';
 
 export interface Fmp4Track {
@@ -348,5 +350,48 @@ export class Fmp4Splitter {
       this.prft = null;
       this.moof = null;
     }
+  }
+}
+
+/** Whether an MP4 file carries sound; null when the file is not there. */
+export async function mp4HasSound(path: string): Promise<boolean | null> {
+  try {
+    return (await mp4TrackKinds(path)).includes('audio');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * The kinds of track an MP4 file on disk holds (video, audio), read from its moov box without
+ * reading the media: top-level box headers are walked with positioned reads.
+ */
+export async function mp4TrackKinds(path: string): Promise<TrackKind[]> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(16);
+    let o = 0;
+    while (o + 8 <= size) {
+      await fh.read(head, 0, 16, o);
+      let boxSize = u32(head, 0);
+      let header = 8;
+      if (boxSize === 1) {
+        boxSize = u64(head, 8);
+        header = 16;
+      } else if (boxSize === 0) boxSize = size - o;
+      if (boxSize < header) break;
+      if (head.toString('latin1', 4, 8) === 'moov') {
+        if (boxSize > MAX_BOX) throw new Error(`moov box of ${boxSize} bytes in ${path}`);
+        const moov = Buffer.alloc(boxSize);
+        await fh.read(moov, 0, boxSize, o);
+        return parseMoov(moov, header, boxSize).map((t) => t.kind);
+      }
+      o += boxSize;
+    }
+    return [];
+  } finally {
+    await fh.close();
   }
 }

@@ -85,6 +85,9 @@ const TABLE: Record<string, RouteReveals> = {
   'GET /api/cameras': { surface: 'owner_app' },
   'GET /api/cameras/:id/snapshot': 'none',
   'POST /api/cameras/:id/clips': 'none',
+  // Whether a camera records sound: a setting, no event.
+  'GET /api/cameras/:id/sound': 'none',
+  'PUT /api/cameras/:id/sound': 'none',
   'POST /api/cameras/discover': 'none',
   'POST /api/cameras/test': 'none',
   'GET /api/clips': { surface: 'owner_app' },

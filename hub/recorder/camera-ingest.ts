@@ -446,7 +446,10 @@ export class CameraIngest {
       });
     }
     child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
+      // With sound, ffmpeg says so for every fragment holding only audio (its prft box names the
+      // video track): noise that would push the real complaint out of the tail.
+      const text = chunk.toString().replace(/^.*Unable to write PRFT.*\n?|^\s*Last message repeated \d+ times\n?/gm, '');
+      this.stderrTail = (this.stderrTail + text).slice(-4000);
     });
     child.on('error', (err) => {
       this.log.error({ err: describeError(err) }, 'ffmpeg could not be started');

@@ -21,6 +21,7 @@ import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
 import { type RelayLease, RtspAuthRelay } from './rtsp-auth-relay.js';
 import { type SegmentRecord, SegmentStore } from './segment-store.js';
+import { SoundChoices } from './sound.js';
 import { type StorageMode, StorageState } from './storage-state.js';
 
 export interface CameraStatus {
@@ -54,6 +55,8 @@ export class RecorderModule implements HubModule {
   private segmentStore: SegmentStore | null = null;
   private intentStore: ClipIntentStore | null = null;
   private heldKinds: HeldKind[] = [];
+  /** The owner's yes or no to sound, per camera. */
+  sound: SoundChoices | null = null;
   live: LiveView | null = null;
   /** Gives every ffmpeg a credential-free loopback URL; the camera password stays in this process. */
   relay: RtspAuthRelay | null = null;
@@ -99,6 +102,8 @@ export class RecorderModule implements HubModule {
     const intents = new ClipIntentStore(core.db, core.footage, () => core.clock.now());
     this.intentStore = intents;
     this.heldKinds = await intents.heldKinds();
+    this.sound = new SoundChoices(core);
+    await this.sound.load();
     const producer = new ClipProducer(core, this.segmentStore);
     this.producer = producer;
     this.scheduler = new ClipScheduler({
@@ -305,10 +310,23 @@ export class RecorderModule implements HubModule {
       log,
       recordingAllowed: () => !this.recordingPaused,
       continuousAllowed: () => this.storageMode === 'ok',
+      soundAgreed: () => this.sound?.agreedFor(camera.id) === true,
       onSegment: (seg) => this.onSegment(seg),
     });
     this.ingests.set(camera.id, ingest);
     ingest.start();
+  }
+
+  /** Sound turned on or off for a camera: its source reconnects with or without it now. */
+  applySound(cameraId: string): void {
+    const ingest = this.ingests.get(cameraId);
+    if (ingest?.needsRestart()) ingest.restart();
+  }
+
+  /** Whether the camera's running stream carries sound (null: not streaming). */
+  hasAudio(cameraId: string): boolean | null {
+    const ingest = this.ingests.get(cameraId);
+    return ingest ? ingest.hasAudio : null;
   }
 
   private stopIngest(cameraId: string, streams?: CameraStreams): void {

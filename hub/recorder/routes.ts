@@ -13,6 +13,7 @@ import type { HubCore } from '../core.js';
 import { publicCamera, resolveSource } from '../devices/camera-secrets.js';
 import { takeSnapshot } from './camera-probe.js';
 import type { RecorderModule } from './recorder-module.js';
+import { soundBody } from './sound.js';
 
 const idParams = z.strictObject({ id: z.string().min(1).max(64) });
 const sourceSchema = cameraSeedSchema.shape.source;
@@ -36,6 +37,10 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 
 export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule): void {
   const { http } = core;
+  const sounds = () => {
+    if (!recorder.sound) throw new HubError('HUB_ERR_INTERNAL', 'recorder used before start');
+    return recorder.sound;
+  };
 
   http.route({
     method: 'GET',
@@ -77,6 +82,29 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
       });
       reply.code(202);
       return { clipId: pending.clipId, startTs: pending.startTs, endTs: pending.endTs, correlationId: pending.correlationId };
+    },
+  });
+
+  http.route({
+    method: 'GET',
+    url: '/api/cameras/:id/sound',
+    access: { roles: ['owner', 'installer'] },
+    params: idParams,
+    handler: ({ params }) => ({ ...sounds().state(params.id), streamHasSound: recorder.hasAudio(params.id) }),
+  });
+
+  http.route({
+    method: 'PUT',
+    url: '/api/cameras/:id/sound',
+    access: { roles: ['owner'] },
+    params: idParams,
+    body: soundBody,
+    handler: async ({ params, body, session }) => {
+      if (body.agree && body.understood !== true)
+        throw new ValidationError('read the note on recording sound and tick that you understand it first', { field: 'understood' });
+      const state = await sounds().decide(params.id, body.agree, session.user.id);
+      recorder.applySound(params.id);
+      return state;
     },
   });
 

@@ -43,8 +43,11 @@ export interface SimRtspOptions {
   password?: string;
   /** How the password is checked (GStreamer server only): basic (default) or digest. */
   authMethod?: 'basic' | 'digest';
-  /** An audio track beside the video, encoded live from a tone (GStreamer server only). */
-  audio?: SimAudioCodec;
+  /**
+   * An audio track beside the video: encoded live from a tone (GStreamer server only), or 'file':
+   * the clip's own audio track sent as it is encoded, in step with its video (both servers).
+   */
+  audio?: SimAudioCodec | 'file';
   /** The camera clock's error: its RTCP sender reports say real time plus this (GStreamer only). */
   clockOffsetMs?: number;
   /** Publish a tone instead of video: a stream that is not video (js server only). */
@@ -70,10 +73,11 @@ const AUDIO_ENCODE: Record<SimAudioCodec, { rate: number; args: string[] }> = {
  * in-band at every keyframe, which RTP needs, and loops cleanly with -stream_loop (an MP4 with
  * the h264_mp4toannexb filter does not: ffmpeg 5.1 stops after the first loop).
  */
-export async function loopableCopy(file: string, ffmpegPath = 'ffmpeg'): Promise<string> {
+export async function loopableCopy(file: string, ffmpegPath = 'ffmpeg', withAudio = false): Promise<string> {
   const st = await stat(file);
-  const key = createHash('sha256').update(`${file}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 16);
-  const out = join(tmpdir(), `sanctuary-sim-${key}.ts`);
+  const key = createHash('sha256').update(`${file}:${st.size}:${st.mtimeMs}:${withAudio}`).digest('hex').slice(0, 16);
+  // With its sound the copy is Matroska: MPEG-TS cannot hold G.711, which most doorbells send.
+  const out = join(tmpdir(), `sanctuary-sim-${key}.${withAudio ? 'mkv' : 'ts'}`);
   if (existsSync(out)) return out;
   const part = `${out}.${process.pid}.part`;
   await promisify(execFile)(ffmpegPath, [
@@ -85,10 +89,11 @@ export async function loopableCopy(file: string, ffmpegPath = 'ffmpeg'): Promise
     file,
     '-map',
     '0:v',
+    ...(withAudio ? ['-map', '0:a'] : []),
     '-c',
     'copy',
     '-f',
-    'mpegts',
+    withAudio ? 'matroska' : 'mpegts',
     part,
   ]);
   await rename(part, out);
@@ -212,7 +217,8 @@ export class SimRtspServer {
     // ffmpeg writes the SDP of what it sends; the server builds its pipeline from it.
     const sdp = join(tmpdir(), `sanctuary-sim-${process.pid}-${this.port}.sdp`);
     await rm(sdp, { force: true });
-    const audio = this.opts.audio ? { port: this.audioPort, ...AUDIO_ENCODE[this.opts.audio] } : null;
+    const a = this.opts.audio;
+    const audio = a ? { port: this.audioPort, ...(a === 'file' ? { rate: 0, args: [] } : AUDIO_ENCODE[a]) } : null;
     await this.startFeeder(`rtp://127.0.0.1:${this.udpPort}?pkt_size=1200`, 'rtp', { sdp, audio });
     const until = Date.now() + 10_000;
     while (!existsSync(sdp) || (await stat(sdp)).size === 0) {
@@ -271,7 +277,8 @@ export class SimRtspServer {
     extra: { sdp?: string; audio?: { port: number; rate: number; args: string[] } | null } = {},
   ): Promise<void> {
     const ffmpeg = this.opts.ffmpegPath ?? 'ffmpeg';
-    const source = this.opts.audioOnly || this.opts.inputArgs ? '' : await loopableCopy(this.opts.file, ffmpeg);
+    const fileAudio = this.opts.audio === 'file';
+    const source = this.opts.audioOnly || this.opts.inputArgs ? '' : await loopableCopy(this.opts.file, ffmpeg, fileAudio);
     const input = this.opts.audioOnly
       ? ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000']
       : this.opts.inputArgs
@@ -281,12 +288,19 @@ export class SimRtspServer {
       ? ['-map', '0:a', '-c:a', 'pcm_mulaw']
       : this.opts.inputArgs
         ? ['-map', '0:v', ...(this.opts.encodeArgs ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'])]
-        : ['-map', '0:v', '-c', 'copy'];
+        : // RTSP publishing carries both tracks in one session; RTP needs a port per track.
+          ['-map', '0:v', ...(fileAudio && format === 'rtsp' ? ['-map', '0:a'] : []), '-c', 'copy'];
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input];
     const audio = extra.audio;
-    if (audio) args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${audio.rate}`);
-    args.push(...codec, '-f', format, target);
-    if (audio) args.push('-map', '1:a', ...audio.args, '-ar', String(audio.rate), '-f', 'rtp', `rtp://127.0.0.1:${audio.port}`);
+    const tone = audio && !fileAudio ? audio : null;
+    if (tone) args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${tone.rate}`);
+    // A camera sends each 20 ms of G.711 (160 bytes) in its own packet, stamped with when it was
+    // captured. ffmpeg's RTP muxer otherwise gathers samples up to its 1472-byte packet size and
+    // sends the first one 175 ms late, which its sender reports then count as a sound delay.
+    const soundPackets = fileAudio && format === 'rtsp' ? ['-pkt_size', '172'] : [];
+    args.push(...codec, ...soundPackets, '-f', format, target);
+    if (tone) args.push('-map', '1:a', ...tone.args, '-ar', String(tone.rate), '-f', 'rtp', `rtp://127.0.0.1:${tone.port}`);
+    else if (audio) args.push('-map', '0:a', '-c:a', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${audio.port}`);
     if (extra.sdp) args.push('-sdp_file', extra.sdp);
     const feeder = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     feeder.stderr?.on('data', (b: Buffer) => {

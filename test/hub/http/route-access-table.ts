@@ -82,6 +82,8 @@ export const ROUTE_ACCESS: Record<string, Expected> = {
   'GET /api/cameras': ownInst,
   'GET /api/cameras/:id/snapshot': { roles: ['owner', 'installer'], scope: 'cameras:snapshot' },
   'POST /api/cameras/:id/clips': own,
+  'GET /api/cameras/:id/sound': ownInst,
+  'PUT /api/cameras/:id/sound': own,
   'POST /api/cameras/discover': ownInst,
   'POST /api/cameras/test': ownInst,
   'GET /api/clips': own,
