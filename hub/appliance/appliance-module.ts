@@ -92,13 +92,15 @@ export class ApplianceModule implements HubModule {
     core.health.addProbe('clock-sync', async () => {
       if (!clockCache || now() - clockCache.at > CLOCK_CHECK_MS) clockCache = { at: now(), r: await readClockSync(now) };
       const r = clockCache.r;
+      // Unknown (no time service answered) is a note, not a fault: a container sees none while its
+      // host keeps time, and the `clock` probe already says degraded when the time is implausible.
       const status = r.state === 'unsynchronised' ? 'degraded' : 'ok';
       const message =
         r.state === 'synchronised'
           ? `synchronised (${r.detail})`
           : r.state === 'unsynchronised'
             ? `the clock is NOT synchronised: evidence times may drift (${r.detail})`
-            : `unknown: no time service answered (${r.detail})`;
+            : `unknown: no time service answered, so the hub cannot tell whether its clock is right (${r.detail.replace(/^clock sync state unknown \((.*)\)$/, '$1')})`;
       return { status, message, details: { state: r.state, offsetMs: r.offsetMs, source: r.source } };
     });
 
