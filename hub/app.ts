@@ -10,7 +10,7 @@ import { AlertChannelRegistry } from './alerts/channels.js';
 import { PowerRegistry } from './alerts/power-registry.js';
 import { describeError } from './api/errors.js';
 import type { Clock, HubPlugin, HubServices, Logger } from './api/plugin.js';
-import { Liveness } from './appliance/liveness.js';
+import { Liveness, monitorLoops } from './appliance/liveness.js';
 import { watchdogMsFromEnv } from './appliance/sd-notify.js';
 import { SystemdService } from './appliance/systemd-service.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -63,6 +63,8 @@ export interface HubOptions {
    * passes process.env; without it the hub never notifies systemd.
    */
   systemdEnv?: NodeJS.ProcessEnv;
+  /** Without a systemd watchdog: how long a critical loop may be silent before health says failed (default 20 s). */
+  loopSilenceMs?: number;
 }
 
 export function resolveDataDir(config: Readonly<HubConfig>, explicit?: string): string {
@@ -87,6 +89,7 @@ export class Hub {
   private readonly startedModules: HubModule[] = [];
   private stopping: Promise<void> | null = null;
   private systemd: SystemdService | null = null;
+  private stopLoopMonitor: (() => void) | null = null;
   readonly log: Logger;
   readonly bus: HubEventBus;
   readonly health: HealthRegistry;
@@ -96,6 +99,8 @@ export class Hub {
     const clock = opts.clock ?? { now: () => Date.now() };
     this.bus = new HubEventBus(this.log.child({ module: 'bus' }), clock);
     this.health = new HealthRegistry(this.bus, () => clock.now());
+    // Without these the hub cannot keep evidence or raise an alarm: their failure is the hub's.
+    this.health.markCritical('database', 'ffmpeg', 'loops', 'watchdog');
   }
 
   async start(): Promise<{ url: string; setupCode: string | null }> {
@@ -153,6 +158,8 @@ export class Hub {
         origin: ffmpeg.origin,
       });
     } catch (err) {
+      // Critical: without ffmpeg nothing is recorded, so the hub reports itself failed (not up).
+      log.error({ err: describeError(err) }, 'ffmpeg is not usable: no footage can be recorded');
       this.health.set('ffmpeg', 'failed', describeError(err));
     }
 
@@ -207,7 +214,7 @@ export class Hub {
     const liveness = new Liveness(
       () => Date.now(),
       log.child({ module: 'liveness' }),
-      watchdogMs ? Math.floor((watchdogMs * 2) / 3) : 20_000,
+      watchdogMs ? Math.floor((watchdogMs * 2) / 3) : (this.opts.loopSilenceMs ?? 20_000),
     );
     this.core = {
       config,
@@ -280,6 +287,9 @@ export class Hub {
       this.systemd = SystemdService.fromEnv(this.opts.systemdEnv, liveness, log.child({ module: 'systemd' }), this.health);
       await this.systemd?.ready(`serving ${this.url}`);
     }
+    // The systemd watchdog, when there is one, already watches the loops and reports `watchdog`.
+    if (!this.systemd?.watchdogIntervalMs)
+      this.stopLoopMonitor = monitorLoops(liveness, this.health, Math.max(250, Math.floor(liveness.maxSilenceMs / 4)));
     log.info(
       {
         url: this.url,
@@ -300,6 +310,7 @@ export class Hub {
   private async doStop(reason: string): Promise<void> {
     this.bus.emit('hub.stopping', { source: 'hub', reason });
     if (this.systemd) await this.systemd.stopping();
+    this.stopLoopMonitor?.();
     const step = async (name: string, fn: () => Promise<void> | undefined) => {
       try {
         await fn();

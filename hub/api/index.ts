@@ -1,4 +1,5 @@
 /** The public contract that plugins, detectors and the UI import. Nothing else in hub/ is public. */
+export * from './appliance.js';
 export * from './devices.js';
 export * from './egress.js';
 export * from './errors.js';

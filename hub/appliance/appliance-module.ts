@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { BACKUP_REMIND_DAYS, type BackupStatusView } from '../api/appliance.js';
 import { describeError } from '../api/errors.js';
 import type { HubCore, HubModule } from '../core.js';
 import { readClockSync } from '../evidence/clock-sync.js';
@@ -60,15 +61,15 @@ export class ApplianceModule implements HubModule {
     this.marker.unref();
 
     core.health.addProbe('backup', async () => {
-      const row = await core.db.get<{ created_at: number; via: string }>(
-        'SELECT created_at, via FROM appliance_backups ORDER BY created_at DESC LIMIT 1',
-      );
-      if (row)
+      const b = await this.backupStatus(core);
+      if (b.lastBackupAt !== null) {
+        const old = b.remind ? `, older than ${BACKUP_REMIND_DAYS} days: make a new one under Settings → Backup` : '';
         return {
           status: 'ok',
-          message: `last backup ${new Date(row.created_at).toISOString()} (${row.via})`,
-          details: { lastBackupAt: row.created_at },
+          message: `last backup ${new Date(b.lastBackupAt).toISOString()} (${b.via})${old}`,
+          details: { lastBackupAt: b.lastBackupAt, reminder: b.remind },
         };
+      }
       const first = await core.db.get<{ ts: number }>('SELECT ts FROM audit_log ORDER BY seq LIMIT 1');
       const age = now() - (first?.ts ?? now());
       return {
@@ -79,17 +80,27 @@ export class ApplianceModule implements HubModule {
       };
     });
 
+    // The owner's reminder (Settings → Backup, and a line on home): when, and whether it is time.
+    core.http.route({
+      method: 'GET',
+      url: '/api/backup/status',
+      access: { roles: ['owner'] },
+      handler: (): Promise<BackupStatusView> => this.backupStatus(core),
+    });
+
     let clockCache: { at: number; r: Awaited<ReturnType<typeof readClockSync>> } | null = null;
     core.health.addProbe('clock-sync', async () => {
       if (!clockCache || now() - clockCache.at > CLOCK_CHECK_MS) clockCache = { at: now(), r: await readClockSync(now) };
       const r = clockCache.r;
+      // Unknown (no time service answered) is a note, not a fault: a container sees none while its
+      // host keeps time, and the `clock` probe already says degraded when the time is implausible.
       const status = r.state === 'unsynchronised' ? 'degraded' : 'ok';
       const message =
         r.state === 'synchronised'
           ? `synchronised (${r.detail})`
           : r.state === 'unsynchronised'
             ? `the clock is NOT synchronised: evidence times may drift (${r.detail})`
-            : `unknown: no time service answered (${r.detail})`;
+            : `unknown: no time service answered, so the hub cannot tell whether its clock is right (${r.detail.replace(/^clock sync state unknown \((.*)\)$/, '$1')})`;
       return { status, message, details: { state: r.state, offsetMs: r.offsetMs, source: r.source } };
     });
 
@@ -143,6 +154,14 @@ export class ApplianceModule implements HubModule {
           .send(Buffer.from(bytes));
       },
     });
+  }
+
+  private async backupStatus(core: HubCore): Promise<BackupStatusView> {
+    const row = await core.db.get<{ created_at: number; via: string }>(
+      'SELECT created_at, via FROM appliance_backups ORDER BY created_at DESC LIMIT 1',
+    );
+    const remind = !row || core.clock.now() - row.created_at > BACKUP_REMIND_DAYS * 86_400_000;
+    return { lastBackupAt: row?.created_at ?? null, via: row?.via ?? null, remind, remindAfterDays: BACKUP_REMIND_DAYS };
   }
 
   private async recordSchema(core: HubCore): Promise<void> {

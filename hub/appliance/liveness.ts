@@ -6,6 +6,7 @@
  * a hung loop therefore makes systemd restart the hub instead of leaving a silent box.
  */
 import type { Logger } from '../api/plugin.js';
+import type { HealthRegistry } from '../health/health.js';
 
 export type LoopProbe = () => Promise<unknown>;
 
@@ -76,4 +77,26 @@ export class Liveness {
     }
     return { ok: stale.length === 0, stale };
   }
+}
+
+/**
+ * Without a systemd watchdog nothing else ticks Liveness, so the hub watches its loops itself and
+ * reports them as the critical health component `loops`: a loop that stopped makes the hub
+ * `failed` (public health says up: false, and `sanctuary update` rolls a release back for it).
+ * Returns the disposer.
+ */
+export function monitorLoops(liveness: Liveness, health: HealthRegistry, everyMs: number): () => void {
+  let before: string | null = null;
+  const tick = () => {
+    const verdict = liveness.tick(everyMs);
+    const key = verdict.stale.join(',');
+    if (key === before) return;
+    before = key;
+    if (verdict.ok) health.set('loops', 'ok', `${liveness.names().join(', ') || 'no critical loops'} make progress`);
+    else health.set('loops', 'failed', `no progress from ${verdict.stale.join(', ')}: the hub cannot be relied on until it restarts`);
+  };
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  tick();
+  return () => clearInterval(timer);
 }

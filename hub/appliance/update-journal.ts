@@ -50,12 +50,16 @@ export async function importJournal(dataDir: string, db: Database, audit: AuditL
   const names = all.filter((n) => n.endsWith('.json')).sort();
   for (const name of names) {
     const e = JSON.parse(await readFile(join(dir, name), 'utf8')) as JournalEntry;
+    let fresh = true;
     await db.transaction(async () => {
       const have = await db.get<{ id: number }>('SELECT id FROM appliance_updates WHERE package_sha256 = ? AND started_at = ?', [
         e.packageSha256,
         e.startedAt,
       ]);
-      if (have) {
+      if (have && e.outcome === 'started') {
+        // The updater journals `started` again after a rollback; this database already has it.
+        fresh = false;
+      } else if (have) {
         await db.run('UPDATE appliance_updates SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?', [
           e.outcome,
           e.detail,
@@ -69,11 +73,12 @@ export async function importJournal(dataDir: string, db: Database, audit: AuditL
         );
       }
     });
-    await audit.append({
-      action: `update.${e.outcome}`,
-      actor: 'updater',
-      subject: { fromVersion: e.fromVersion, toVersion: e.toVersion, packageSha256: e.packageSha256, detail: e.detail },
-    });
+    if (fresh)
+      await audit.append({
+        action: `update.${e.outcome}`,
+        actor: 'updater',
+        subject: { fromVersion: e.fromVersion, toVersion: e.toVersion, packageSha256: e.packageSha256, detail: e.detail },
+      });
     await rm(join(dir, name), { force: true });
   }
   return names.length;

@@ -41,6 +41,11 @@ export interface UpdateOptions {
   dataDir: string;
   service: ServiceControl;
   healthTimeoutMs: number;
+  /**
+   * Once healthy, health must stay ok this long before the release is kept: a critical loop
+   * that hangs shows only after the liveness limit (20 s), not at the first answer.
+   */
+  healthSettleMs?: number;
   /** How often health is asked while waiting. */
   pollMs?: number;
   log?: (line: string) => void;
@@ -75,13 +80,23 @@ async function swapLink(link: string, target: string): Promise<void> {
 
 async function waitHealthy(o: UpdateOptions): Promise<{ ok: boolean; detail: string }> {
   const deadline = (o.now ?? Date.now)() + o.healthTimeoutMs;
+  const settle = o.healthSettleMs ?? 0;
   let last = 'no answer';
-  while ((o.now ?? Date.now)() < deadline) {
+  let healthySince: number | null = null;
+  while ((o.now ?? Date.now)() < deadline || healthySince !== null) {
+    let ok = false;
     try {
-      if (await o.service.healthy()) return { ok: true, detail: 'healthy' };
-      last = 'health not ok';
+      ok = await o.service.healthy();
+      if (!ok) last = 'health not ok';
     } catch (err) {
       last = (err as Error).message;
+    }
+    const t = (o.now ?? Date.now)();
+    if (ok) {
+      healthySince ??= t;
+      if (t - healthySince >= settle) return { ok: true, detail: settle ? `healthy for ${Math.round(settle / 1000)} s` : 'healthy' };
+    } else if (healthySince !== null) {
+      return { ok: false, detail: `healthy at first, then not (${last})` };
     }
     await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
   }
@@ -175,6 +190,9 @@ export async function applyUpdate(o: UpdateOptions): Promise<UpdateResult> {
 
   say(`${toVersion}: ${trial.detail}; rolling back to ${fromVersion}`);
   await o.service.stop();
+  // The trial release imported `started` into the database that is now thrown away: journal it
+  // again for the original one (re-importing a `started` already there adds nothing).
+  await writeJournal(o.dataDir, { ...base, outcome: 'started', detail: `installing ${releaseName} beside ${basename(oldDir)}` });
   for (const f of DB_FILES) await rm(join(o.dataDir, f), { force: true });
   await moveDb(originalDir, o.dataDir, o.dataDir);
   await swapLink(current, oldTarget);

@@ -15,7 +15,11 @@ import { migrate } from '../storage/migrate.js';
 
 const run = promisify(execFile);
 
-/** GET url; true on 200 {"up":true}. HTTPS is checked against the hub's own CA when there is one. */
+/**
+ * GET url; true on 200 {"up":true}. The public health route is enough: it says up: false (503)
+ * exactly when a critical component failed, needs no account (the updater has none), and says
+ * nothing about the home. HTTPS is checked against the hub's own CA when there is one.
+ */
 export function healthCheck(url: string, caFile: string | null): () => Promise<boolean> {
   const ca = caFile && existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
   return () =>
@@ -44,6 +48,7 @@ export async function runUpdate(argv: string[]): Promise<number> {
         'data-dir': { type: 'string', short: 'd' },
         'health-url': { type: 'string' },
         'health-timeout': { type: 'string' },
+        'health-settle': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -51,7 +56,7 @@ export async function runUpdate(argv: string[]): Promise<number> {
     const pkg = positionals[0];
     if (!pkg)
       throw new Error(
-        'usage: sanctuary update <package.tgz> [--install-dir /opt/sanctuary] [--data-dir /var/lib/sanctuary] [--health-timeout 90]',
+        'usage: sanctuary update <package.tgz> [--install-dir /opt/sanctuary] [--data-dir /var/lib/sanctuary] [--health-timeout 90] [--health-settle 30]',
       );
     const dataDir = resolve(values['data-dir'] ?? process.env.SANCTUARY_DATA_DIR ?? '/var/lib/sanctuary');
     const unit = `${SERVICE_NAME}.service`;
@@ -70,6 +75,8 @@ export async function runUpdate(argv: string[]): Promise<number> {
       dataDir,
       service,
       healthTimeoutMs: Number(values['health-timeout'] ?? 90) * 1000,
+      // Longer than the liveness limit (20 s), so a critical loop that hangs at start is seen.
+      healthSettleMs: Number(values['health-settle'] ?? 30) * 1000,
       log: (line) => process.stdout.write(`${line}\n`),
     });
     process.stdout.write(`update ${r.fromVersion} -> ${r.toVersion}: ${r.outcome} (${r.detail})\n`);

@@ -35,7 +35,8 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
 
   // Public routes say nothing about the home or the product: anyone on the Wi-Fi can call them.
   // Health details (components, cameras offline, the ARC link, the alarm) need a signed-in
-  // owner or installer; everyone else learns only whether the hub is up.
+  // owner or installer; everyone else learns only whether the hub is up: false (503) when a
+  // critical component failed (hub/health/health), which is what `sanctuary update` waits on.
   http.publicRoute({
     method: 'GET',
     url: '/api/health',

@@ -48,6 +48,8 @@ const TABLE: Record<string, RouteReveals> = {
   'POST /api/audit/full': { surface: 'evidence_export' },
   // The whole database, silent facts included, encrypted to the owner's passphrase after a password step-up.
   'POST /api/backup': { surface: 'evidence_export' },
+  // When the last backup was made: no fact about the home.
+  'GET /api/backup/status': 'none',
   'GET /api/audit/verify': 'none',
   'GET /api/alarm': { surface: 'owner_app' },
   'POST /api/alarm/arm': { surface: 'owner_app' },

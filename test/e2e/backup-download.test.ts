@@ -1,7 +1,8 @@
 /**
  * The owner downloads a backup from Settings in real Chromium: password again, passphrase twice,
  * and the file the browser saves is an age file that opens with that passphrase and holds the
- * hub's database and identity.
+ * hub's database and identity. Before it, home has a gentle "no backup yet" line and the card says
+ * there is none; after it, the card says when it was made and home no longer reminds.
  */
 import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
@@ -33,8 +34,11 @@ describe('e2e: backup from Settings', () => {
     const { context, page } = await newDevice(browser);
     page.setDefaultTimeout(15_000);
     await signIn(page, hub.url, OWNER.username, OWNER.password);
+    // No backup yet: home says so gently, and the card says when the last one was (never).
+    await page.getByTestId('glance-backup').getByText('none yet: make one in Settings').waitFor();
     await openPage(page, 'Settings');
     const card = page.getByRole('form', { name: 'Backup' });
+    await card.getByTestId('backup-last').getByText('No backup of this hub yet.').waitFor();
     await card.getByLabel('Your password').fill(OWNER.password);
     await card.getByLabel('Passphrase for the file').fill(PASSPHRASE);
     await card.getByLabel('Passphrase again').fill('a different one entirely');
@@ -50,7 +54,19 @@ describe('e2e: backup from Settings', () => {
     expect(files.get('database/sanctuary.db')?.subarray(0, 15).toString()).toBe('SQLite format 3');
     expect(manifest.files.some((f) => f.path === 'data/identity/hub-ed25519.key')).toBe(true);
     await card.getByText(/Backup saved as hub-backup-/).waitFor();
+    await card
+      .getByTestId('backup-last')
+      .getByText(/^Last backup .* \(downloaded here\)\.$/)
+      .waitFor();
     await screenshots(page, 'owner-backup');
+    // Home no longer reminds.
+    const asked = page.waitForResponse((r) => r.url().endsWith('/api/backup/status') && r.status() === 200);
+    await openPage(page, 'Home');
+    const answer = (await (await asked).json()) as { remind: boolean };
+    expect(answer.remind).toBe(false);
+    await page.getByTestId('glance').waitFor();
+    expect(await page.getByTestId('glance-pin').count()).toBe(1);
+    expect(await page.getByTestId('glance-backup').count()).toBe(0);
     await context.close();
   });
 });

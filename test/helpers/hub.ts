@@ -40,6 +40,8 @@ export interface TestHubOptions {
   clock?: HubOptions['clock'];
   uiDir?: string | null;
   pluginStartTimeoutMs?: number;
+  /** Without a systemd watchdog: how long a critical loop may be silent before health says failed. */
+  loopSilenceMs?: number;
   /** Keep the data dir on close (restart tests reopen it). */
   keepDataDir?: boolean;
   /** NOTIFY_SOCKET / WATCHDOG_USEC as systemd would set them (the watchdog test). */
@@ -82,6 +84,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   if (opts.systemdEnv) hubOpts.systemdEnv = opts.systemdEnv;
   if (opts.clock) hubOpts.clock = opts.clock;
   if (opts.pluginStartTimeoutMs) hubOpts.pluginStartTimeoutMs = opts.pluginStartTimeoutMs;
+  if (opts.loopSilenceMs) hubOpts.loopSilenceMs = opts.loopSilenceMs;
   const hub = new Hub(hubOpts);
   let started: { url: string; setupCode: string | null };
   try {

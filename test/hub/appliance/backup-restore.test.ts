@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BackupStatusView } from '../../../hub/api/appliance.js';
 import { openBackup } from '../../../hub/appliance/backup.js';
 import { restoreBackup } from '../../../hub/appliance/restore.js';
 import { runBackup, runRestore } from '../../../hub/cli/backup.js';
@@ -15,6 +16,13 @@ import { ApiClient, OWNER, ownerClient } from '../../helpers/api-client.js';
 import { startTestHub, type TestHub, tempDir } from '../../helpers/hub.js';
 
 const PASSPHRASE = 'purple elephant under the stairs';
+
+interface AuditEntry {
+  ts: number;
+  action: string;
+  actor: string;
+  subject: unknown;
+}
 
 describe('backup and restore', () => {
   let t: TestHub | null = null;
@@ -41,22 +49,34 @@ describe('backup and restore', () => {
 
     let health = (await owner.get<{ components: Record<string, { status: string; message: string }> }>('/api/health')).body;
     expect(health.components.backup?.message).toContain('no backup of this hub yet');
+    // The owner's reminder (Settings and home) says there is none yet.
+    expect((await owner.get<BackupStatusView>('/api/backup/status')).body).toEqual({
+      lastBackupAt: null,
+      via: null,
+      remind: true,
+      remindAfterDays: 90,
+    });
 
     expect((await owner.postForBytes('/api/backup', { password: 'not my password', passphrase: PASSPHRASE })).status).toBe(401);
     const short = await owner.postForBytes('/api/backup', { password: OWNER.password, passphrase: 'short' });
     expect(short.status).toBe(400);
     expect(short.bytes.toString()).toContain('at least 12 characters');
 
+    const askedAt = Date.now();
     const dl = await owner.postForBytes('/api/backup', { password: OWNER.password, passphrase: PASSPHRASE });
     expect(dl.status).toBe(200);
+    const status = (await owner.get<BackupStatusView>('/api/backup/status')).body;
+    expect(status).toMatchObject({ via: 'download', remind: false });
+    expect(status.lastBackupAt).toBeGreaterThanOrEqual(askedAt);
+    expect(status.lastBackupAt).toBeLessThanOrEqual(Date.now());
     expect(dl.headers.get('content-disposition')).toMatch(/^attachment; filename="hub-backup-[0-9a-f]{16}-\d{4}-\d\d-\d\d\.age"$/);
     expect(dl.bytes.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
     expect(dl.bytes.includes(Buffer.from('SQLite format 3'))).toBe(false);
     health = (await owner.get<{ components: Record<string, { status: string; message: string }> }>('/api/health')).body;
     expect(health.components.backup?.status).toBe('ok');
     expect(health.components.backup?.message).toMatch(/^last backup .* \(download\)$/);
-    const audit = (await owner.get<{ entries: Array<{ action: string; actor: string }> }>('/api/audit')).body.entries;
-    expect(audit.some((e) => e.action === 'backup.downloaded')).toBe(true);
+    const audit = (await owner.get<{ entries: AuditEntry[] }>('/api/audit?limit=1000')).body.entries;
+    expect(audit.at(-1)?.action).toBe('backup.downloaded');
 
     const { manifest } = await openBackup(dl.bytes, PASSPHRASE);
     expect(manifest.fingerprint).toBe(identity.fingerprint);
@@ -91,10 +111,11 @@ describe('backup and restore', () => {
     expect((await again.get<{ versions: unknown[] }>('/api/consent/history')).body.versions).toEqual(history);
     const verdict = (await again.get<{ ok: boolean; count: number }>('/api/audit/verify')).body;
     expect(verdict.ok).toBe(true);
-    const after = (await again.get<{ entries: Array<{ action: string }> }>('/api/audit?limit=1000')).body.entries.map((e) => e.action);
-    expect(after).toContain('backup.restored');
-    // The snapshot was taken before its own download was audited.
-    expect(after).not.toContain('backup.downloaded');
+    const after = (await again.get<{ entries: AuditEntry[] }>('/api/audit?limit=1000')).body.entries;
+    // The whole history up to the snapshot comes back, in order; the snapshot was taken before
+    // its own download was audited, so the next entry is the restore itself.
+    expect(after.slice(0, audit.length - 1)).toEqual(audit.slice(0, -1));
+    expect(after[audit.length - 1]?.action).toBe('backup.restored');
     health = (await again.get<{ components: Record<string, { status: string; message: string }> }>('/api/health')).body;
     expect(health.components.backup?.message).toMatch(/\(restored from\)$/);
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unixDgram } from '../../../hub/appliance/sd-notify.js';
 import type { RecorderModule } from '../../../hub/recorder/recorder-module.js';
+import { ownerClient } from '../../helpers/api-client.js';
 import { startTestHub, type TestHub, tempDir } from '../../helpers/hub.js';
 
 interface Received {
@@ -66,6 +67,9 @@ describe('systemd notify and watchdog', () => {
     const release = recorder.stallMaintenanceForTest();
     await waitFor('health to name the stalled recorder', () => t?.hub.health.get('watchdog')?.status === 'failed');
     expect(t.hub.health.get('watchdog')?.message).toContain('recorder');
+    // A hung critical loop is the hub's failure: public health says only that it is not up.
+    const down = await fetch(`${t.url}/api/health`);
+    expect([down.status, await down.text()]).toEqual([503, '{"up":false}']);
     const stalledAt = Date.now();
     const before = pings().length;
     // Six ping periods with the recorder held: not one ping.
@@ -76,10 +80,38 @@ describe('systemd notify and watchdog', () => {
     release();
     await waitFor('pings to resume', () => pings().length >= before + 2);
     expect(t.hub.health.get('watchdog')?.status).toBe('ok');
+    const up = await fetch(`${t.url}/api/health`);
+    expect([up.status, await up.text()]).toEqual([200, '{"up":true}']);
 
     await t.close();
     t = null;
     await waitFor('STOPPING=1', () => texts().some((x) => x.split('\n').includes('STOPPING=1')));
+  });
+
+  it('without systemd, a hung critical loop makes the hub not up until it moves again', async () => {
+    t = await startTestHub({ loopSilenceMs: 1000 });
+    const hub = t.hub;
+    const publicHealth = async () => {
+      const r = await fetch(`${hub.url}/api/health`);
+      return [r.status, await r.text()];
+    };
+    await waitFor('the loops to be watched', () => hub.health.get('loops')?.status === 'ok');
+    expect(hub.health.get('loops')?.message).toBe('alarm, outbox, recorder make progress');
+    expect(await publicHealth()).toEqual([200, '{"up":true}']);
+
+    const recorder = hub.core.module<RecorderModule>('recorder');
+    if (!recorder) throw new Error('no recorder module');
+    const release = recorder.stallMaintenanceForTest();
+    await waitFor('health to name the stalled recorder', () => hub.health.get('loops')?.status === 'failed');
+    expect(hub.health.get('loops')?.message).toContain('recorder');
+    expect(await publicHealth()).toEqual([503, '{"up":false}']);
+    const owner = await ownerClient(hub.url, t.setupCode);
+    const full = await owner.get<{ status: string; criticalFailed: string[] }>('/api/health');
+    expect([full.body.status, full.body.criticalFailed]).toEqual(['failed', ['loops']]);
+
+    release();
+    await waitFor('the loops to move again', () => hub.health.get('loops')?.status === 'ok');
+    expect(await publicHealth()).toEqual([200, '{"up":true}']);
   });
 
   it('does not ping for another process (WATCHDOG_PID) but still says READY', async () => {

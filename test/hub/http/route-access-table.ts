@@ -21,6 +21,7 @@ export const ROUTE_ACCESS: Record<string, Expected> = {
   'GET /api/verify/:token/:clipId/clip': 'public',
   'POST /api/audit/full': own,
   'POST /api/backup': own,
+  'GET /api/backup/status': own,
   'GET /api/egress': own,
   'GET /api/alerts/:id/verification-links': own,
   'POST /api/alerts/:id/verification-links/revoke': own,

@@ -3,9 +3,50 @@
  * no footage). Her password is asked again (the file holds the whole audit log, silent alarms
  * included), and a passphrase she chooses encrypts it; the hub records that a backup was made.
  */
-import { useState } from 'preact/hooks';
-import { request } from '../../api.js';
-import { ErrorText, Field, Notice, useAction } from '../../components/form.js';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { BackupStatusView } from '../../../../hub/api/appliance.js';
+import { get, request } from '../../api.js';
+import { ErrorText, Field, formatTime, Notice, useAction } from '../../components/form.js';
+import { navigate } from '../../router.js';
+
+/** The last backup as the hub knows it; `reload` after making one. */
+function useBackupStatus(): { status: BackupStatusView | null; reload: () => void } {
+  const [status, setStatus] = useState<BackupStatusView | null>(null);
+  const reload = useCallback(() => {
+    get<BackupStatusView>('/api/backup/status').then(setStatus, (err: unknown) => console.warn('backup status', err));
+  }, []);
+  useEffect(reload, [reload]);
+  return { status, reload };
+}
+
+function lastBackupWords(s: BackupStatusView): string {
+  if (s.lastBackupAt === null) return 'No backup of this hub yet.';
+  const how = s.via === 'download' ? 'downloaded here' : s.via === 'cli' ? 'made on the hub' : 'the one this hub was restored from';
+  const old = s.remind ? ` That is more than ${s.remindAfterDays} days ago: a new one would keep recent changes.` : '';
+  return `Last backup ${formatTime(s.lastBackupAt)} (${how}).${old}`;
+}
+
+/** A gentle line for the home page's glance list, only when a backup is missing or old. */
+export function BackupGlance() {
+  const { status } = useBackupStatus();
+  if (!status?.remind) return null;
+  return (
+    <li data-testid="glance-backup">
+      <span class="row-title">
+        <a
+          href="/settings"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/settings');
+          }}
+        >
+          Backup
+        </a>
+      </span>
+      <span class="status unknown">{status.lastBackupAt === null ? 'none yet: make one in Settings' : 'a new one is due'}</span>
+    </li>
+  );
+}
 
 export function BackupCard() {
   const [password, setPassword] = useState('');
@@ -13,6 +54,7 @@ export function BackupCard() {
   const [again, setAgain] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const { busy, error, setError, run } = useAction();
+  const { status, reload } = useBackupStatus();
   return (
     <form
       class="card"
@@ -36,6 +78,7 @@ export function BackupCard() {
           setPassphrase('');
           setAgain('');
           setDone(name);
+          reload();
         });
       }}
     >
@@ -44,6 +87,11 @@ export function BackupCard() {
         One file with your accounts, settings and this hub's keys (no video). If the hub breaks, a new one can become this hub again from
         it. Keep the file and its passphrase in different places.
       </p>
+      {status && (
+        <p data-testid="backup-last" class="hint">
+          {lastBackupWords(status)}
+        </p>
+      )}
       <Field label="Your password" type="password" autoComplete="current-password" value={password} onValue={setPassword} required />
       <Field
         label="Passphrase for the file"

@@ -14,6 +14,7 @@ import { useVisits, VisitRow } from '../../components/visits.js';
 import { useLiveEvents } from '../../live.js';
 import { navigate } from '../../router.js';
 import type { AlarmSensor, AlarmStatus, AlertView, CameraView, HubEventRow, PoliceRequestView } from '../../view-types.js';
+import { BackupGlance } from './backup-card.js';
 import { SharingReview } from './egress.js';
 
 function useNow(active: boolean): number {
@@ -228,6 +229,7 @@ export function HomePage() {
               {waiting > 0 ? `${waiting} waiting for your answer` : 'none waiting'}
             </span>
           </li>
+          <BackupGlance />
         </ul>
       </section>
       <DoorbellRang visits={visits} />
