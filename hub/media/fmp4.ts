@@ -144,18 +144,18 @@ function descriptor(d: Buffer, at: number): { tag: number; body: number; end: nu
 /** 'mp4a.40.<audio object type>' from an esds body (ISO 14496-1 descriptors). */
 function aacCodec(d: Buffer): string {
   const es = descriptor(d, 0);
-  if (!es || es.tag !== 0x03) return 'mp4a.40.2';
+  if (es?.tag !== 0x03) return 'mp4a.40.2';
   const flags = d[es.body + 2] ?? 0;
   let o = es.body + 3;
   if (flags & 0x80) o += 2;
   if (flags & 0x40) o += 1 + (d[o] ?? 0);
   if (flags & 0x20) o += 2;
   const config = descriptor(d, o);
-  if (!config || config.tag !== 0x04) return 'mp4a.40.2';
+  if (config?.tag !== 0x04) return 'mp4a.40.2';
   const oti = d[config.body] ?? 0x40;
   if (oti !== 0x40) return `mp4a.${hex2(oti)}`;
   const info = descriptor(d, config.body + 13);
-  if (!info || info.tag !== 0x05) return 'mp4a.40.2';
+  if (info?.tag !== 0x05) return 'mp4a.40.2';
   const aot = (d[info.body] ?? 0x10) >> 3;
   return `mp4a.40.${aot || 2}`;
 }

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { PublicCameraDevice, Zone } from '../../../../hub/api/devices.js';
 import type { DiscoveredCamera } from '../../../../hub/api/plugin.js';
 import { get, post, put } from '../../api.js';
-import { ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
+import { Check, ErrorText, Field, Notice, Select, useAction } from '../../components/form.js';
 import { ZoneEditor } from '../../components/zone-editor.js';
 
 type SourceType = 'rtsp' | 'onvif';
@@ -30,6 +30,7 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
   const [port, setPort] = useState('80');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  const [audio, setAudio] = useState(false);
   const [still, setStill] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const { busy, error, run } = useAction();
@@ -56,7 +57,7 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
   const save = () =>
     run(async () => {
       const id = slugId(name);
-      await put(`/api/devices/cameras/${id}`, { name, kind, source: source() });
+      await put(`/api/devices/cameras/${id}`, { name, kind, source: source(), record: { audio } });
       setSaved(`Saved "${name}".`);
       props.onSaved(id, still);
     });
@@ -118,6 +119,12 @@ function CameraForm(props: { onSaved: (id: string, still: string | null) => void
           <Field label="Camera password" type="password" value={password} onValue={setPassword} autoComplete="new-password" />
         </>
       )}
+      <Check
+        label="This camera may record sound"
+        checked={audio}
+        onValue={setAudio}
+        hint="Sound is recorded only after the owner also says yes on her Doorbell page, having read what it means."
+      />
       <ErrorText error={error} />
       {saved && <Notice>{saved}</Notice>}
       <div class="actions">

@@ -4,6 +4,7 @@ import { get, messageOf, post } from '../../api.js';
 import { DoorbellRang } from '../../components/doorbell-rang.js';
 import { ErrorText, Notice, useAction } from '../../components/form.js';
 import { LiveView } from '../../components/live-view.js';
+import { SoundCard } from '../../components/sound-card.js';
 import { useVisits, VisitRow } from '../../components/visits.js';
 import type { CameraView } from '../../view-types.js';
 
@@ -61,6 +62,7 @@ export function DoorbellPage() {
           </div>
           <ErrorText error={error} />
           {saved && <Notice>{saved}</Notice>}
+          <SoundCard cameraId={camera.id} />
         </>
       )}
       {visits && visits.length > 0 && (
