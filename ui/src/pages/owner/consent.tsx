@@ -32,7 +32,7 @@ const KIND_TITLES: Record<AlertKind, string> = {
   panic: 'When you hold the help button',
   duress: 'When you turn the alarm off with your second (safety) PIN',
   intrusion: 'When a break-in is confirmed',
-  tamper: 'When a camera stops working or is tampered with',
+  tamper: 'When a camera stops working, or a camera or sensor is tampered with',
   link_loss: 'When the hub loses power',
   open_close: 'When you turn the alarm on or off',
 };
