@@ -26,7 +26,17 @@ import { SimRtspServer } from '../../hub/sim/rtsp-server.js';
 import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
 import { PAGES } from '../../ui/src/pages.js';
 import { type ApiClient, invitedClient, OWNER, ownerClient } from '../helpers/api-client.js';
-import { ensureUiBuilt, launchBrowser, newDevice, openPage, PHONE, SCREENSHOT_DIR, SMALL_PHONE, signIn } from '../helpers/browser.js';
+import {
+  ensureUiBuilt,
+  fullPageShot,
+  launchBrowser,
+  newDevice,
+  openPage,
+  PHONE,
+  SCREENSHOT_DIR,
+  SMALL_PHONE,
+  signIn,
+} from '../helpers/browser.js';
 import { Dc09TestReceiver } from '../helpers/dc09-receiver.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
@@ -52,7 +62,7 @@ function sideways(page: Page): Promise<number> {
 
 /** A full-page screenshot (the whole page, not just the screen) under test-artifacts/screenshots/. */
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, animations: 'disabled' });
+  await fullPageShot(page, join(SCREENSHOT_DIR, `${name}.png`));
 }
 
 function shotName(prefix: string, path: string): string {
@@ -232,6 +242,8 @@ describe('e2e: the owner app with one thumb on a phone', () => {
         expect(await word.textContent()).toBe('paused: left open, watched again once closed');
         expect(await word.evaluate((el) => getComputedStyle(el).color)).toBe(MUTED);
         expect(await word.isVisible()).toBe(true);
+        // The alarm's own card says it too, where she looks first.
+        expect(await page.getByTestId('alarm-state').textContent()).toContain('Paused until closed: Kitchen window.');
         // The hall door, closed and watched, is green.
         const hall = page.locator('[data-testid="sensors"] li[data-sensor="hall-door"] .status');
         expect(await hall.textContent()).toBe('closed');
@@ -241,6 +253,7 @@ describe('e2e: the owner app with one thumb on a phone', () => {
         await sim.close('kitchen_window');
         await expect.poll(() => word.textContent(), { timeout: 10_000 }).toBe('closed');
         expect(await kitchen.getAttribute('data-bypassed')).toBe('false');
+        expect(await page.getByTestId('alarm-state').textContent()).not.toContain('Paused');
         expect(await word.evaluate((el) => getComputedStyle(el).color)).toBe(OK);
         expect((await owner.post('/api/alarm/disarm', { pin: PIN })).status).toBe(200);
 
