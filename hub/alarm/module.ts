@@ -21,7 +21,8 @@ export interface AlarmSnapshot {
   delayEndsAt: number | null;
   triggeredBy: SensorRef | null;
   sirenOn: boolean;
-  sensors: SensorStatus[];
+  /** `bypassed`: armed over while open, so not watched until it closes (the owner sees it "paused"). */
+  sensors: Array<SensorStatus & { bypassed: boolean }>;
 }
 
 export function toSensorRef(e: SensorRef): SensorRef {
@@ -108,7 +109,7 @@ export class AlarmModule implements HubModule {
       delayEndsAt: r.delayEndsAt,
       triggeredBy: r.triggeredBy,
       sirenOn: siren.on,
-      sensors: view.list(),
+      sensors: view.list().map((s) => ({ ...s, bypassed: r.bypassed.includes(s.id) })),
     };
   }
 

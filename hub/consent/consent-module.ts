@@ -15,6 +15,7 @@ import {
   ALERT_KINDS,
   applyChange,
   type ConsentChange,
+  type ConsentContext,
   type ConsentMode,
   type ConsentSettings,
   consentChangeSchema,
@@ -256,6 +257,26 @@ export class ConsentModule implements HubModule {
     return (this.alarmState !== null && ACTIVE_STATES.has(this.alarmState)) || now - this.lastPanicAt < RECENT_ALARM_MS;
   }
 
+  private loudPanic(): boolean {
+    return this.core?.module<{ name: string; loudPanicEnabled: boolean } & HubModule>('alarm')?.loudPanicEnabled ?? false;
+  }
+
+  /** What the plain words depend on besides the choices themselves (see describeConsent). */
+  private wordsContext(s: ConsentSettings): ConsentContext {
+    const core = this.core;
+    const police = (core?.alertChannels.list() ?? []).filter((c) => c.police);
+    const alerts = core?.config.alerts;
+    return {
+      policeSetUp: police.length > 0,
+      policeOn: police.some((c) => s.channels[c.id]?.destination === c.destination),
+      loudPanic: this.loudPanic(),
+      askSeconds: alerts?.askTimeoutSeconds ?? 300,
+      addressSet: (core?.config.home.address.trim() ?? '') !== '',
+      linksPossible: (alerts?.publicBaseUrl ?? null) !== null,
+      linkMinutes: alerts?.verificationLinkMinutes ?? 120,
+    };
+  }
+
   private view(v: ConsentVersion) {
     return {
       version: v.version,
@@ -265,7 +286,8 @@ export class ConsentModule implements HubModule {
       sessionId: v.sessionId,
       alarmActive: v.alarmActive,
       kinds: ALERT_KINDS,
-      descriptions: describeConsent(v.settings),
+      descriptions: describeConsent(v.settings, this.wordsContext(v.settings)),
+      loudPanic: this.loudPanic(),
       destinations: this.destinations(),
     };
   }

@@ -162,45 +162,119 @@ export class UnknownChannelError extends Error {
   }
 }
 
+/** What happens, in the words of the app's own controls (the help button says "Hold for help"). */
 const EVENT_WORDS: Record<AlertKind, string> = {
-  panic: 'If you press panic',
-  duress: 'If you disarm with your duress PIN',
-  intrusion: 'If a break-in is confirmed (two detectors, or a door and a person on camera)',
-  tamper: 'If a camera goes offline or a sensor is tampered with',
-  link_loss: 'If the hub loses power or its connection',
-  open_close: 'When you set or unset the alarm',
+  panic: 'If you hold the help button',
+  duress: 'If you turn the alarm off with your second (safety) PIN',
+  intrusion:
+    'If the alarm is on and a break-in is confirmed (after the first door or window, a second one opens, or the camera sees someone at that door)',
+  tamper: 'If a camera stops working, or someone tampers with a camera or a sensor',
+  link_loss: "If the hub's mains power goes off or its backup battery runs low",
+  open_close: 'When you turn the alarm on or off',
 };
 
-function attachments(share: ConsentSettings['share']): string {
+/**
+ * What the words depend on besides the choices: whether anything can reach the police at all, how
+ * the help button is set, how long "ask me first" waits, whether photos and video can go.
+ */
+export interface ConsentContext {
+  /** A police destination (the alarm receiving centre) exists on this hub. */
+  policeSetUp: boolean;
+  /** It is switched on under "Where your information goes" for the destination it has now. */
+  policeOn: boolean;
+  /** The help button sounds the siren (a silent one cannot ask on screen). */
+  loudPanic: boolean;
+  /** How long an "ask me first" question waits before nothing is sent. */
+  askSeconds: number;
+  /** The home's address is filled in (the installer's setting). */
+  addressSet: boolean;
+  /** The hub has an address the police can open links at (photo, video). */
+  linksPossible: boolean;
+  /** How long such a link opens. */
+  linkMinutes: number;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} seconds`;
+  const m = Math.round(seconds / 60);
+  if (m < 120) return m === 1 ? '1 minute' : `${m} minutes`;
+  const h = Math.round(m / 60);
+  return `${h} hours`;
+}
+
+function shared(share: ConsentSettings['share']): string[] {
   const parts: string[] = [];
   if (share.location) parts.push('your address');
   if (share.snapshot) parts.push('a photo from the camera');
   if (share.clipLink) parts.push('a link to the video');
-  if (parts.length === 0) return 'but not your address, photos or video';
-  if (parts.length === 1) return `and send ${parts[0]}`;
-  return `and send ${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+  return parts;
 }
 
-/** One sentence per setting for the UI, e.g. "If you press panic, we will tell the police at once and send your address." */
-export function describeConsent(s: ConsentSettings): { kinds: Record<AlertKind, string>; share: string } {
+function list(parts: string[]): string {
+  return parts.length === 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/** What goes with it: "with your address", or "with only what happened and when". */
+function carrying(share: ConsentSettings['share']): string {
+  const parts = shared(share);
+  if (parts.length === 0) return 'with only what happened and when: not your address, a photo or the video';
+  return `with what happened, when, and ${list(parts)}`;
+}
+
+/**
+ * One sentence per setting for the UI, checked against what the hub does: "at once" sends only
+ * when the alarm receiving centre is switched on; "ask me first" waits `askSeconds` and then sends
+ * nothing; a silent help button cannot ask; duress cannot ask at all.
+ */
+export function describeConsent(
+  s: ConsentSettings,
+  ctx: ConsentContext,
+): { kinds: Record<AlertKind, string>; share: string; reach: string } {
   const kinds = {} as Record<AlertKind, string>;
+  const notYet = ctx.policeSetUp
+    ? ' But nothing can go yet: first switch on the alarm receiving centre under "Where your information goes" above.'
+    : ' But no alarm receiving centre is set up on this hub, so nothing can go: ask your installer.';
   for (const k of ALERT_KINDS) {
     const m = s.kinds[k];
     const what = EVENT_WORDS[k];
+    let words: string;
     if (k === 'open_close')
-      kinds[k] =
+      words =
         m === 'never'
           ? `${what}, the alarm centre is not told. Nothing leaves your home.`
-          : `${what}, we tell the alarm centre "set" or "unset" and the time, nothing else.`;
-    else if (m === 'never') kinds[k] = `${what}, we will not tell the police. Nothing leaves your home.`;
-    else if (m === 'ask')
-      kinds[k] = `${what}, we will ask you first; one tap tells the police ${attachments(s.share)}. If you do not answer, nothing is sent.`;
-    else kinds[k] = `${what}, we will tell the police at once ${attachments(s.share)}.`;
+          : `${what}, the hub tells the alarm centre "alarm on" or "alarm off" and the time, nothing else.`;
+    else if (m === 'never') words = `${what}, the police are not told. Nothing leaves your home.`;
+    else if (m === 'ask' && k === 'panic' && !ctx.loudPanic) {
+      // Stored while the help button was loud; the hub cannot ask for a silent one, so nothing goes.
+      kinds[k] =
+        `${what}, nothing is sent: your help button is silent, so the hub cannot ask you on screen. Choose "Tell the police straight away" or "Don't tell the police".`;
+      continue;
+    } else if (m === 'ask')
+      words = `${what}, the hub asks you on this screen first. If you tap "Send to police", the police are told ${carrying(s.share)}. If you do not answer within ${duration(ctx.askSeconds)}, nothing is sent.`;
+    else words = `${what}, the hub tells the police straight away, ${carrying(s.share)}.`;
+    if (k === 'panic' && m !== 'never')
+      words += ctx.loudPanic ? ' The siren sounds too.' : ' Nothing sounds and nothing shows on this phone.';
+    if (k === 'duress' && m === 'automatic') words += ' The screen looks just as it does when you use your usual PIN.';
+    if (m !== 'never' && !ctx.policeOn) words += notYet;
+    kinds[k] = words;
   }
-  if (s.kinds.duress === 'automatic') kinds.duress += ' Nothing changes on screen.';
-  const any = s.share.location || s.share.snapshot || s.share.clipLink;
-  const share = any
-    ? `When police are told, we ${attachments(s.share).replace(/^and /, '')}.`
-    : 'When police are told, they get the alarm type only: not your address, photos or video.';
-  return { kinds, share };
+  const parts = shared(s.share);
+  const notes: string[] = [];
+  if (s.share.location && !ctx.addressSet) notes.push('Your address is not filled in on the hub yet, so it cannot go: ask your installer.');
+  if ((s.share.snapshot || s.share.clipLink) && !ctx.linksPossible)
+    notes.push('A photo or video cannot go yet: the police have no way to reach the hub for it (your installer can set this up).');
+  else if (s.share.snapshot || s.share.clipLink)
+    notes.push(
+      `The photo and video open from a link that works for ${duration(ctx.linkMinutes * 60)} and shows only the footage of that alarm. You can stop a link at any time under "Links sent with alerts".`,
+    );
+  const share =
+    parts.length > 0
+      ? [`When the police are told, they also get ${list(parts)}.`, ...notes].join(' ')
+      : 'When the police are told, they get only what happened, where in the house and when: not your address, a photo or the video.';
+  const reach = ctx.policeOn
+    ? 'The hub tells the police through the alarm receiving centre your installer set up (switched on under "Where your information goes").'
+    : ctx.policeSetUp
+      ? 'Nothing reaches the police yet: the alarm receiving centre is switched off under "Where your information goes". Your choices below start to count when you switch it on.'
+      : 'No alarm receiving centre is set up on this hub, so the hub cannot tell the police whatever you choose below. In danger, call 999.';
+  return { kinds, share, reach };
 }

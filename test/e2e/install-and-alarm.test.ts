@@ -246,18 +246,34 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     await openPage(page, 'What police are told');
     const panicWords = page.getByTestId('consent-words-panic');
-    await expect.poll(() => panicWords.textContent()).toBe('If you press panic, we will not tell the police. Nothing leaves your home.');
-    await page.getByRole('group', { name: 'When you press panic' }).getByLabel('Tell the police at once').check();
-    await page.getByRole('group', { name: 'When you use your second (safety) PIN' }).getByLabel('Tell the police at once').check();
+    await expect
+      .poll(() => panicWords.textContent())
+      .toBe('If you hold the help button, the police are not told. Nothing leaves your home.');
+    // A silent help button cannot ask on screen, and the second PIN never asks: neither is offered.
+    const panicGroup = page.getByRole('group', { name: 'When you hold the help button' });
+    expect(await panicGroup.getByRole('radio').count()).toBe(2);
+    await panicGroup.getByLabel('Tell the police straight away').check();
+    await page
+      .getByRole('group', { name: 'When you turn the alarm off with your second (safety) PIN' })
+      .getByLabel('Tell the police straight away')
+      .check();
     await page.getByLabel('My address').check();
     await page.getByRole('button', { name: 'Save my choices' }).click();
     // The installer's ARC is listed, switched off until the owner agrees to that destination.
     const arcRow = page.getByTestId('egress').locator('li[data-destination="arc"]');
     await expect.poll(() => arcRow.textContent()).toContain('alarm receiving centre');
     expect(await arcRow.getByRole('switch').isChecked()).toBe(false);
+    // Until the alarm receiving centre is switched on, the words say nothing can go yet.
+    await expect.poll(() => panicWords.textContent()).toContain('But nothing can go yet: first switch on the alarm receiving centre');
+    expect(await page.getByTestId('consent-reach').textContent()).toContain('Nothing reaches the police yet');
     await arcRow.getByRole('switch').check();
     await expect.poll(() => arcRow.getByRole('switch').isChecked()).toBe(true);
-    await expect.poll(() => panicWords.textContent()).toBe('If you press panic, we will tell the police at once and send your address.');
+    await expect
+      .poll(() => panicWords.textContent())
+      .toBe(
+        'If you hold the help button, the hub tells the police straight away, with what happened, when, and your address. Nothing sounds and nothing shows on this phone.',
+      );
+    expect(await page.getByTestId('consent-reach').textContent()).toContain('The hub tells the police through the alarm receiving centre');
     await expect.poll(() => page.getByTestId('consent-history').locator('li').count()).toBeGreaterThanOrEqual(2);
     await screenshots(page, 'owner-consent');
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../app/plugins.js';
+import type { VisitView } from '../../hub/api/visits.js';
 import { ZigbeeSim } from '../../hub/sim/zigbee-sensors.js';
 import { type ApiClient, OWNER, ownerClient } from '../helpers/api-client.js';
 import { ensureUiBuilt, launchBrowser, newDevice, openPage, screenshots, signIn } from '../helpers/browser.js';
@@ -187,11 +188,20 @@ describe('e2e: police request, approval, download and verify; advocate logs; rol
     const o = page('owner');
     await openPage(o, 'Incident logs');
     await o.getByLabel('Title').fill('Front door, this week');
-    const picks = o.locator('.pick-list input[type="checkbox"]');
-    // The door's activity is offered as visits (each picks all its events).
+    const picks = o.locator('.pick-list .check');
+    // The door's activity is offered as visits (each picks all its events), first in the list.
     await expect.poll(() => picks.count()).toBeGreaterThan(0);
-    await picks.nth(0).check();
-    await expect.poll(() => o.locator('.pick-list legend').textContent()).not.toMatch(/\(0 events chosen\)/);
+    const visits = (await owner.get<{ visits: VisitView[] }>('/api/visits?limit=100&for=incident-log')).body.visits.filter(
+      (v) => v.eventSeqs.length > 0,
+    );
+    const visit = visits[0];
+    if (!visit) throw new Error('the door opening and closing made no visit');
+    const row = picks.nth(0);
+    expect(await row.locator('label').textContent()).toMatch(/ · Visit: Front door opened/);
+    await row.locator('input[type="checkbox"]').check();
+    // Ticking the visit picks exactly its events (the door opening and closing), no more.
+    expect(visit.eventSeqs.length).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => o.locator('.pick-list legend').textContent()).toContain(`(${visit.eventSeqs.length} events chosen)`);
     await o.getByLabel('Ada', { exact: true }).check();
     await o.getByRole('button', { name: 'Make the log' }).click();
     await expect.poll(() => o.getByTestId('incident-logs').textContent()).toContain('Front door, this week');

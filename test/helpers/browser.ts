@@ -108,6 +108,35 @@ export async function newDevice(
   return { context, page };
 }
 
+/**
+ * A screenshot of the whole page, not just the screen. The owner's dock (help and navigation) is
+ * fixed to the bottom of the screen, and a capture taller than the screen paints it wherever the
+ * screen was scrolled to, over the middle of the page. For the capture it is put after the page
+ * (and the room kept for it under the page dropped), so every word of the page shows and the dock
+ * shows once, at the end; then it is put back. (Through the elements' style properties: the hub's
+ * content security policy refuses a style sheet added to the page, so Playwright's `style` option
+ * would silently do nothing.)
+ */
+export async function fullPageShot(page: Page, path: string): Promise<void> {
+  const moved = await page.evaluate(() => {
+    const dock = document.querySelector<HTMLElement>('.dock');
+    const main = document.querySelector<HTMLElement>('.shell.with-dock main');
+    if (!dock || !main) return false;
+    dock.style.position = 'static';
+    main.style.paddingBottom = '1rem';
+    return true;
+  });
+  try {
+    await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  } finally {
+    if (moved)
+      await page.evaluate(() => {
+        document.querySelector<HTMLElement>('.dock')?.style.removeProperty('position');
+        document.querySelector<HTMLElement>('.shell.with-dock main')?.style.removeProperty('padding-bottom');
+      });
+  }
+}
+
 /** Save the page at phone and desktop sizes as `<name>-phone.png` and `<name>-desktop.png`. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
@@ -117,7 +146,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     ['desktop', DESKTOP],
   ] as const) {
     await page.setViewportSize(size);
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${label}.png`), fullPage: true, animations: 'disabled' });
+    await fullPageShot(page, join(SCREENSHOT_DIR, `${name}-${label}.png`));
   }
   await page.setViewportSize(original);
 }

@@ -18,6 +18,8 @@ export interface AlarmSensor {
   battery: number | null;
   online: boolean;
   lastChange: number | null;
+  /** Armed over while open: not watched until it closes. */
+  bypassed: boolean;
 }
 
 export interface AlarmStatus {

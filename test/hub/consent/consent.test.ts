@@ -8,7 +8,7 @@ interface ConsentView {
   changedBy: string | null;
   sessionId: string | null;
   alarmActive: boolean;
-  descriptions: { kinds: Record<string, string>; share: string };
+  descriptions: { kinds: Record<string, string>; share: string; reach: string };
 }
 
 describe('consent: owned by the victim, versioned, never overwritten', () => {
@@ -26,10 +26,28 @@ describe('consent: owned by the victim, versioned, never overwritten', () => {
     expect(r.body.version).toBe(0);
     expect(Object.values(r.body.settings.kinds).every((m) => m === 'never')).toBe(true);
     expect(r.body.settings.share).toEqual({ location: false, snapshot: false, clipLink: false });
-    expect(r.body.descriptions.kinds.panic).toBe('If you press panic, we will not tell the police. Nothing leaves your home.');
+    // In the words of the app's controls: the help button says "Hold for help".
+    expect(r.body.descriptions.kinds.panic).toBe('If you hold the help button, the police are not told. Nothing leaves your home.');
+    expect(r.body.descriptions.share).toBe(
+      'When the police are told, they get only what happened, where in the house and when: not your address, a photo or the video.',
+    );
 
+    // "Straight away" is not promised while nothing can reach the police (no alarm receiving centre here).
     const changed = await owner.put<ConsentView>('/api/consent', { kinds: { panic: 'automatic' }, share: { location: true } });
-    expect(changed.body.descriptions.kinds.panic).toBe('If you press panic, we will tell the police at once and send your address.');
+    expect(changed.body.descriptions.kinds.panic).toBe(
+      'If you hold the help button, the hub tells the police straight away, with what happened, when, and your address. ' +
+        'Nothing sounds and nothing shows on this phone. ' +
+        'But no alarm receiving centre is set up on this hub, so nothing can go: ask your installer.',
+    );
+    expect(changed.body.descriptions.reach).toMatch(/^No alarm receiving centre is set up on this hub/);
+    expect(changed.body.descriptions.share).toBe('When the police are told, they also get your address.');
+
+    // A photo or video cannot go without an address the police can reach the hub at: it says so.
+    const photo = await owner.put<ConsentView>('/api/consent', { share: { snapshot: true } });
+    expect(photo.body.descriptions.share).toBe(
+      'When the police are told, they also get your address and a photo from the camera. ' +
+        'A photo or video cannot go yet: the police have no way to reach the hub for it (your installer can set this up).',
+    );
   });
 
   it('only the owner can read or change it: installer, police and advocate get 403', async () => {

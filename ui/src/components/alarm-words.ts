@@ -21,7 +21,11 @@ export function stateWords(s: AlarmStatus, now: number): { title: string; detail
     entry_delay: left !== null ? `Someone came in. ${left} s to disarm.` : 'Someone came in.',
     triggered: by ? `Set off by ${by}.` : 'The alarm went off.',
   };
-  return { title: titles[s.state], detail: details[s.state] };
+  // Armed over an open door or window: say so where she looks first, not only in the sensor list.
+  const paused = s.sensors.filter((x) => x.bypassed).map((x) => x.name);
+  const detail =
+    paused.length > 0 && s.state !== 'disarmed' ? `${details[s.state]} Paused until closed: ${paused.join(', ')}.` : details[s.state];
+  return { title: titles[s.state], detail };
 }
 
 const EVENT_WORDS: Record<string, string> = {

@@ -1,8 +1,11 @@
 /**
  * What police are told, in plain words. For each kind of alert the victim chooses: tell the
- * police at once, ask me first, or never; and what goes with it (address, photo, video link).
- * The sentences under each choice come from the hub ("If you press panic, we will tell the police
- * at once and send your address"), and every saved change is kept in a history she can read.
+ * police straight away, ask me first, or don't tell them; and what goes with it (address, photo,
+ * video link). The sentences under each choice come from the hub, which knows what it will really
+ * do ("If you hold the help button, the hub tells the police straight away, with what happened,
+ * when, and your address"; nothing while the alarm receiving centre is switched off), and every
+ * saved change is kept in a history she can read. "Ask me first" is offered for the help button
+ * only when it is loud (a silent one cannot put a question on screen), never for the second PIN.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { AlertKind } from '../../../../hub/api/events.js';
@@ -19,22 +22,25 @@ interface ConsentView {
   settings: { kinds: Record<AlertKind, Mode>; share: Share };
   changedAt: number;
   kinds: AlertKind[];
-  descriptions: { kinds: Record<AlertKind, string>; share: string };
+  descriptions: { kinds: Record<AlertKind, string>; share: string; reach: string };
+  /** The help button sounds the siren: only then can the hub ask first. */
+  loudPanic: boolean;
 }
 
+/** In the words of the app's own controls: the help button says "Hold for help". */
 const KIND_TITLES: Record<AlertKind, string> = {
-  panic: 'When you press panic',
-  duress: 'When you use your second (safety) PIN',
+  panic: 'When you hold the help button',
+  duress: 'When you turn the alarm off with your second (safety) PIN',
   intrusion: 'When a break-in is confirmed',
-  tamper: 'When a camera or sensor is tampered with',
-  link_loss: 'When the hub loses power or its connection',
-  open_close: 'When you set or unset the alarm (opening and closing reports)',
+  tamper: 'When a camera stops working, or a camera or sensor is tampered with',
+  link_loss: 'When the hub loses power',
+  open_close: 'When you turn the alarm on or off',
 };
 
 const MODES: Array<[Mode, string]> = [
-  ['automatic', 'Tell the police at once'],
+  ['automatic', 'Tell the police straight away'],
   ['ask', 'Ask me first'],
-  ['never', 'Do not tell the police'],
+  ['never', "Don't tell the police"],
 ];
 
 /** Opening/closing reports are routine: they go at once or not at all, and only to the alarm centre. */
@@ -43,12 +49,13 @@ const ROUTINE_MODES: Array<[Mode, string]> = [
   ['never', 'Do not tell the alarm centre'],
 ];
 
-function modesFor(k: AlertKind): Array<[Mode, string]> {
+/** What the hub accepts: duress never asks, and a silent help button cannot ask on screen. */
+function modesFor(k: AlertKind, loudPanic: boolean): Array<[Mode, string]> {
   if (k === 'open_close') return ROUTINE_MODES;
-  return k === 'duress' ? MODES.filter(([m]) => m !== 'ask') : MODES;
+  return k === 'duress' || (k === 'panic' && !loudPanic) ? MODES.filter(([m]) => m !== 'ask') : MODES;
 }
 
-const MODE_SHORT: Record<Mode, string> = { automatic: 'at once', ask: 'ask first', never: 'never' };
+const MODE_SHORT: Record<Mode, string> = { automatic: 'straight away', ask: 'ask first', never: 'not told' };
 
 function summary(v: ConsentView): string {
   const kinds = v.kinds.map((k) => `${KIND_TITLES[k].replace(/^When (you )?/, '')}: ${MODE_SHORT[v.settings.kinds[k]]}`);
@@ -79,15 +86,25 @@ export function ConsentPage() {
     get<ConsentView>('/api/consent').then(show, (err: unknown) => setLoadError(messageOf(err)));
     loadHistory();
   }, [loadHistory]);
+  // A destination switched on or off changes what the words say, not her unsaved choices.
+  const onDestination = useCallback(() => {
+    loadHistory();
+    get<ConsentView>('/api/consent').then(setCurrent, (err: unknown) => setLoadError(messageOf(err)));
+  }, [loadHistory]);
 
   return (
     <>
       <h1 tabIndex={-1}>What police are told</h1>
       <p>Nothing leaves your home unless you allow it here. You can change your mind at any time.</p>
-      <WhereItGoes onChange={loadHistory} />
+      <WhereItGoes onChange={onDestination} />
       <SentLinks />
       <h2>What the police may be told</h2>
       <ErrorText error={loadError} />
+      {current && (
+        <p class="plain-words" data-testid="consent-reach">
+          {current.descriptions.reach}
+        </p>
+      )}
       {current && kinds && share && (
         <form
           onSubmit={(e) => {
@@ -102,7 +119,7 @@ export function ConsentPage() {
           {current.kinds.map((k) => (
             <fieldset key={k} class="card consent" data-kind={k}>
               <legend>{KIND_TITLES[k]}</legend>
-              {modesFor(k).map(([m, label]) => (
+              {modesFor(k, current.loudPanic).map(([m, label]) => (
                 <div class="check" key={m}>
                   <input
                     type="radio"

@@ -30,15 +30,22 @@ function useNow(active: boolean): number {
 function sensorWords(s: AlarmSensor): string {
   const parts: string[] = [];
   if (!s.online) parts.push('not reporting');
+  // Armed over while open: the alarm does not watch it until it closes. Said in a plain word.
+  else if (s.bypassed) parts.push('paused: left open, watched again once closed');
   else parts.push(s.open === null ? 'no reading yet' : s.open ? 'open' : 'closed');
   if (s.tamper) parts.push('tampered');
   if (s.batteryLow) parts.push('battery low');
   return parts.join(', ');
 }
 
-/** Green only for a known good state; a sensor with no reading yet is grey, a problem amber. */
+/**
+ * Green only for a known good state. A paused sensor or one with no reading yet is grey (the
+ * alarm is not relying on it, and nothing is wrong with it); a problem is amber.
+ */
 function sensorClass(s: AlarmSensor): string {
-  if (s.open || !s.online || s.tamper || s.batteryLow) return 'warn';
+  if (!s.online || s.tamper || s.batteryLow) return 'warn';
+  if (s.bypassed) return 'paused';
+  if (s.open) return 'warn';
   return s.open === null ? 'unknown' : 'ok';
 }
 
@@ -319,7 +326,7 @@ export function HomePage() {
           {alarm.sensors.length === 0 && <p class="muted">No sensors yet.</p>}
           <ul class="rows" data-testid="sensors">
             {alarm.sensors.map((s) => (
-              <li key={s.id} data-sensor={s.id} data-open={String(s.open)}>
+              <li key={s.id} data-sensor={s.id} data-open={String(s.open)} data-bypassed={String(s.bypassed)}>
                 <span class="row-title">
                   {s.name}
                   {s.location && <span class="muted"> · {s.location}</span>}
