@@ -131,6 +131,7 @@ export class RecorderModule implements HubModule {
         bitrateKbps: live.bitrateKbps,
         maxViewerBufferBytes: live.maxViewerBufferBytes,
         relay,
+        ingest: (id) => this.ingests.get(id),
       });
 
     this.disposers.push(
@@ -309,6 +310,7 @@ export class RecorderModule implements HubModule {
     });
     this.ingests.set(camera.id, ingest);
     ingest.start();
+    this.live?.retap(camera.id);
   }
 
   private stopIngest(cameraId: string, streams?: CameraStreams): void {
