@@ -96,6 +96,8 @@ describe('live view passthrough (fMP4 for Media Source, from the camera ingest)'
     expect(fragments.length).toBeGreaterThan(20);
     expect(fragments[0]?.keyframe).toBe(true);
     expect(fragments.filter((f) => f.keyframe).length).toBeGreaterThan(1);
+    // Passed on with the ingest's prft boxes (the camera's wall clock): the browser must take them as they are.
+    expect(fragments.every((f) => f.prftMs !== null)).toBe(true);
     // Fragments are the ingest's, in order: presentation times only go forward (no B-frames in the fixture).
     for (let i = 1; i < fragments.length; i++) expect(fragments[i]?.pts).toBeGreaterThan(fragments[i - 1]?.pts ?? 0);
 
