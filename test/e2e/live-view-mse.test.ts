@@ -119,6 +119,20 @@ describe('e2e: doorbell live view through Media Source, and the MPEG-1 fallback'
 
       const viewed = (await hub.hub.core.audit.entries()).filter((e) => e.action === 'live.viewed');
       expect(viewed.map((e) => e.subject)).toContainEqual({ cameraId: 'front-door', mode: 'mse' });
+
+      // The camera drops: the page says the picture is not live; back, a new init resets the player.
+      await camera.stop();
+      await expect.poll(() => view.getAttribute('data-stalled'), { timeout: 15_000 }).toBe('true');
+      await expect.poll(() => page.getByTestId('live-view').locator('figcaption').textContent()).toContain('waiting for the camera');
+      await camera.start();
+      await expect.poll(() => view.getAttribute('data-stalled'), { timeout: 30_000 }).toBe('false');
+      await expect.poll(() => view.getAttribute('data-playing'), { timeout: 15_000 }).toBe('true');
+      const t1 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+      await page.waitForTimeout(1500);
+      const resumed = await video.evaluate((v: HTMLVideoElement) => ({ t: v.currentTime, paused: v.paused }));
+      expect(resumed.paused).toBe(false);
+      expect(resumed.t - t1).toBeGreaterThan(0.7);
+      expect(await frameSpread(page)).toBeGreaterThan(40);
     } finally {
       await context.close();
     }

@@ -18,6 +18,7 @@ function liveUrl(cameraId: string, mode: LiveMode): string {
 export function LiveView(props: { cameraId: string; name: string }) {
   const [mode, setMode] = useState<LiveMode>(() => (mseCapable() ? 'mse' : 'mpeg1'));
   const [playing, setPlaying] = useState(false);
+  const [stalled, setStalled] = useState(false);
   const [audio, setAudio] = useState(false);
   const [muted, setMuted] = useState(true);
   const [stamp] = useState(Date.now());
@@ -30,11 +31,13 @@ export function LiveView(props: { cameraId: string; name: string }) {
 
   useEffect(() => {
     setPlaying(false);
+    setStalled(false);
     setAudio(false);
     if (mode === 'mse') {
       if (!video.current) return undefined;
       const player = new MsePlayer(video.current, liveUrl(props.cameraId, 'mse'), {
         onPlaying: setPlaying,
+        onStalled: setStalled,
         onAudio: setAudio,
         onFallback: (reason) => {
           console.info(`live view: using the MPEG-1 fallback (${reason})`);
@@ -64,7 +67,7 @@ export function LiveView(props: { cameraId: string; name: string }) {
   };
 
   return (
-    <figure class="live" data-testid="live-view" data-mode={mode} data-playing={String(playing)}>
+    <figure class="live" data-testid="live-view" data-mode={mode} data-playing={String(playing)} data-stalled={String(stalled)}>
       <div class="frame">
         {!playing && (
           <img src={`/api/cameras/${encodeURIComponent(props.cameraId)}/snapshot?t=${stamp}`} alt={`Latest still from ${props.name}`} />
@@ -91,7 +94,11 @@ export function LiveView(props: { cameraId: string; name: string }) {
         )}
       </div>
       <figcaption>
-        {playing ? `${props.name}: live` : `${props.name}: connecting…`}
+        {!playing
+          ? `${props.name}: connecting…`
+          : stalled
+            ? `${props.name}: no new picture, waiting for the camera…`
+            : `${props.name}: live`}
         {mode === 'mse' && audio && (
           <button type="button" class="sound" aria-pressed={!muted} onClick={toggleSound}>
             {muted ? 'Turn sound on' : 'Turn sound off'}

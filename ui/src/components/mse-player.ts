@@ -26,12 +26,15 @@ const EDGE_OFFSET_S = 0.3;
 /** Media older than this behind the playhead is removed (trimmed in 10 s steps). */
 const KEEP_S = 30;
 const RECONNECT_MS = 2000;
+const STALLED_MS = 4000;
 /** Close codes after which reconnecting cannot help (signed out, not the owner, no camera). */
 const FINAL_CLOSE = new Set([4401, 4403, 4404]);
 
 export interface MsePlayerEvents {
   /** The first frame decoded (and again after each reset). */
   onPlaying(playing: boolean): void;
+  /** No new media for a while (the camera or the connection dropped): the picture is not live. */
+  onStalled(stalled: boolean): void;
   /** The stream carries sound (the unmute button shows). */
   onAudio(audio: boolean): void;
   /** This stream cannot be played through Media Source here: use the MPEG-1 path. */
@@ -46,6 +49,8 @@ export class MsePlayer {
   private queue: ArrayBuffer[] = [];
   private destroyed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastDataAt = Date.now();
+  private stalled = false;
   private readonly edgeTimer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -57,7 +62,14 @@ export class MsePlayer {
     video.disableRemotePlayback = true;
     video.addEventListener('loadeddata', this.onFrame);
     video.addEventListener('playing', this.onFrame);
-    this.edgeTimer = setInterval(() => this.keepLive(), 500);
+    this.edgeTimer = setInterval(() => {
+      this.keepLive();
+      const stalled = Date.now() - this.lastDataAt > STALLED_MS;
+      if (stalled !== this.stalled) {
+        this.stalled = stalled;
+        this.events.onStalled(stalled);
+      }
+    }, 500);
     this.connect();
   }
 
@@ -147,6 +159,7 @@ export class MsePlayer {
 
   private onData(data: ArrayBuffer): void {
     if (!this.source) return;
+    this.lastDataAt = Date.now();
     this.queue.push(data);
     this.pump();
   }
