@@ -22,6 +22,12 @@ export function mseCapable(): boolean {
 
 /** Further behind the newest media than this, playback jumps to the live edge. */
 const MAX_LAG_S = 1.5;
+/**
+ * Just after a start the GOP cache arrives at once (up to a GOP behind the camera): then any lag
+ * past this jumps, or playback would stay up to a GOP behind for good.
+ */
+const START_LAG_S = 0.5;
+const START_WINDOW_MS = 3000;
 const EDGE_OFFSET_S = 0.3;
 /** Media older than this behind the playhead is removed (trimmed in 10 s steps). */
 const KEEP_S = 30;
@@ -50,6 +56,7 @@ export class MsePlayer {
   private destroyed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private lastDataAt = Date.now();
+  private resetAt = 0;
   private stalled = false;
   private readonly edgeTimer: ReturnType<typeof setInterval>;
 
@@ -129,6 +136,7 @@ export class MsePlayer {
   private reset(ctor: MediaSourceCtor, mime: string): void {
     this.detach();
     this.events.onPlaying(false);
+    this.resetAt = Date.now();
     const source = new ctor();
     this.source = source;
     this.objectUrl = URL.createObjectURL(source);
@@ -201,7 +209,8 @@ export class MsePlayer {
     const t = this.video.currentTime;
     let inside = false;
     for (let i = 0; i < b.length; i++) if (t >= b.start(i) && t <= b.end(i)) inside = true;
-    if (!inside || end - t > MAX_LAG_S) this.video.currentTime = Math.max(b.start(last), end - EDGE_OFFSET_S);
+    const maxLag = Date.now() - this.resetAt < START_WINDOW_MS ? START_LAG_S : MAX_LAG_S;
+    if (!inside || end - t > maxLag) this.video.currentTime = Math.max(b.start(last), end - EDGE_OFFSET_S);
     if (this.video.paused) {
       this.video.play().then(
         () => undefined,
