@@ -4,6 +4,7 @@ export * from './devices.js';
 export * from './egress.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './live.js';
 export * from './mqtt-topics.js';
 export * from './net.js';
 export * from './plugin.js';

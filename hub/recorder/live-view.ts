@@ -1,5 +1,7 @@
 /**
- * Live view: node-rtsp-stream's MPEG-1 muxer (it spawns ffmpeg and emits MPEG-TS with MPEG-1
+ * Live view, two ways. `mse` (passthrough, see live-passthrough.ts): the main stream's fMP4 from
+ * the camera ingest, not re-encoded, for browsers with Media Source Extensions. `mpeg1` (the
+ * fallback): node-rtsp-stream's MPEG-1 muxer (it spawns ffmpeg and emits MPEG-TS with MPEG-1
  * video, which the browser's JSMpeg player decodes) behind the hub's own authenticated WebSocket
  * route. Only the muxer class is used, never node-rtsp-stream's own (unauthenticated) WebSocket
  * server. One muxer per camera, started by the first viewer and stopped when the last one leaves.
@@ -9,9 +11,11 @@ import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { WebSocket } from 'ws';
 import { describeError } from '../api/errors.js';
+import type { LiveMode } from '../api/live.js';
 import type { CameraStreams, Logger } from '../api/plugin.js';
 import { redactSecrets } from '../log/logger.js';
 import { stopProcess } from './child-process.js';
+import { type PassthroughCounters, PassthroughSession, type TappableStream } from './live-passthrough.js';
 import type { RelayLease, RtspAuthRelay } from './rtsp-auth-relay.js';
 
 interface Mpeg1MuxerInstance extends EventEmitter {
@@ -40,18 +44,58 @@ export interface LiveViewOptions {
   maxViewerBufferBytes: number;
   /** The muxer's ffmpeg gets a loopback relay URL: the password never reaches its command line. */
   relay: RtspAuthRelay;
+  /** The camera's ingest, which the passthrough reads (undefined when it has none). */
+  ingest(cameraId: string): TappableStream | undefined;
 }
 
 export class LiveView {
   private readonly sessions = new Map<string, Session>();
+  private readonly passthrough = new Map<string, PassthroughSession>();
   /** Viewers let go because their connection could not keep up (tests and health read it). */
   slowViewersDropped = 0;
+  /** Passthrough viewers behind on their connection, set back to the next keyframe. */
+  readonly mse: PassthroughCounters = { keyframeSkips: 0, slowViewersDropped: 0 };
 
   constructor(private readonly opts: LiveViewOptions) {}
 
-  /** Number of viewers of a camera (0 when nobody watches and no ffmpeg runs). */
-  viewers(cameraId: string): number {
+  /** Number of viewers of a camera in a mode (0 when nobody watches and no ffmpeg runs). */
+  viewers(cameraId: string, mode: LiveMode = 'mpeg1'): number {
+    if (mode === 'mse') return this.passthrough.get(cameraId)?.size ?? 0;
     return this.sessions.get(cameraId)?.viewers.size ?? 0;
+  }
+
+  /** The camera's ingest was replaced: passthrough viewers read the new one. */
+  retap(cameraId: string): void {
+    const ingest = this.opts.ingest(cameraId);
+    if (ingest) this.passthrough.get(cameraId)?.retap(ingest);
+  }
+
+  /** Passthrough: no process, no second RTSP session; false when the camera has no ingest. */
+  watchPassthrough(cameraId: string, socket: WebSocket): boolean {
+    const ingest = this.opts.ingest(cameraId);
+    if (!ingest) return false;
+    let session = this.passthrough.get(cameraId);
+    if (!session) {
+      session = new PassthroughSession(
+        {
+          maxViewerBufferBytes: this.opts.maxViewerBufferBytes,
+          log: this.opts.log.child({ camera: cameraId, live: 'mse' }),
+          counters: this.mse,
+        },
+        ingest,
+      );
+      this.passthrough.set(cameraId, session);
+    } else session.retap(ingest);
+    session.add(socket);
+    const s = session;
+    socket.on('close', () => {
+      s.remove(socket);
+      if (s.size === 0 && this.passthrough.get(cameraId) === s) {
+        this.passthrough.delete(cameraId);
+        s.close();
+      }
+    });
+    return true;
   }
 
   /** The live ffmpeg's pid for a camera (tests check it is gone after the last viewer leaves). */
@@ -137,6 +181,8 @@ export class LiveView {
   }
 
   async stop(): Promise<void> {
+    for (const p of this.passthrough.values()) p.close();
+    this.passthrough.clear();
     const all = [...this.sessions.entries()];
     this.sessions.clear();
     for (const [, s] of all) for (const v of s.viewers) v.close(1001, 'hub stopping');

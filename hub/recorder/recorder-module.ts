@@ -136,6 +136,7 @@ export class RecorderModule implements HubModule {
         bitrateKbps: live.bitrateKbps,
         maxViewerBufferBytes: live.maxViewerBufferBytes,
         relay,
+        ingest: (id) => this.ingests.get(id),
       });
 
     this.disposers.push(
@@ -315,6 +316,7 @@ export class RecorderModule implements HubModule {
     });
     this.ingests.set(camera.id, ingest);
     ingest.start();
+    this.live?.retap(camera.id);
   }
 
   /** Sound turned on or off for a camera: its source reconnects with or without it now. */

@@ -250,9 +250,15 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
       socket.close(4404, `camera ${id.slice(0, 64)} is not streaming`);
       return;
     }
-    recorder.live.watch(streams, socket);
-    // Who watched which camera, and when (the viewing itself goes on while the entry is written).
-    core.audit.append({ action: 'live.viewed', actor: session?.user.id ?? null, subject: { cameraId: id } }).then(
+    // `mse`: the stream as the camera sends it, for Media Source; `mpeg1` (default): the JSMpeg fallback.
+    const mode = (req.query as { mode?: string }).mode === 'mse' ? 'mse' : 'mpeg1';
+    if (mode === 'mpeg1') recorder.live.watch(streams, socket);
+    else if (!recorder.live.watchPassthrough(id, socket)) {
+      socket.close(4404, `camera ${id.slice(0, 64)} is not streaming`);
+      return;
+    }
+    // Who watched which camera, how, and when (the viewing itself goes on while the entry is written).
+    core.audit.append({ action: 'live.viewed', actor: session?.user.id ?? null, subject: { cameraId: id, mode } }).then(
       () => undefined,
       (err: unknown) => core.log.error({ camera: id, err: describeError(err) }, 'could not audit a live view'),
     );

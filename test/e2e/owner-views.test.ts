@@ -1,6 +1,6 @@
 /**
  * The owner's camera screens against a real RTSP doorbell and the real recorder: live view over
- * the WebSocket (MPEG-1 decoded by the bundled JSMpeg), a clip kept from the doorbell page that
+ * the WebSocket (the camera's H.264 through Media Source), a clip kept from the doorbell page that
  * appears in the timeline and plays; discreet mode.
  */
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,9 @@ describe('e2e: doorbell live view, clips in the timeline, discreet mode', () => 
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     await expect.poll(() => page.getByTestId('camera-front-door').textContent(), { timeout: 10_000 }).toContain('online');
     await openPage(page, 'Doorbell');
-    await expect.poll(() => page.getByTestId('live-canvas').getAttribute('data-playing'), { timeout: 20_000 }).toBe('true');
+    // Chromium has Media Source for H.264: the camera's own stream plays (live-view-mse.test has the details).
+    await expect.poll(() => page.getByTestId('live-view').getAttribute('data-playing'), { timeout: 20_000 }).toBe('true');
+    expect(await page.getByTestId('live-view').getAttribute('data-mode')).toBe('mse');
     await screenshots(page, 'owner-doorbell');
 
     await page.getByRole('button', { name: 'Keep a clip now' }).click();

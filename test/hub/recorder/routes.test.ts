@@ -115,7 +115,7 @@ describe('camera and clip routes', () => {
       async () => (await t.hub.core.audit.entries()).filter((e) => e.action === 'live.viewed'),
       5000,
     );
-    expect(viewed.map((e) => e.subject)).toEqual([{ cameraId: 'door' }]);
+    expect(viewed.map((e) => e.subject)).toEqual([{ cameraId: 'door', mode: 'mpeg1' }]);
     const pid = live.pid('door');
     expect(pid).toBeGreaterThan(0);
     ws.close();
