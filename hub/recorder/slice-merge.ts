@@ -71,13 +71,14 @@ function layout(f: Fmp4Fragment): { moof: Box; mdat: Box; sizeAt: number; durati
   return { moof, mdat, sizeAt, durationAt };
 }
 
-/** One fragment from a run of keyframe slices (the first one's boxes, every slice's data). */
-export function mergeSlices(run: Fmp4Fragment[]): Fmp4Fragment {
+/** One fragment from a run of keyframe slices (the first one's boxes, every slice's data), or null when they are not that simple. */
+export function mergeSlices(run: Fmp4Fragment[]): Fmp4Fragment | null {
   const first = run[0];
-  if (!first || run.length === 1) return first as Fmp4Fragment;
+  if (!first) return null;
+  if (run.length === 1) return first;
   const parts = run.map(layout);
   const lead = parts[0];
-  if (!lead || parts.some((p) => p === null)) return first;
+  if (!lead || parts.some((p) => p === null)) return null;
   const payloads = run.map((f, i) => {
     const p = parts[i];
     return p ? f.data.subarray(p.mdat.start + 8, p.mdat.end) : Buffer.alloc(0);
@@ -119,6 +120,9 @@ export class SliceMerger {
     if (this.held.length === 0) return;
     const run = this.held;
     this.held = [];
-    this.out(mergeSlices(run));
+    const merged = mergeSlices(run);
+    // Not mergeable (several tracks in a moof, an unusual trun): passed on as they came.
+    if (merged) this.out(merged);
+    else for (const f of run) this.out(f);
   }
 }
