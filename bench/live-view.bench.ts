@@ -204,8 +204,9 @@ async function measureDelay(label: string, width: number, height: number, fps: n
   const fifo = join(dir, 'frames.gray');
   await promisify(execFile)('mkfifo', [fifo]);
   const inputArgs = ['-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, '-r', String(fps), '-i', fifo];
-  // One slice per frame: x264's zerolatency tune splits frames into slices, which Chromium's MSE
-  // decodes wrongly from the passthrough (see the README's known limits).
+  // One slice per frame unless LIVE_BENCH_SLICED is set: x264's zerolatency tune otherwise puts
+  // frames in several slices (the passthrough merges a keyframe's slices, see slice-merge.ts).
+  const slices = process.env.LIVE_BENCH_SLICED ? [] : ['-x264-params', 'sliced-threads=0'];
   const encodeArgs = [
     '-c:v',
     'libx264',
@@ -213,8 +214,7 @@ async function measureDelay(label: string, width: number, height: number, fps: n
     'ultrafast',
     '-tune',
     'zerolatency',
-    '-x264-params',
-    'sliced-threads=0',
+    ...slices,
     '-g',
     String(fps),
     '-pix_fmt',

@@ -15,6 +15,7 @@ import type { LiveFallbackMessage, LiveInitMessage } from '../api/live.js';
 import type { Logger } from '../api/plugin.js';
 import type { Fmp4Fragment, Fmp4Init } from '../media/fmp4.js';
 import type { StreamTap } from './camera-ingest.js';
+import { SliceMerger } from './slice-merge.js';
 
 /** What the passthrough reads: a camera ingest's tap on its main stream. */
 export interface TappableStream {
@@ -61,6 +62,11 @@ export class PassthroughSession implements StreamTap {
   private untap: (() => void) | null = null;
   private source: TappableStream | null = null;
   private readonly gopLimit: number;
+  /** Keyframes in several slices made one sample each, for the browser (see slice-merge.ts). */
+  private readonly merger = new SliceMerger((f) => {
+    this.cache(f);
+    for (const v of this.viewers.values()) this.deliver(v, f);
+  });
 
   constructor(
     private readonly opts: { maxViewerBufferBytes: number; log: Logger; counters: PassthroughCounters },
@@ -86,6 +92,7 @@ export class PassthroughSession implements StreamTap {
     this.untap?.();
     this.source = source;
     this.initSeg = null;
+    this.merger.reset();
     this.gop = [];
     this.gopBytes = 0;
     this.untap = source.tap(this);
@@ -111,14 +118,14 @@ export class PassthroughSession implements StreamTap {
   init(init: Fmp4Init): void {
     this.initSeg = init;
     this.mime = mseMime(init);
+    this.merger.reset();
     this.gop = [];
     this.gopBytes = 0;
     for (const v of this.viewers.values()) this.start(v, false);
   }
 
   fragment(fragment: Fmp4Fragment): void {
-    this.cache(fragment);
-    for (const v of this.viewers.values()) this.deliver(v, fragment);
+    this.merger.push(fragment);
   }
 
   private cache(f: Fmp4Fragment): void {

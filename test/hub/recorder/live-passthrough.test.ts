@@ -158,6 +158,54 @@ describe('live view passthrough (fMP4 for Media Source, from the camera ingest)'
     expect(await closed).toBe(1005);
   });
 
+  it('a keyframe the camera sends in several slices reaches the browser as one sample (the ingest keeps them as sent)', {
+    timeout: 60_000,
+  }, async () => {
+    // x264's zerolatency tune with threads encodes each frame in several slices, as some cameras do.
+    rig = await startRig({
+      server: {
+        inputArgs: ['-f', 'lavfi', '-i', 'testsrc2=size=768x576:rate=10'],
+        encodeArgs: ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-threads', '4', '-g', '10', '-pix_fmt', 'yuv420p'],
+      },
+    });
+    const { t, recorder } = rig;
+    const owner = await ownerClient(t.url, t.setupCode);
+    await waitFor('online', () => recorder.status('door').online, 25_000);
+    const ingest = recorder.ingestFor('door');
+    if (!ingest) throw new Error('no ingest');
+    const fromIngest: Fmp4Fragment[] = [];
+    const untap = ingest.tap({ init: () => undefined, fragment: (f) => fromIngest.push(f) });
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/api/cameras/door/live?mode=mse`, {
+      headers: { cookie: owner.sessionCookie ?? '' },
+    });
+    const got = collect(ws);
+    const closed = closeCode(ws);
+    try {
+      await waitFor(
+        'three seconds of video',
+        () => split(got.order.filter(Buffer.isBuffer)).fragments.filter((f) => f.keyframe).length >= 3,
+        20_000,
+      );
+    } finally {
+      untap();
+      ws.close();
+    }
+    expect(await closed).toBe(1005);
+    const sameFrame = (f: Fmp4Fragment[]) =>
+      f.filter((x, i) => i > 0 && x.keyframe && f[i - 1]?.keyframe && x.pts - (f[i - 1]?.pts ?? 0) <= 2).length;
+    // The ingest has a keyframe's slices as samples one tick apart; the viewer has one sample per keyframe.
+    expect(sameFrame(fromIngest)).toBeGreaterThan(0);
+    const viewed = split(got.order.filter(Buffer.isBuffer)).fragments;
+    expect(sameFrame(viewed)).toBe(0);
+    const keyframes = viewed.filter((f) => f.keyframe);
+    expect(keyframes.length).toBeGreaterThanOrEqual(3);
+    // Every keyframe's presentation times are 1/10 s apart from the next frame's: whole frames.
+    for (const k of keyframes.slice(1)) {
+      const next = viewed[viewed.indexOf(k) + 1];
+      if (next) expect(next.pts - k.pts).toBeGreaterThan(4000);
+    }
+  });
+
   it('a viewer that never reads skips to keyframes, then is let go at a bound; the other keeps watching', {
     timeout: 120_000,
   }, async () => {
