@@ -1,7 +1,8 @@
 /**
- * For the browser only (the recorded data is never touched): a keyframe that the camera encodes
- * in several slices comes out of ffmpeg's RTP input (`-c copy`) as one sample per slice, each one
- * tick after the last. ffmpeg's own decoder puts them back together; Chromium's Media Source
+ * For the browser only (the recorded data is never touched): a keyframe in several slices can
+ * come out of ffmpeg's RTP input (`-c copy`) as one sample per slice, each one tick after the
+ * last, when the stream puts an access-unit delimiter and SPS/PPS before every slice (the
+ * GStreamer simulator's chain does; by the H.264 rules each then starts a new picture). ffmpeg's own decoder puts them back together; Chromium's Media Source
  * decodes each as a picture of its own and shows the stream torn until the next keyframe. Here
  * such a run of fragments becomes one fragment with one sample holding every slice (the NAL
  * units, length-prefixed, simply follow each other), at the first slice's time with the run's
