@@ -95,8 +95,14 @@ const FMP4_AV_OUT = [
  * with negative durations and no time once the RTCP reports re-base the audio timeline (measured
  * on the simulator's AAC and Opus streams). 40 kb/s is the most AAC allows at 8 kHz mono and
  * plenty for speech at any rate. The video is never touched.
+ *
+ * `aresample=async`: when the camera's first RTCP sender report moves the audio onto the shared
+ * clock, its times jump; without this the encoder's output times only creep back (ffmpeg bumps
+ * each non-monotonic one by a tick), and sound stayed 0.2 s behind the picture for good in
+ * tests. With it, samples are dropped or silence inserted at the jump (any gap over 10 ms), so
+ * sound follows the camera's clock from then on.
  */
-const AUDIO_AAC = ['-c:a', 'aac', '-b:a', '40k'];
+const AUDIO_AAC = ['-af', 'aresample=async=1:min_hard_comp=0.01', '-c:a', 'aac', '-b:a', '40k'];
 
 /** fd 1: the main stream's fMP4; fd 3: the sub stream's fMP4 (when there is one). */
 export function sourceArgs(plan: SourcePlan): string[] {

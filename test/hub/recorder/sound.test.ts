@@ -7,13 +7,17 @@
  * flash in the clip within 100 ms.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { auditModule } from '../../../hub/audit/audit-module.js';
+import { EvidenceModule } from '../../../hub/evidence/evidence-module.js';
+import { identityModule } from '../../../hub/identity/identity-module.js';
 import { mp4HasSound } from '../../../hub/media/fmp4.js';
-import { ownerClient } from '../../helpers/api-client.js';
+import { invitedClient, ownerClient } from '../../helpers/api-client.js';
+import { readZip, requestBody, sha256, waitForExport } from '../evidence/fixtures.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
 const run = promisify(execFile);
@@ -157,6 +161,8 @@ describe('sound from the doorbell', () => {
       // rtsp-streaming-server passes the publisher's RTP and RTCP on as they are, like a camera.
       rig = await startRig({
         server: { kind: 'js', file: fixture, audio: 'file' },
+        before: [identityModule(), auditModule()],
+        after: [new EvidenceModule()],
         camera: { record: { preRollSeconds: 3, postRollSeconds: 5, continuous: false, audio: true } },
       });
       const r = rig;
@@ -225,6 +231,35 @@ describe('sound from the doorbell', () => {
       });
       // Every flash has its beep within 100 ms (sound after picture is positive).
       for (const o of offsets) expect(Math.abs(o), `beep minus flash: ${offsets.map((x) => x.toFixed(3)).join(', ')} s`).toBeLessThan(0.1);
+
+      if (audio === 'pcmu') {
+        // The clip reaches an officer bit-for-bit, and the package says it has sound.
+        const original = await readFile(file);
+        expect(sha256(original)).toBe(clip.sha256);
+        const police = await invitedClient(t.url, owner, 'police', 'pc-jones');
+        const req = await police.post<{ request: { id: string } }>(
+          '/api/requests',
+          requestBody(clip.startTs - 1000, clip.endTs + 500, { cameraIds: ['door'] }),
+        );
+        expect(req.status).toBe(200);
+        const id = req.body.request.id;
+        expect((await owner.post(`/api/requests/${id}/approve`, { note: 'what was said at the door' })).status).toBe(200);
+        expect((await waitForExport(owner, id, 60_000)).state).toBe('ready');
+        const tok = await police.post<{ url: string }>(`/api/requests/${id}/download-token`);
+        const res = await fetch(`${t.url}${tok.body.url}`, { headers: { cookie: police.sessionCookie ?? '' } });
+        const zipPath = join(dir, 'package.zip');
+        await writeFile(zipPath, Buffer.from(await res.arrayBuffer()));
+        const files = new Map(await readZip(zipPath));
+        expect(files.get(`clips/${clip.id}.mp4`)?.equals(original)).toBe(true);
+        const manifest = JSON.parse(files.get('manifest.json')?.toString() ?? '{}') as {
+          files: Array<{ path: string; kind: string; sound?: boolean }>;
+        };
+        expect(manifest.files.find((f) => f.path === `clips/${clip.id}.mp4`)?.sound).toBe(true);
+        const recordings = manifest.files.filter((f) => f.kind === 'recording');
+        expect(recordings.length).toBeGreaterThan(0);
+        for (const rec of recordings) expect(rec.sound, rec.path).toBe(true);
+        expect(files.get('README.txt')?.toString()).toContain(`clips/${clip.id}.mp4: video and sound (AAC)`);
+      }
 
       // She takes it back: audited, and the stream goes back to video only.
       const no = await owner.put<{ recording: boolean }>('/api/cameras/door/sound', { agree: false });
