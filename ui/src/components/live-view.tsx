@@ -20,6 +20,8 @@ export function LiveView(props: { cameraId: string; name: string }) {
   const [playing, setPlaying] = useState(false);
   const [stalled, setStalled] = useState(false);
   const [audio, setAudio] = useState(false);
+  /** The Media Source type of the stream playing (shown as data-mime, for the tests). */
+  const [mime, setMime] = useState('');
   const [muted, setMuted] = useState(true);
   const [stamp] = useState(Date.now());
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -33,12 +35,16 @@ export function LiveView(props: { cameraId: string; name: string }) {
     setPlaying(false);
     setStalled(false);
     setAudio(false);
+    setMime('');
     if (mode === 'mse') {
       if (!video.current) return undefined;
       const player = new MsePlayer(video.current, liveUrl(props.cameraId, 'mse'), {
         onPlaying: setPlaying,
         onStalled: setStalled,
-        onAudio: setAudio,
+        onAudio: (withSound, type) => {
+          setAudio(withSound);
+          setMime(type);
+        },
         onFallback: (reason) => {
           console.info(`live view: using the MPEG-1 fallback (${reason})`);
           setMode('mpeg1');
@@ -67,7 +73,14 @@ export function LiveView(props: { cameraId: string; name: string }) {
   };
 
   return (
-    <figure class="live" data-testid="live-view" data-mode={mode} data-playing={String(playing)} data-stalled={String(stalled)}>
+    <figure
+      class="live"
+      data-testid="live-view"
+      data-mode={mode}
+      data-playing={String(playing)}
+      data-stalled={String(stalled)}
+      data-mime={mime}
+    >
       <div class="frame">
         {!playing && (
           <img src={`/api/cameras/${encodeURIComponent(props.cameraId)}/snapshot?t=${stamp}`} alt={`Latest still from ${props.name}`} />

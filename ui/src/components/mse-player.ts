@@ -41,8 +41,8 @@ export interface MsePlayerEvents {
   onPlaying(playing: boolean): void;
   /** No new media for a while (the camera or the connection dropped): the picture is not live. */
   onStalled(stalled: boolean): void;
-  /** The stream carries sound (the unmute button shows). */
-  onAudio(audio: boolean): void;
+  /** The stream carries sound (the unmute button shows); `mime` is the SourceBuffer's type. */
+  onAudio(audio: boolean, mime: string): void;
   /** This stream cannot be played through Media Source here: use the MPEG-1 path. */
   onFallback(reason: string): void;
 }
@@ -128,7 +128,7 @@ export class MsePlayer {
       this.events.onFallback(`this browser cannot play ${msg.mime}`);
       return;
     }
-    this.events.onAudio(msg.audio);
+    this.events.onAudio(msg.audio, msg.mime);
     this.reset(ctor, msg.mime);
   }
 

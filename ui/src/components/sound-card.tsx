@@ -21,8 +21,18 @@ export function SoundCard(props: { cameraId: string }) {
   const { busy, error, run } = useAction();
   const path = `/api/cameras/${encodeURIComponent(props.cameraId)}/sound`;
   useEffect(() => {
+    // Another camera: her tick was for the last one's note, and its answer may still be on its way.
+    let current = true;
     setState(null);
-    get<SoundState>(path).then(setState, (err: unknown) => setLoadError(messageOf(err)));
+    setLoadError(null);
+    setUnderstood(false);
+    get<SoundState>(path).then(
+      (s) => current && setState(s),
+      (err: unknown) => current && setLoadError(messageOf(err)),
+    );
+    return () => {
+      current = false;
+    };
   }, [path]);
   if (loadError) return <ErrorText error={loadError} />;
   if (!state?.installerSet) return null;
