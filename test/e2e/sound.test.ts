@@ -7,67 +7,20 @@
  * installer did not set for sound has no card and the hub refuses a yes for it. The card says
  * none of the words discreet mode hides, in either mode.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../../app/plugins.js';
 import { SimRtspServer } from '../../hub/sim/rtsp-server.js';
 import { type ApiClient, OWNER, ownerClient } from '../helpers/api-client.js';
+import { makeFlashBeepClip } from '../helpers/av-fixture.js';
 import { ensureUiBuilt, launchBrowser, newDevice, openPage, PHONE, screenshots, signIn } from '../helpers/browser.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { waitFor } from '../hub/recorder/harness.js';
 
-const run = promisify(execFile);
 const FORBIDDEN = /alarm|police|panic|help|sanctuary/i;
-
-/** A 10 s clip (as test/hub/recorder/sound.test.ts makes it): H.264 with B-frames, a white flash and a 1 kHz beep every 2 s, AAC. */
-async function makeFixture(dir: string): Promise<string> {
-  const out = join(dir, 'flash-beep-aac.mkv');
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    "testsrc2=size=640x480:rate=25,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(t,2),0.1)'",
-    '-f',
-    'lavfi',
-    '-i',
-    "aevalsrc='if(lt(mod(t,2),0.1),0.8*sin(2*PI*1000*t),0)':s=48000:c=mono",
-    '-t',
-    '10',
-    '-map',
-    '0:v',
-    '-map',
-    '1:a',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-bf',
-    '2',
-    '-g',
-    '37',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '48k',
-    '-ar',
-    '16000',
-    '-ac',
-    '1',
-    '-y',
-    out,
-  ]);
-  return out;
-}
 
 interface MediaState {
   t: number;
@@ -103,7 +56,7 @@ describe('e2e: the owner chooses whether her doorbell records sound', () => {
     const uiDir = await ensureUiBuilt();
     dir = await mkdtemp(join(tmpdir(), 'sanctuary-sound-e2e-'));
     // rtsp-streaming-server passes the clip's RTP (video and sound) on as encoded, like a camera.
-    camera = new SimRtspServer({ kind: 'js', file: await makeFixture(dir), audio: 'file' });
+    camera = new SimRtspServer({ kind: 'js', file: await makeFlashBeepClip(dir, 'aac'), audio: 'file' });
     await camera.start();
     hub = await startTestHub({
       uiDir,

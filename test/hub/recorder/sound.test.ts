@@ -17,53 +17,11 @@ import { EvidenceModule } from '../../../hub/evidence/evidence-module.js';
 import { identityModule } from '../../../hub/identity/identity-module.js';
 import { mp4HasSound } from '../../../hub/media/fmp4.js';
 import { invitedClient, ownerClient } from '../../helpers/api-client.js';
+import { makeFlashBeepClip } from '../../helpers/av-fixture.js';
 import { readZip, requestBody, sha256, waitForExport } from '../evidence/fixtures.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
 const run = promisify(execFile);
-const PERIOD_S = 2;
-
-/** A 10 s clip: testsrc2 with the whole frame white for 0.1 s every 2 s, and a 1 kHz beep then. */
-async function makeFixture(dir: string, audio: 'pcmu' | 'aac'): Promise<string> {
-  const out = join(dir, `flash-beep-${audio}.mkv`);
-  const codec = audio === 'pcmu' ? ['-c:a', 'pcm_mulaw', '-ar', '8000'] : ['-c:a', 'aac', '-b:a', '48k', '-ar', '16000'];
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=640x480:rate=25,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(t,${PERIOD_S}),0.1)'`,
-    '-f',
-    'lavfi',
-    '-i',
-    `aevalsrc='if(lt(mod(t,${PERIOD_S}),0.1),0.8*sin(2*PI*1000*t),0)':s=48000:c=mono`,
-    '-t',
-    '10',
-    '-map',
-    '0:v',
-    '-map',
-    '1:a',
-    // As cameras encode: B-frames, a GOP that does not divide the frame rate.
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-bf',
-    '2',
-    '-g',
-    '37',
-    '-pix_fmt',
-    'yuv420p',
-    ...codec,
-    '-ac',
-    '1',
-    '-y',
-    out,
-  ]);
-  return out;
-}
 
 /** Flash onsets (frames turning white) and beep onsets (10 ms windows turning loud) in a file, seconds. */
 async function flashesAndBeeps(file: string): Promise<{ flashes: number[]; beeps: number[]; audioStart: number | null }> {
@@ -147,7 +105,7 @@ describe('sound from the doorbell', () => {
   });
 
   it('the fixture itself: every beep starts with its flash', async () => {
-    const f = await flashesAndBeeps(await makeFixture(dir, 'pcmu'));
+    const f = await flashesAndBeeps(await makeFlashBeepClip(dir, 'pcmu'));
     expect(f.flashes.length).toBe(5);
     expect(f.beeps.length).toBe(5);
     for (const [i, b] of f.beeps.entries()) expect(Math.abs(b - (f.flashes[i] ?? Number.NaN))).toBeLessThan(0.02);
@@ -157,7 +115,7 @@ describe('sound from the doorbell', () => {
     it(`${audio === 'pcmu' ? 'G.711' : 'AAC'}: no sound until the owner agrees; then segments and clips carry AAC in step with the video`, {
       timeout: 120_000,
     }, async () => {
-      const fixture = await makeFixture(dir, audio);
+      const fixture = await makeFlashBeepClip(dir, audio);
       // rtsp-streaming-server passes the publisher's RTP and RTCP on as they are, like a camera.
       rig = await startRig({
         server: { kind: 'js', file: fixture, audio: 'file' },
