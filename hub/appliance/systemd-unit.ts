@@ -42,6 +42,8 @@ export function renderUnit(o: UnitOptions): string {
   if (!Number.isInteger(o.watchdogSeconds) || o.watchdogSeconds < 5) throw new Error('the watchdog needs at least 5 seconds');
   const privileged = o.ports.some((p) => p > 0 && p < 1024);
   const caps = privileged ? 'CAP_NET_BIND_SERVICE' : '';
+  const listen = [...new Set(o.ports.filter((p) => Number.isInteger(p) && p > 0 && p <= 65535))].sort((a, b) => a - b);
+  const binds = listen.map((p) => `SocketBindAllow=tcp:${p}`).join('\n');
   const exec = [o.nodePath, `${o.appDir}/bin/sanctuary.mjs`, 'start', '--data-dir', o.dataDir].map(quoteArg).join(' ');
   return `# Written by \`sanctuary install-service\`; \`sanctuary uninstall-service\` removes it.
 [Unit]
@@ -99,6 +101,12 @@ LockPersonality=yes
 RemoveIPC=yes
 # AF_NETLINK: the hub lists its own addresses for its certificate.
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+# Only the ports it needs: TCP listeners on the hub's own ports; UDP in ffmpeg's RTP port range
+# (RTSP over UDP binds explicit ports there). Binding port 0 (the RTSP credential relay, outgoing
+# sockets) matches no rule with a port, so it stays allowed.
+${binds}
+SocketBindAllow=udp:5000-65000
+SocketBindDeny=any
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallErrorNumber=EPERM

@@ -60,6 +60,12 @@ describe('systemd unit', () => {
       'User=sanctuary',
       'StandardOutput=journal',
       'RuntimeDirectory=sanctuary',
+      // Only the ports it needs.
+      'SocketBindAllow=tcp:1883',
+      'SocketBindAllow=tcp:8080',
+      'SocketBindAllow=tcp:8443',
+      'SocketBindAllow=udp:5000-65000',
+      'SocketBindDeny=any',
     ]) {
       expect(unit.split('\n'), line).toContain(line);
     }
