@@ -247,7 +247,7 @@ export class CameraIngest {
   needsRestart(): boolean {
     this.adjustConsumers();
     const wantFrames = this.wantFrames();
-    if (this.child !== null && this.wantAudio() !== this.withAudio) return true;
+    if (this.child !== null && this.soundChanged()) return true;
     return this.child !== null && wantFrames && this.streams.subUrl !== null && !this.withFrames;
   }
 
@@ -255,7 +255,7 @@ export class CameraIngest {
   restart(): void {
     this.adjustConsumers();
     if (this.child && this.streams.subUrl !== null && this.wantFrames() !== this.withFrames) this.child.kill('SIGTERM');
-    else if (this.child && this.wantAudio() !== this.withAudio) {
+    else if (this.child && this.soundChanged()) {
       this.log.info({ audio: this.wantAudio() }, 'sound recording changed; reconnecting the camera');
       this.child.kill('SIGTERM');
     }
@@ -277,6 +277,11 @@ export class CameraIngest {
   /** Test hook: raw bytes into the detection decoder's input (see independent-outputs.test). */
   injectIntoFrames(bytes: Buffer): void {
     this.frames?.inject(bytes);
+  }
+
+  /** The owner or installer turned sound on or off since this run started. */
+  private soundChanged(): boolean {
+    return this.wantAudio() !== this.withAudio;
   }
 
   /** Sound only when the installer set the camera to record it and the owner agreed. */
@@ -763,7 +768,7 @@ export class CameraIngest {
   private needsRestartAfterExit(): boolean {
     const recent = this.deps.clock.now() - this.lastProgressAt < 3000;
     if (!recent) return false;
-    if (this.wantAudio() !== this.withAudio) return true;
+    if (this.soundChanged()) return true;
     return this.streams.subUrl !== null && this.wantFrames() !== this.withFrames;
   }
 
