@@ -301,7 +301,12 @@ describe('surface matrix: what each surface shows or receives, for each kind of 
     for (const r of hub.hub.core.http.routes()) {
       if (!('public' in r.access) || r.method !== 'GET') continue;
       const res = await anon.get(r.url);
-      const text = JSON.stringify(res.body);
+      // Key material (the public signing key's PEM body and its hex fingerprint) is random
+      // base64 and hex: it may spell "arc" or "front" by chance, so it is blanked before the
+      // words are looked for. The rest of the body is checked as served.
+      const text = JSON.stringify(res.body)
+        .replace(/-----BEGIN PUBLIC KEY-----[^-]*-----END PUBLIC KEY-----/g, '<public key>')
+        .replace(/"(fingerprint|fingerprintGrouped|hubId)":"[0-9a-f ]+"/g, '"$1":"<hex>"');
       expect(text, r.url).not.toMatch(/sanctuary|Test home|Example Street|front|camera|arc/i);
     }
   });
