@@ -24,6 +24,8 @@ import { HubEventBus } from '../hub/bus/event-bus.js';
 import { cameraSeedSchema } from '../hub/config/devices-schema.js';
 import { cameraFromSeed } from '../hub/devices/registry.js';
 import { createLogger } from '../hub/log/logger.js';
+import { newKeyPair } from '../hub/vault/age-file.js';
+import { recipientSealer } from '../hub/vault/sealer.js';
 import { clipFrames } from '../test/detectors/fixture-media.js';
 import { ms, pct } from './figures.js';
 
@@ -151,7 +153,13 @@ export async function run(): Promise<void> {
 
   const detector = new DetectorClient({ init: { backend: 'auto', modelPath: defaultModelPath(), outputName: 'tower_0/detections' }, log });
   const snapDir = await mkdtemp(join(tmpdir(), 'sanctuary-bench-'));
-  const snapshots = new SnapshotWriter(snapDir, log);
+  // Sealed as the hub seals them (age, to a key made for the run): the cost is part of the figure.
+  const benchKey = newKeyPair();
+  const snapshots = new SnapshotWriter(
+    snapDir,
+    log,
+    recipientSealer(() => [benchKey.recipient]),
+  );
   try {
     await detector.start();
     snapshots.warmUp();

@@ -40,7 +40,7 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
 
   async start(ctx: PluginContext<DetectorConfig>): Promise<void> {
     this.ctx = ctx;
-    this.snapshots = new SnapshotWriter(join(ctx.dataDir, 'snapshots'), ctx.log.child({ part: 'snapshots' }));
+    this.snapshots = new SnapshotWriter(join(ctx.dataDir, 'snapshots'), ctx.log.child({ part: 'snapshots' }), ctx.services.footage);
     this.disposers.push(ctx.services.devices.onChange(this.id, () => this.sync()));
     this.sync();
   }

@@ -1,16 +1,16 @@
 /**
  * Writes person snapshots under the plugin's data folder: the original frame untouched
- * (`<ts>_<track>.png`, lossless: the evidence) and beside it a working copy with the box drawn
- * (`<ts>_<track>.annotated.jpg`). Encoding runs in a small worker thread, started on first use and
- * replaced if it dies.
+ * (`<ts>_<track>.png.age`, lossless: the evidence) and beside it a working copy with the box drawn
+ * (`<ts>_<track>.annotated.jpg.age`). Both are sealed to the owner's key by the hub as they are
+ * written (never plaintext on the card); the hashes are of the PNG and JPEG themselves. Encoding
+ * runs in a small worker thread, started on first use and replaced if it dies.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { describeError, HubError, type HubErrorCode } from '../hub/api/errors.js';
 import type { BoundingBox } from '../hub/api/events.js';
-import type { Logger } from '../hub/api/plugin.js';
+import type { FootageSealer, Logger } from '../hub/api/plugin.js';
 import type { RawFrame } from './frame-format.js';
 import type { FromSnapshot, ToSnapshot } from './worker-protocol.js';
 import { spawnWorker } from './worker-spawn.js';
@@ -18,10 +18,6 @@ import { spawnWorker } from './worker-spawn.js';
 export interface SavedSnapshot {
   original: { path: string; sha256: string };
   annotated: { path: string; sha256: string } | null;
-}
-
-function sha256(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
 }
 
 export class SnapshotWriter {
@@ -36,6 +32,7 @@ export class SnapshotWriter {
   constructor(
     private readonly dir: string,
     private readonly log: Logger,
+    private readonly sealer: FootageSealer,
   ) {}
 
   /** Start the worker ahead of the first person, so that event is not delayed by a thread start. */
@@ -56,16 +53,14 @@ export class SnapshotWriter {
     const dir = join(this.dir, cameraId);
     await mkdir(dir, { recursive: true });
     const stem = join(dir, `${new Date(ts).toISOString().replace(/[:.]/g, '-')}_${trackId}`);
-    // The original is written first and with exclusive create: evidence is never overwritten.
-    const originalPath = `${stem}.png`;
-    await writeFile(originalPath, original, { flag: 'wx' });
+    // The original is written first and never over an existing file: evidence is never overwritten.
+    const kept = await this.sealer.seal(original, `${stem}.png`);
     let annotatedOut: SavedSnapshot['annotated'] = null;
     if (annotated) {
-      const path = `${stem}.annotated.jpg`;
-      await writeFile(path, annotated, { flag: 'wx' });
-      annotatedOut = { path, sha256: sha256(annotated) };
+      const copy = await this.sealer.seal(annotated, `${stem}.annotated.jpg`);
+      annotatedOut = { path: copy.path, sha256: copy.sha256 };
     }
-    return { original: { path: originalPath, sha256: sha256(original) }, annotated: annotatedOut };
+    return { original: { path: kept.path, sha256: kept.sha256 }, annotated: annotatedOut };
   }
 
   encode(frame: RawFrame, boxes: BoundingBox[], quality: number): Promise<{ original: Uint8Array; annotated: Uint8Array | null }> {

@@ -40,6 +40,7 @@ import { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import { Database } from './storage/database.js';
 import { FootageStore } from './storage/footage.js';
 import { migrate } from './storage/migrate.js';
+import { bootKeyDir, Vault } from './vault/vault.js';
 import { HUB_VERSION } from './version.js';
 import { registerVisitRoutes } from './visits/routes.js';
 
@@ -90,6 +91,8 @@ export class Hub {
   private stopping: Promise<void> | null = null;
   private systemd: SystemdService | null = null;
   private stopLoopMonitor: (() => void) | null = null;
+  private vault: Vault | null = null;
+  private vaultSweep: NodeJS.Timeout | null = null;
   readonly log: Logger;
   readonly bus: HubEventBus;
   readonly health: HealthRegistry;
@@ -129,14 +132,31 @@ export class Hub {
     await migrate(this.db);
     this.health.set('database', 'ok', `sqlite3 WAL at ${join(dataDir, 'sanctuary.db')}`);
     const audit = new AuditLog(this.db, () => clock.now());
-    const accounts = new Accounts(this.db, audit, {
-      sessionTtlMs: config.http.sessionTtlMinutes * 60_000,
-      loginAttempts: config.http.loginAttempts,
-      loginWindowMs: config.http.loginWindowMinutes * 60_000,
-      installerAccountDays: config.http.installerAccountDays,
-      policeAccountDays: config.http.policeAccountDays,
-      now: () => clock.now(),
-    });
+    const vault = new Vault(this.db, audit, log.child({ module: 'vault' }), () => clock.now(), join(dataDir, 'tmp', 'work'));
+    this.vault = vault;
+    this.health.set('vault', 'ok', await vault.useBootKey(bootKeyDir(dataDir, config.recorder.ramBuffer.dir ?? undefined)));
+    const accounts = new Accounts(
+      this.db,
+      audit,
+      {
+        sessionTtlMs: config.http.sessionTtlMinutes * 60_000,
+        loginAttempts: config.http.loginAttempts,
+        loginWindowMs: config.http.loginWindowMinutes * 60_000,
+        installerAccountDays: config.http.installerAccountDays,
+        policeAccountDays: config.http.policeAccountDays,
+        now: () => clock.now(),
+      },
+      vault,
+    );
+    // A key stays in memory only while its account has a live session: expiry is checked often.
+    this.vaultSweep = setInterval(() => {
+      vault
+        .sweep((id) => accounts.hasLiveSession(id))
+        .catch((err: unknown) => {
+          log.error({ err: describeError(err) }, 'could not check which footage keys to forget');
+        });
+    }, 15_000);
+    this.vaultSweep.unref();
     const devices = new HubDeviceRegistry(this.db, log.child({ module: 'devices' }));
     await devices.load();
     for (const s of config.sensors) await devices.upsertSensor(s);
@@ -207,6 +227,7 @@ export class Hub {
       alerts: alertChannels,
       clock,
       power: new PowerRegistry(log.child({ module: 'power' })),
+      footage: vault.sealer(),
     };
     const modulesByName = new Map<string, HubModule>();
     // A loop silent for two thirds of the watchdog period stops the pings (systemd restarts the hub at the full period).
@@ -226,6 +247,7 @@ export class Hub {
       health: this.health,
       audit,
       accounts,
+      vault,
       devices,
       eventLog: this.eventLog,
       policy,
@@ -325,6 +347,11 @@ export class Hub {
       const m = this.startedModules.pop();
       if (m) await step(`module ${m.name}`, () => m.stop());
     }
+    if (this.vaultSweep) clearInterval(this.vaultSweep);
+    await step('vault', async () => {
+      await this.vault?.forgetAll('hub stopped');
+      await this.vault?.dropBootKey();
+    });
     await step('mqtt', () => this.mqtt?.close());
     await step('broker', () => this.broker?.close());
     await step('event-log', () => this.eventLog?.close());

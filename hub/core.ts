@@ -18,6 +18,7 @@ import type { VisibilityPolicy } from './policy/policy.js';
 import type { CameraAttachments, FrameHub } from './recorder/attachments.js';
 import type { Database } from './storage/database.js';
 import type { FootageStore } from './storage/footage.js';
+import type { Vault } from './vault/vault.js';
 
 export interface HubCore {
   config: Readonly<HubConfig>;
@@ -29,6 +30,8 @@ export interface HubCore {
   health: HealthRegistry;
   audit: AuditLog;
   accounts: Accounts;
+  /** Account keys and footage encrypted at rest: seal to write, open with a signed-in key to read. */
+  vault: Vault;
   devices: HubDeviceRegistry;
   eventLog: EventLog;
   /** Who sees and hears what: every surface and outbound flow asks it (hub/policy). */

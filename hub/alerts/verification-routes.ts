@@ -5,13 +5,12 @@
  * real token is audited (an unknown token is refused without a trace: there is nothing to tie it
  * to, and anyone could fill the log with them). The owner lists and revokes an alert's links.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { NotFoundError } from '../api/errors.js';
+import { HubError, NotFoundError } from '../api/errors.js';
 import type { AlertKind } from '../api/events.js';
 import type { HubCore } from '../core.js';
+import { type MediaFile, openMedia } from '../vault/media-reader.js';
 import type { OutboxStore } from './outbox-store.js';
 import { type LinkRow, type LinkTarget, VerificationLinkError, type VerificationLinks } from './verification-links.js';
 
@@ -69,8 +68,16 @@ export function registerVerificationRoutes(core: HubCore, links: VerificationLin
           await audit(false, 'gone');
           throw new NotFoundError(`${target} of this alert (it is no longer on the hub)`);
         }
-        const file = join(core.dataDir, rel);
-        const { size } = await stat(file);
+        // Sealed on the card: the hub opens it with its boot key (made since the machine came up),
+        // or a signed-in owner's key. After a power cut an earlier clip waits for the owner.
+        let media: MediaFile;
+        try {
+          media = await openMedia(join(core.dataDir, rel), (abs) => core.vault.openForHub(abs));
+        } catch (err) {
+          if (err instanceof HubError && err.code === 'HUB_ERR_LOCKED') await audit(false, 'locked');
+          throw err;
+        }
+        const size = media.size;
         await audit(true, null);
         await links.opened(link, now());
         const sha = target === 'snapshot' ? clip.snapshotSha256 : clip.sha256;
@@ -80,7 +87,7 @@ export function registerVerificationRoutes(core: HubCore, links: VerificationLin
           .header('cache-control', 'no-store')
           .header('referrer-policy', 'no-referrer');
         if (sha) reply.header('x-content-sha256', sha);
-        return reply.send(createReadStream(file));
+        return reply.send(media.stream());
       },
     });
   open('snapshot');

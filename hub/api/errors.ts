@@ -45,6 +45,7 @@ export type HubErrorCode =
   | 'HUB_ERR_TOKEN_EXPIRED'
   | 'HUB_ERR_BACKUP'
   | 'HUB_ERR_UPDATE'
+  | 'HUB_ERR_LOCKED'
   | 'HUB_ERR_INTERNAL';
 
 const HTTP_STATUS: Partial<Record<HubErrorCode, number>> = {
@@ -62,6 +63,7 @@ const HTTP_STATUS: Partial<Record<HubErrorCode, number>> = {
   HUB_ERR_CONFLICT: 409,
   HUB_ERR_ALARM_STATE: 409,
   HUB_ERR_RATE_LIMITED: 429,
+  HUB_ERR_LOCKED: 423,
   HUB_ERR_CAMERA_UNREACHABLE: 502,
   HUB_ERR_CAMERA_AUTH: 502,
   HUB_ERR_CAMERA_NOT_VIDEO: 502,

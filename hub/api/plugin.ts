@@ -191,6 +191,15 @@ export interface PowerMonitor {
   onChange(owner: string, listener: (source: string, state: PowerState, previous: PowerState | null) => void): Disposer;
 }
 
+/**
+ * Keeping pictures and footage a plugin makes (a detector's snapshots): sealed to the owner's key
+ * at write, never plaintext on the card. The hash returned is the plaintext's (the evidence).
+ */
+export interface FootageSealer {
+  /** Seals `data` to `<path>.age` (never over an existing file); returns that path. */
+  seal(data: Uint8Array, path: string): Promise<{ path: string; sha256: string; size: number }>;
+}
+
 export interface HubServices {
   mqtt: MqttLink;
   devices: DeviceRegistry;
@@ -199,6 +208,7 @@ export interface HubServices {
   alerts: AlertChannels;
   clock: Clock;
   power: PowerMonitor;
+  footage: FootageSealer;
 }
 
 export interface PluginContext<C> {

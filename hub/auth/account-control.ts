@@ -9,6 +9,7 @@ import { ForbiddenError, HubError, NotFoundError, ValidationError } from '../api
 import type { Role, SessionUser } from '../api/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
+import type { Vault } from '../vault/vault.js';
 import { type ApiTokenInfo, type ApiTokens, DAY_MS } from './api-tokens.js';
 import type { KnownDevices } from './known-devices.js';
 import { hashPassword, randomToken, verifyPassword } from './passwords.js';
@@ -67,6 +68,7 @@ export class AccountControl {
     private readonly audit: AuditLog,
     private readonly tokens: ApiTokens,
     private readonly devices: KnownDevices,
+    private readonly vault: Vault,
     private readonly now: () => number,
   ) {}
 
@@ -124,10 +126,14 @@ export class AccountControl {
     if (next === current)
       throw new ValidationError('newPassword: choose a password different from the current one', { field: 'newPassword' });
     const hash = await hashPassword(next);
-    await this.db.transaction(async () => {
+    const change = async () => {
       await this.db.run('UPDATE users SET password_hash = ? WHERE id = ?', [hash, user.id]);
       await this.db.run('DELETE FROM sessions WHERE user_id = ? AND substr(id_hash, 1, 16) != ?', [user.id, currentSessionId]);
-    });
+    };
+    // The footage key is re-wrapped under the new password in the same transaction.
+    const identity = this.vault.identityOf(user.id) ?? (await this.vault.identityFromPassword(user.id, current));
+    if (identity) await this.vault.rewrap(user, identity, next, { newRecovery: false, withinTransaction: change });
+    else await this.db.transaction(change);
     await this.audit.append({ action: 'account.password_changed', actor: user.id, subject: { otherSessionsSignedOut: true } });
   }
 
@@ -158,12 +164,15 @@ export class AccountControl {
     await this.db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
     await this.tokens.revokeAllOf(userId);
     await this.devices.forgetAllOf(userId);
+    await this.vault.forget(userId, 'account cut off');
+    this.vault.accountsChanged();
   }
 
   async setDisabled(owner: SessionUser, id: string, disabled: boolean): Promise<void> {
     const row = await this.target(owner, id);
     await this.db.run('UPDATE users SET disabled = ? WHERE id = ?', [disabled ? 1 : 0, id]);
     if (disabled) await this.cutOff(id);
+    this.vault.accountsChanged();
     await this.audit.append({
       action: disabled ? 'account.disabled' : 'account.enabled',
       actor: owner.id,

@@ -9,6 +9,7 @@ import { ForbiddenError, HubError, UnauthenticatedError } from '../api/errors.js
 import type { Role, SessionUser } from '../api/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
+import type { Vault } from '../vault/vault.js';
 import { AccountControl, accountUsable, checkNewPassword, MIN_PASSWORD_LENGTH, type UserRow } from './account-control.js';
 import { type ApiTokenInfo, ApiTokens, DAY_MS } from './api-tokens.js';
 import { KnownDevices } from './known-devices.js';
@@ -45,6 +46,9 @@ export interface AccountsOptions {
 
 export type HubMode = 'setup' | 'installing' | 'handover' | 'active';
 
+/** A new account, and its recovery code when it is an owner's (shown once, never stored). */
+export type CreatedUser = SessionUser & { recoveryCode: string | null };
+
 export class Accounts {
   readonly limiter: LoginThrottle;
   readonly tokens: ApiTokens;
@@ -55,6 +59,8 @@ export class Accounts {
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly opts: AccountsOptions,
+    /** Each account's footage key: made with the account, unlocked at sign-in, forgotten at sign-out. */
+    readonly vault: Vault,
   ) {
     const now = () => this.now();
     this.limiter = new LoginThrottle({
@@ -67,7 +73,7 @@ export class Accounts {
     });
     this.tokens = new ApiTokens(db, audit, now);
     this.devices = new KnownDevices(db, now);
-    this.control = new AccountControl(db, audit, this.tokens, this.devices, now);
+    this.control = new AccountControl(db, audit, this.tokens, this.devices, vault, now);
   }
 
   private now(): number {
@@ -101,7 +107,7 @@ export class Accounts {
     password: string;
     displayName: string;
     role: 'owner' | 'installer';
-  }): Promise<SessionUser> {
+  }): Promise<CreatedUser> {
     const mode = await this.mode();
     const key = mode === 'handover' ? 'handover_code_hash' : 'setup_code_hash';
     if (mode === 'active' || mode === 'installing') throw new ForbiddenError('this hub is already set up');
@@ -145,6 +151,10 @@ export class Accounts {
       actor: installerId,
       subject: {},
     });
+    this.vault.accountsChanged();
+    for (const r of await this.db.all<{ id: string }>("SELECT id FROM users WHERE role = 'installer'")) {
+      await this.vault.forget(r.id, 'handover');
+    }
     return code;
   }
 
@@ -157,7 +167,9 @@ export class Accounts {
     expiresAt?: number | null;
     /** Already hashed (invite acceptance hashes before its transaction). */
     passwordHash?: string;
-  }): Promise<SessionUser> {
+    /** Make the key pair now (default). Invite acceptance makes it after its transaction. */
+    keys?: boolean;
+  }): Promise<CreatedUser> {
     checkNewPassword(input.password, input.username);
     const exists = await this.db.get('SELECT id FROM users WHERE username = ?', [input.username]);
     if (exists) throw new HubError('HUB_ERR_CONFLICT', `username "${input.username}" is taken`);
@@ -175,12 +187,9 @@ export class Accounts {
         input.expiresAt ?? null,
       ],
     );
-    return {
-      id,
-      username: input.username,
-      role: input.role,
-      displayName: input.displayName,
-    };
+    const user: SessionUser = { id, username: input.username, role: input.role, displayName: input.displayName };
+    const { recoveryCode } = input.keys === false ? { recoveryCode: null } : await this.vault.createKeys(user, input.password);
+    return { ...user, recoveryCode };
   }
 
   /**
@@ -193,7 +202,7 @@ export class Accounts {
     password: string,
     address: string,
     device: { deviceToken?: string | undefined; userAgent?: string | undefined } = {},
-  ): Promise<{ token: string; session: Session; deviceToken: string }> {
+  ): Promise<{ token: string; session: Session; deviceToken: string; recoveryCode: string | null }> {
     const deviceId = await this.devices.find(device.deviceToken, username);
     this.limiter.check(username, address, deviceId);
     const row = await this.db.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
@@ -212,6 +221,9 @@ export class Accounts {
       await this.audit.append({ action: 'login.expired_account', actor: row.id, subject: { username, address } });
       throw new ForbiddenError('this account has expired; ask the owner to renew it');
     }
+    // The footage key is unwrapped with the password while it is at hand (an account made before
+    // keys existed gets its key pair, and an owner a recovery code, now).
+    const { recoveryCode } = await this.vault.unlockWithPassword(toUser(row), password);
     const token = randomToken();
     const csrf = randomToken(18);
     const expiresAt = this.now() + this.opts.sessionTtlMs;
@@ -228,6 +240,7 @@ export class Accounts {
     return {
       deviceToken,
       token,
+      recoveryCode,
       session: {
         user: toUser(row),
         csrfToken: csrf,
@@ -250,6 +263,7 @@ export class Accounts {
     if (!row || !accountUsable({ ...row, expires_at: row.user_expires_at }, this.now())) return null;
     if (row.session_expires_at <= this.now()) {
       await this.db.run('DELETE FROM sessions WHERE id_hash = ?', [row.id_hash]);
+      if (!(await this.hasLiveSession(row.id))) await this.vault.forget(row.id, 'session expired');
       return null;
     }
     if (this.now() - row.last_seen_at > TOUCH_EVERY_MS) {
@@ -282,6 +296,59 @@ export class Accounts {
   async logout(token: string, userId: string): Promise<void> {
     await this.db.run('DELETE FROM sessions WHERE id_hash = ?', [sha256Hex(token)]);
     await this.audit.append({ action: 'logout', actor: userId, subject: {} });
+    if (!(await this.hasLiveSession(userId))) await this.vault.forget(userId, 'signed out');
+  }
+
+  /** Whether the account has a browser session that has not expired (its key stays unlocked while it does). */
+  async hasLiveSession(userId: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS x FROM sessions WHERE user_id = ? AND expires_at > ?', [userId, this.now()])) !== undefined;
+  }
+
+  /**
+   * Unlock footage again in a live session (after a restart the session survives but the key in
+   * memory did not): the password, checked like a sign-in, throttled like one.
+   */
+  async unlock(user: SessionUser, password: string, address: string): Promise<{ recoveryCode: string | null }> {
+    this.limiter.check(user.username, address, null);
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [user.id]);
+    if (!row || !(await verifyPassword(password, row.password_hash))) {
+      this.limiter.fail(user.username, address, null);
+      await this.audit.append({ action: 'unlock.failed', actor: user.id, subject: { address } });
+      throw new HubError('HUB_ERR_BAD_CREDENTIALS', 'password: that is not your password');
+    }
+    this.limiter.succeed(user.username, address, null);
+    return this.vault.unlockWithPassword(user, password);
+  }
+
+  /**
+   * A forgotten password: the owner's recovery code unwraps her key, which is then wrapped under
+   * the new password and a new recovery code (the used one is spent). Every session is signed
+   * out. Throttled like a sign-in. Returns the new recovery code, shown once.
+   */
+  async recover(input: { username: string; recoveryCode: string; newPassword: string }, address: string): Promise<string> {
+    this.limiter.check(input.username, address, null);
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE username = ?', [input.username]);
+    const identity =
+      row && row.role === 'owner' && row.disabled === 0 ? await this.vault.identityFromRecovery(row.id, input.recoveryCode) : null;
+    if (!row || !identity) {
+      this.limiter.fail(input.username, address, null);
+      await this.audit.append({ action: 'recovery.failed', actor: row?.id ?? null, subject: { username: input.username, address } });
+      throw new HubError('HUB_ERR_BAD_CREDENTIALS', 'username or recovery code is not right');
+    }
+    checkNewPassword(input.newPassword, row.username);
+    this.limiter.succeed(input.username, address, null);
+    const user = toUser(row);
+    const hash = await hashPassword(input.newPassword);
+    const { recoveryCode } = await this.vault.rewrap(user, identity, input.newPassword, {
+      newRecovery: true,
+      withinTransaction: async () => {
+        await this.db.run('UPDATE users SET password_hash = ? WHERE id = ?', [hash, row.id]);
+        await this.db.run('DELETE FROM sessions WHERE user_id = ?', [row.id]);
+      },
+    });
+    await this.audit.append({ action: 'account.recovered', actor: row.id, subject: { address, sessionsSignedOut: true } });
+    await this.vault.forget(row.id, 'recovered');
+    return recoveryCode ?? '';
   }
 
   /** Step-up check: the signed-in user types their password again before a sensitive action. */
@@ -338,7 +405,7 @@ export class Accounts {
    * two people racing the same code cannot both get an account, and a taken username leaves the
    * invite unused.
    */
-  async acceptInvite(input: { code: string; username: string; password: string }): Promise<SessionUser> {
+  async acceptInvite(input: { code: string; username: string; password: string }): Promise<CreatedUser> {
     checkNewPassword(input.password, input.username);
     const passwordHash = await hashPassword(input.password);
     const codeHash = sha256Hex(normaliseCode(input.code));
@@ -363,6 +430,7 @@ export class Accounts {
         role: row.role,
         createdBy: row.created_by,
         expiresAt: days === null ? null : now + days * DAY_MS,
+        keys: false,
       });
       return { user, row };
     });
@@ -380,7 +448,9 @@ export class Accounts {
       actor: user.id,
       subject: { role: row.role },
     });
-    return user;
+    // The key pair is made outside the invite's transaction (scrypt is slow; the audit log has its own queue).
+    const { recoveryCode } = await this.vault.createKeys(user, input.password);
+    return { ...user, recoveryCode };
   }
 
   async users(): Promise<Awaited<ReturnType<AccountControl['accounts']>>> {

@@ -1,16 +1,17 @@
 /**
  * Police downloads: a short-lived, one-time token for the officer who made the request, used
  * from that officer's own session. Every attempt, allowed or refused, goes into the audit log
- * with the reason. Tokens are stored only as their SHA-256 and never logged.
+ * with the reason. Tokens are stored only as their SHA-256 and never logged. The package is
+ * sealed to the officer's key (and the owner's): it is opened with the key her sign-in unlocked
+ * and streamed as the zip that was built, bit for bit.
  */
-import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConflictError, describeError, ForbiddenError, HubError, NotFoundError } from '../api/errors.js';
 import { randomToken, sha256Hex } from '../auth/passwords.js';
 import type { HubCore } from '../core.js';
+import { hashMedia, type MediaFile, openMedia } from '../vault/media-reader.js';
 import type { ExportStore } from './exports-store.js';
-import { hashFile } from './package-builder.js';
 import type { RequestStore } from './requests-store.js';
 
 interface TokenRow {
@@ -97,9 +98,15 @@ export function registerDownloadRoutes(core: HubCore, requests: RequestStore, ex
         return refuse('download.refused', me, subject, new ConflictError('the evidence package is not ready'));
       const abs = resolve(core.dataDir, e.path);
       let actual: string;
+      let media: MediaFile;
       try {
-        actual = (await hashFile(abs)).sha256;
+        // Sealed to this officer (and the owner): opened with the key her sign-in unlocked.
+        media = await openMedia(abs, (p) => core.vault.open(me, p));
+        actual = (await hashMedia(media)).sha256;
       } catch (err) {
+        if (err instanceof HubError && (err.code === 'HUB_ERR_LOCKED' || err.code === 'HUB_ERR_FORBIDDEN')) {
+          return refuse('download.refused', me, subject, err);
+        }
         return refuse(
           'download.refused',
           me,
@@ -125,7 +132,7 @@ export function registerDownloadRoutes(core: HubCore, requests: RequestStore, ex
       });
       log.info({ requestId: row.request_id, exportId: e.id, size: e.size }, 'evidence package downloaded');
       const ref = (r?.crimeReference ?? 'evidence').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
-      const stream = createReadStream(abs);
+      const stream = media.stream();
       stream.on('error', (err) => log.error({ exportId: e.id, err: describeError(err) }, 'evidence package stream failed'));
       reply
         .header('content-type', 'application/zip')

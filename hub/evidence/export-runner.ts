@@ -3,18 +3,21 @@
  * clip is re-hashed against the SHA-256 stored when it was written before anything is packed; a
  * mismatch aborts the export and is audited (footage that changed on the hub is not evidence).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, HubError } from '../api/errors.js';
 import type { HubCore } from '../core.js';
-import type { HubIdentity } from '../identity/hub-identity.js';
+import type { HubIdentity, HubSigner } from '../identity/hub-identity.js';
 import type { ClipRecord } from '../storage/footage.js';
 import { SerialQueue } from '../storage/serial-queue.js';
+import { hashMedia, type MediaFile, openMedia } from '../vault/media-reader.js';
+import { PlainWorkspace, SEALED_SUFFIX } from '../vault/plain-copies.js';
+import { FootageLockedError } from '../vault/vault.js';
 import { readClockSync } from './clock-sync.js';
 import { buildCustody } from './custody.js';
 import type { ExportRecord, ExportStore } from './exports-store.js';
-import { buildPackage, hashFile, type PackageFile } from './package-builder.js';
+import { buildPackage, type PackageFile } from './package-builder.js';
 import { cameraClocks, clipFiles, onvifClockReadings, personOf, planWindows, workingCopies } from './package-contents.js';
 import {
   homeTimeZone,
@@ -28,6 +31,13 @@ import {
 } from './package-format.js';
 import type { PoliceRequest } from './requests-store.js';
 import { writeWindow } from './window-export.js';
+
+/** The owner's keys an export holds from approval until it ends. */
+export interface ExportKeys {
+  keys: string[];
+  signer: HubSigner;
+  recipients: string[];
+}
 
 /** Sensor and detection facts a court may need alongside the footage. */
 const EVIDENCE_EVENT =
@@ -61,12 +71,34 @@ export class ExportRunner {
     });
   }
 
+  /**
+   * What an export needs from the owner, taken at the moment she approves: her key (to open the
+   * sealed footage), the hub's signing key (in memory only while she is signed in), and who the
+   * package is sealed to (the requesting officer and the owners). Held by the export until it
+   * ends, then dropped. Throws `HUB_ERR_LOCKED` when the owner's footage is locked.
+   */
+  async takeKeys(request: PoliceRequest): Promise<ExportKeys> {
+    const keys = this.core.vault.ownerIdentities();
+    if (!keys.length) throw new FootageLockedError();
+    const signer = this.identity.signer();
+    const officer = await this.core.vault.recipientOf(request.policeUserId);
+    if (!officer) {
+      throw new HubError(
+        'HUB_ERR_EVIDENCE',
+        'the requesting officer has no key yet: they must sign in to the hub once before a package can be sealed to them',
+      );
+    }
+    const recipients = [...new Set([officer, ...(await this.core.vault.ownerRecipients())])];
+    return { keys, signer, recipients };
+  }
+
   /** Starts an export; resolves once it is recorded (the package is built in the background). */
-  async start(request: PoliceRequest, actor: string): Promise<ExportRecord> {
+  async start(request: PoliceRequest, actor: string, taken?: ExportKeys): Promise<ExportRecord> {
+    const held = taken ?? (await this.takeKeys(request));
     const rec = await this.exports.create(request.id);
     const abort = new AbortController();
     const log = this.core.log.child({ module: 'evidence', exportId: rec.id, requestId: request.id });
-    const done = this.run(request, rec, actor, abort.signal).then(
+    const done = this.run(request, rec, actor, abort.signal, held).then(
       () => undefined,
       async (err: unknown) => {
         log.error({ err: describeError(err) }, 'evidence export failed');
@@ -106,13 +138,15 @@ export class ExportRunner {
     this.core.bus.emit('export.progress', { source: 'evidence', exportId, phase, done, total });
   }
 
-  private async run(request: PoliceRequest, rec: ExportRecord, actor: string, signal: AbortSignal): Promise<void> {
+  private async run(request: PoliceRequest, rec: ExportRecord, actor: string, signal: AbortSignal, held: ExportKeys): Promise<void> {
+    // The joined window recordings are plaintext: they are made in the vault's RAM workspace and
+    // live on only inside the (sealed) package.
+    const ws = await PlainWorkspace.open(this.core.vault.workRoot);
     try {
       await this.waitForWindow(request, rec, signal);
-      await this.build(request, rec, actor, signal);
+      await this.build(request, rec, actor, signal, held, ws.dir);
     } finally {
-      // The joined window recordings live on only inside the package.
-      await rm(join(this.core.dataDir, 'evidence', 'exports', `${rec.id}.work`), { recursive: true, force: true });
+      await ws.close();
     }
   }
 
@@ -136,8 +170,17 @@ export class ExportRunner {
     }
   }
 
-  private async build(request: PoliceRequest, rec: ExportRecord, actor: string, signal: AbortSignal): Promise<void> {
+  private async build(
+    request: PoliceRequest,
+    rec: ExportRecord,
+    actor: string,
+    signal: AbortSignal,
+    held: ExportKeys,
+    workDir: string,
+  ): Promise<void> {
     const { core } = this;
+    const openSealed = (abs: string) => core.vault.openAsOwner(abs, held.keys);
+    const open = (abs: string) => openMedia(abs, openSealed);
     const clips = await this.clipsFor(request);
     const files = clips.length + clips.filter((c) => c.snapshotPath && c.snapshotSha256).length;
     const total = files * 2 + 1;
@@ -164,13 +207,14 @@ export class ExportRunner {
     for (const clip of clips) {
       if (signal.aborted) throw new HubError('HUB_ERR_EVIDENCE', 'the export was stopped');
       const absPath = resolve(core.dataDir, clip.path);
-      await this.checkFile(request, rec, actor, clip.id, `clip ${clip.id}`, absPath, clip.sha256, clip.size);
+      await this.checkFile(open, request, rec, actor, clip.id, `clip ${clip.id}`, absPath, clip.sha256, clip.size);
       await step('verifying');
       let absSnapshot: string | null = null;
       let snapshotSize: number | null = null;
       if (clip.snapshotPath && clip.snapshotSha256) {
         absSnapshot = resolve(core.dataDir, clip.snapshotPath);
         snapshotSize = await this.checkFile(
+          open,
           request,
           rec,
           actor,
@@ -182,12 +226,11 @@ export class ExportRunner {
         );
         await step('verifying');
       }
-      packed.push(...(await clipFiles(core, clip, { video: absPath, snapshot: absSnapshot }, snapshotSize)));
+      packed.push(...(await clipFiles(core, clip, { video: absPath, snapshot: absSnapshot }, snapshotSize, open)));
     }
     // A full approval also exports the recorded segments of the whole window, per camera; a
     // partial one discloses only the clips the owner chose.
     const dir = join(core.dataDir, 'evidence', 'exports');
-    const workDir = join(dir, `${rec.id}.work`);
     const windows: ManifestWindow[] = [];
     if (request.approvedClipIds === null) {
       const plans = await planWindows(core, request);
@@ -196,7 +239,7 @@ export class ExportRunner {
       if (!core.ffmpeg && plans.some((p) => p.runs.length > 0))
         throw new HubError('HUB_ERR_FFMPEG_MISSING', 'ffmpeg is missing: the recorded window cannot be exported');
       for (const plan of plans) {
-        const w = await writeWindow({ ffmpegPath, dataDir: core.dataDir, workDir, plan });
+        const w = await writeWindow({ ffmpegPath, dataDir: core.dataDir, workDir, plan, openSealed });
         windows.push(w.window);
         packed.push(...w.files);
         if (core.config.evidence.workingCopies) packed.push(...(await workingCopies(core, w, ffmpegPath, workDir)));
@@ -245,8 +288,10 @@ export class ExportRunner {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const createdAt = core.clock.now();
     const built = await buildPackage({
-      outPath: join(dir, `${rec.id}.zip`),
-      identity: this.identity,
+      outPath: join(dir, `${rec.id}.zip${SEALED_SUFFIX}`),
+      recipients: held.recipients,
+      open,
+      identity: held.signer,
       signal,
       files: packed,
       custody,
@@ -314,6 +359,7 @@ export class ExportRunner {
   }
 
   private async checkFile(
+    open: (abs: string) => Promise<MediaFile>,
     request: PoliceRequest,
     rec: ExportRecord,
     actor: string,
@@ -325,8 +371,10 @@ export class ExportRunner {
   ): Promise<number> {
     let actual: { sha256: string; size: number };
     try {
-      actual = await hashFile(abs);
+      actual = await hashMedia(await open(abs));
     } catch (err) {
+      // Locked is not a broken file: the owner signed in again will make it.
+      if (err instanceof HubError && err.code === 'HUB_ERR_LOCKED') throw err;
       await this.core.audit.append({
         action: 'export.aborted',
         actor,

@@ -7,13 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { describeError, NotFoundError, ValidationError } from '../api/errors.js';
+import { describeError, HubError, NotFoundError, ValidationError } from '../api/errors.js';
 import type { EventMap, EventName } from '../api/events.js';
 import { sha256Hex } from '../auth/passwords.js';
 import type { HubCore } from '../core.js';
 import type { StoredEvent } from '../events/event-log.js';
 import type { HubIdentity } from '../identity/hub-identity.js';
 import type { ClipRecord } from '../storage/footage.js';
+import { openMedia, readMedia } from '../vault/media-reader.js';
+import { isSealedPath, plainName, SEALED_SUFFIX } from '../vault/plain-copies.js';
 import { renderIncidentLog, type TimelineItem, type TimelineSnapshot } from './incident-log.js';
 import { snapshotMoment } from './package-contents.js';
 import { homeTimeZone } from './package-format.js';
@@ -70,38 +72,40 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
   };
 
   /** A snapshot file's bytes as a data: URI, only from inside the data folder. */
-  const inline = async (path: string | null): Promise<{ dataUri: string; sha256: string } | null> => {
+  const inline = async (path: string | null, userId: string): Promise<{ dataUri: string; sha256: string } | null> => {
     if (!path) return null;
     const abs = resolve(core.dataDir, path);
-    const type = IMAGE_TYPES[extname(abs).toLowerCase()];
+    const type = IMAGE_TYPES[extname(plainName(abs)).toLowerCase()];
     if (!type || relative(core.dataDir, abs).startsWith('..')) return null;
     try {
-      const bytes = await readFile(abs);
+      // Sealed pictures are opened with the key of the person making the log.
+      const bytes = await readMedia(await openMedia(abs, (p) => core.vault.open(userId, p)));
       return { dataUri: `data:${type};base64,${bytes.toString('base64')}`, sha256: sha256Hex(bytes) };
     } catch (err) {
+      if (err instanceof HubError && err.code === 'HUB_ERR_LOCKED') throw err;
       log.warn({ path, err: describeError(err) }, 'snapshot for the incident log cannot be read; left out');
       return null;
     }
   };
 
-  const fromClip = async (clip: ClipRecord | undefined): Promise<TimelineSnapshot | null> => {
+  const fromClip = async (clip: ClipRecord | undefined, userId: string): Promise<TimelineSnapshot | null> => {
     if (!clip?.snapshotPath) return null;
-    const img = await inline(clip.snapshotPath);
+    const img = await inline(clip.snapshotPath, userId);
     return img && { ...img, clipId: clip.id, showsTs: await snapshotMoment(core, clip) };
   };
 
   /** The clip's snapshot for a clip; for a camera event, the snapshot of the clip recorded around it. */
-  const snapshotFor = async (e: StoredEvent): Promise<TimelineSnapshot | null> => {
+  const snapshotFor = async (e: StoredEvent, userId: string): Promise<TimelineSnapshot | null> => {
     const p = e.payload as unknown as { clipId?: unknown; cameraId?: unknown; snapshot?: unknown };
-    if (e.name === 'clip.saved' && typeof p.clipId === 'string') return fromClip(await core.footage.clip(p.clipId));
+    if (e.name === 'clip.saved' && typeof p.clipId === 'string') return fromClip(await core.footage.clip(p.clipId), userId);
     if (e.name === 'person.snapshot') {
       const s = e.payload as unknown as EventMap['person.snapshot'];
-      const img = await inline(s.original.path);
+      const img = await inline(s.original.path, userId);
       if (img) return { ...img, clipId: null, showsTs: s.frameTs, kind: 'original' };
     }
     if (e.name === 'person.detected' && typeof p.snapshot === 'string') {
       // Older hub versions drew the box into the only picture they kept: say so.
-      const img = await inline(p.snapshot);
+      const img = await inline(p.snapshot, userId);
       if (img) return { ...img, clipId: null, showsTs: e.ts, kind: 'annotated' };
     }
     if (e.name === 'person.detected' && typeof (p as { snapshotId?: unknown }).snapshotId === 'string') {
@@ -110,12 +114,15 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
       const later = await core.eventLog.query({ names: ['person.snapshot'], from: e.ts, to: e.ts + 5 * 60_000, limit: 500 });
       const snap = later.find((x) => (x.payload as unknown as EventMap['person.snapshot']).snapshotId === id);
       const s = snap?.payload as unknown as EventMap['person.snapshot'] | undefined;
-      const img = s ? await inline(s.original.path) : null;
+      const img = s ? await inline(s.original.path, userId) : null;
       if (img && s) return { ...img, clipId: null, showsTs: s.frameTs, kind: 'original' };
     }
     if (typeof p.cameraId === 'string') {
       const around = await core.footage.clips({ cameraIds: [p.cameraId], fromTs: e.ts, toTs: e.ts });
-      return fromClip(around.find((c) => c.snapshotPath && c.startTs <= e.ts && c.endTs >= e.ts));
+      return fromClip(
+        around.find((c) => c.snapshotPath && c.startTs <= e.ts && c.endTs >= e.ts),
+        userId,
+      );
     }
     return null;
   };
@@ -160,7 +167,7 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
       await checkAdvocates(body.advocateIds);
       const events = await eventsFor(body);
       const items: TimelineItem[] = [];
-      for (const event of events) items.push({ event, snapshot: body.includeSnapshots ? await snapshotFor(event) : null });
+      for (const event of events) items.push({ event, snapshot: body.includeSnapshots ? await snapshotFor(event, session.user.id) : null });
       const id = randomUUID();
       const createdAt = core.clock.now();
       const html = renderIncidentLog({
@@ -175,10 +182,15 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
       });
       const dir = join(core.dataDir, 'evidence', 'incident-logs');
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const path = join(dir, `${id}.html`);
-      await writeFile(path, html, { mode: 0o600 });
-      // The same integrity statement as a package: the exact bytes, signed by the hub key.
-      await writeFile(`${path}.sig`, identity.sign(Buffer.from(html, 'utf8')), { mode: 0o600 });
+      const plainPath = join(dir, `${id}.html`);
+      const path = `${plainPath}${SEALED_SUFFIX}`;
+      const bytes = Buffer.from(html, 'utf8');
+      // The same integrity statement as a package: the exact bytes, signed by the hub key (in
+      // memory while the owner is signed in). The signature reveals nothing and stays plain.
+      const signature = identity.sign(bytes);
+      // Sealed to the owners and the advocates it is shared with: nobody else can read it.
+      await core.vault.sealTo(bytes, path, [...new Set(body.advocateIds)], 0o600);
+      await writeFile(`${plainPath}.sig`, signature, { mode: 0o600 });
       const row: LogRow = {
         id,
         title: body.title,
@@ -221,6 +233,14 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
       const row = await db.get<LogRow>('SELECT * FROM incident_logs WHERE id = ?', [params.id]);
       if (!row) throw new NotFoundError(`incident log ${params.id}`);
       await checkAdvocates(body.advocateIds);
+      // Sharing re-encrypts: the log is opened with the owner's key and sealed again to the owners
+      // and exactly the advocates it is shared with now (one who is taken off can no longer read it).
+      const abs = resolve(core.dataDir, row.path);
+      if (isSealedPath(abs)) {
+        const bytes = await readMedia(await openMedia(abs, (p) => core.vault.open(session.user.id, p)));
+        // Written beside it and renamed over it: a power cut leaves the old seal or the new one.
+        await core.vault.sealTo(bytes, abs, [...new Set(body.advocateIds)], 0o600);
+      }
       await db.transaction(async () => {
         await db.run('DELETE FROM incident_log_shares WHERE log_id = ?', [params.id]);
         for (const a of new Set(body.advocateIds))
@@ -276,7 +296,9 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
     params: z.strictObject({ id: z.string().uuid() }),
     handler: async ({ params, session, reply }) => {
       const row = await visible(params.id, session.user);
-      const html = await readFile(resolve(core.dataDir, row.path), 'utf8');
+      const html = (await readMedia(await openMedia(resolve(core.dataDir, row.path), (p) => core.vault.open(session.user.id, p)))).toString(
+        'utf8',
+      );
       await audit.append({
         action: 'incident_log.read',
         actor: session.user.id,
@@ -296,7 +318,7 @@ export function registerIncidentRoutes(core: HubCore, identity: HubIdentity): vo
     params: z.strictObject({ id: z.string().uuid() }),
     handler: async ({ params, session }) => {
       const row = await visible(params.id, session.user);
-      const abs = resolve(core.dataDir, row.path);
+      const abs = plainName(resolve(core.dataDir, row.path));
       let signature: Buffer;
       try {
         signature = await readFile(`${abs}.sig`);

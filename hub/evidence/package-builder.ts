@@ -1,16 +1,20 @@
 /**
  * Writes an evidence package (zip). Clips go in stored, not deflated, and are hashed again as
  * they stream into the zip: if a byte changed between the pre-export check and packing, the
- * package is thrown away rather than shipped with a manifest that does not match it.
+ * package is thrown away rather than shipped with a manifest that does not match it. Sealed
+ * footage is read through the opener the export was given (the owner's key, taken at approval),
+ * and the zip itself is sealed as it is written (to the requesting officer and the owner): the
+ * package the officer downloads is these bytes, opened with her key.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { HubError } from '../api/errors.js';
-import type { HubIdentity } from '../identity/hub-identity.js';
+import type { HubSigner } from '../identity/hub-identity.js';
+import { AgeWriter } from '../vault/age-file.js';
+import type { MediaFile } from '../vault/media-reader.js';
 import type { CustodyDocument } from './custody.js';
 import { canonicalBytes } from './jcs.js';
 import { FILES, type Manifest, type ManifestFile, sha256Sums } from './package-format.js';
@@ -23,8 +27,13 @@ export interface PackageFile {
 }
 
 export interface BuildInput {
+  /** Where the sealed zip goes (`<id>.zip.age`). */
   outPath: string;
-  identity: HubIdentity;
+  /** Who can open the package: the officer and the owners. */
+  recipients: string[];
+  /** Opens the files to pack (sealed ones with the keys the export holds). */
+  open: (abs: string) => Promise<MediaFile>;
+  identity: HubSigner;
   base: Omit<Manifest, 'files' | 'custody' | 'hub'> & { software: string };
   files: PackageFile[];
   custody: CustodyDocument;
@@ -34,6 +43,7 @@ export interface BuildInput {
 
 export interface BuiltPackage {
   path: string;
+  /** The zip's own size and SHA-256 (what the officer receives), not the sealed file's. */
   size: number;
   sha256: string;
   manifestSha256: string;
@@ -111,7 +121,7 @@ export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
   ];
 
   const zip = new yazl.ZipFile();
-  const partial = `${input.outPath}.partial`;
+  const sealed = await AgeWriter.create(input.outPath, input.recipients, 0o440);
   const mtime = new Date(Date.parse(manifest.createdAt));
   const hashers: Array<{ path: string; expected: string; hasher: ReturnType<typeof hashingStream> }> = [];
   try {
@@ -131,16 +141,26 @@ export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
       zip.on('error', finish);
       if (input.signal?.aborted) finish(new HubError('HUB_ERR_EVIDENCE', 'the export was stopped'));
       input.signal?.addEventListener('abort', () => finish(new HubError('HUB_ERR_EVIDENCE', 'the export was stopped')), { once: true });
-      pipeline(zip.outputStream, createWriteStream(partial, { mode: 0o600 })).then(() => finish(), finish);
+      pipeline(zip.outputStream, sealed.writable()).then(() => finish(), finish);
       for (const [path, buf] of small) zip.addBuffer(buf, path, { mtime, compress: true });
       for (const s of streamed) {
         const hasher = hashingStream();
         // Lazy: each file is opened only when yazl reaches it, so a big package holds one fd at a time.
         zip.addReadStreamLazy(s.path, { mtime, compress: false }, (cb) => {
           input.onFile?.(s.path);
-          const rs = createReadStream(s.abs, { highWaterMark: 1 << 20 });
-          rs.on('error', (err) => finish(new HubError('HUB_ERR_EVIDENCE', `cannot read ${s.path} for the package`, { cause: err })));
-          cb(null, rs.pipe(hasher));
+          const cannot = (err: unknown) => new HubError('HUB_ERR_EVIDENCE', `cannot read ${s.path} for the package`, { cause: err });
+          input.open(s.abs).then(
+            (media) => {
+              const rs = media.stream();
+              rs.on('error', (err) => finish(cannot(err)));
+              cb(null, rs.pipe(hasher));
+            },
+            (err: unknown) => {
+              const e = cannot(err);
+              finish(e);
+              cb(e, undefined as unknown as NodeJS.ReadableStream);
+            },
+          );
         });
         hashers.push({ path: s.path, expected: s.expected, hasher });
       }
@@ -155,10 +175,10 @@ export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
       }
     }
   } catch (err) {
-    await rm(partial, { force: true });
+    await sealed.abort();
     throw err;
   }
-  await rename(partial, input.outPath);
-  const { sha256, size } = await hashFile(input.outPath);
-  return { path: input.outPath, size, sha256, manifestSha256: sha(manifestBuf), files };
+  const done = sealed.result;
+  if (!done) throw new HubError('HUB_ERR_EVIDENCE', 'the sealed package was not finished');
+  return { path: input.outPath, size: done.plainSize, sha256: done.sha256, manifestSha256: sha(manifestBuf), files };
 }

@@ -10,6 +10,8 @@ import type { HubCore } from '../core.js';
 import { mp4HasSound } from '../media/fmp4.js';
 import type { RecorderModule } from '../recorder/recorder-module.js';
 import type { ClipRecord } from '../storage/footage.js';
+import { type MediaFile, rangeSource } from '../vault/media-reader.js';
+import { plainName } from '../vault/plain-copies.js';
 import type { PackageFile } from './package-builder.js';
 import { type CameraClock, iso, type Person } from './package-format.js';
 import type { PoliceRequest } from './requests-store.js';
@@ -131,8 +133,15 @@ export async function snapshotMoment(core: HubCore, clip: ClipRecord): Promise<n
 }
 
 /** `sound` for a manifest entry (left out when the file is missing: the export's hash check says so). */
-export async function soundField(path: string): Promise<{ sound?: boolean }> {
-  const sound = await mp4HasSound(path);
+export async function soundField(path: string, open: (abs: string) => Promise<MediaFile>): Promise<{ sound?: boolean }> {
+  let media: MediaFile;
+  try {
+    media = await open(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  const sound = await mp4HasSound(rangeSource(media));
   return sound === null ? {} : { sound };
 }
 
@@ -141,13 +150,14 @@ export async function clipFiles(
   clip: ClipRecord,
   abs: { video: string; snapshot: string | null },
   snapshotSize: number | null,
+  open: (abs: string) => Promise<MediaFile>,
 ): Promise<PackageFile[]> {
   const cameraName = core.devices.camera(clip.cameraId)?.name ?? clip.cameraId;
   const out: PackageFile[] = [
     {
       abs: abs.video,
       entry: {
-        path: `clips/${clip.id}${extname(clip.path) || '.mp4'}`,
+        path: `clips/${clip.id}${extname(plainName(clip.path)) || '.mp4'}`,
         kind: 'clip',
         sha256: clip.sha256,
         size: clip.size,
@@ -160,7 +170,7 @@ export async function clipFiles(
         start: iso(clip.startTs),
         end: iso(clip.endTs),
         masterCopy: true,
-        ...(await soundField(abs.video)),
+        ...(await soundField(abs.video, open)),
         cameraClockOffsetMs: clip.cameraOffsetMs ?? null,
       },
     },
@@ -170,7 +180,7 @@ export async function clipFiles(
     out.push({
       abs: abs.snapshot,
       entry: {
-        path: `snapshots/${clip.id}${extname(clip.snapshotPath) || '.jpg'}`,
+        path: `snapshots/${clip.id}${extname(plainName(clip.snapshotPath)) || '.jpg'}`,
         kind: 'snapshot',
         sha256: clip.snapshotSha256,
         size: snapshotSize,
@@ -191,6 +201,7 @@ export async function workingCopies(
   ffmpegPath: string,
   workDir: string,
 ): Promise<PackageFile[]> {
+  // The masters here are the window's recordings, plain in the export's RAM workspace.
   const out: PackageFile[] = [];
   for (const master of w.files) {
     const r = await writeWorkingCopy({ ffmpegPath, font: core.config.evidence.workingCopyFont, master, workDir });

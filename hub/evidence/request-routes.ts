@@ -200,6 +200,9 @@ export function registerRequestRoutes(core: HubCore, requests: RequestStore, exp
         clipIds = [...new Set(body.clipIds)];
       }
       const status = clipIds === null ? 'approved' : 'partial';
+      // Before the decision is stored: without the owner's key (and the hub key it opens) the
+      // package could not be made or signed, so the app asks her to unlock first.
+      const keys = await runner.takeKeys(r);
       if (!(await requests.decide(r.id, { status, clipIds, note: body.note ?? null, by: session.user.id }))) {
         throw new ConflictError(`request ${r.id} was decided meanwhile`);
       }
@@ -210,7 +213,7 @@ export function registerRequestRoutes(core: HubCore, requests: RequestStore, exp
       });
       bus.emit('request.decided', { source: 'evidence', requestId: r.id, decision: status });
       const decided = (await requests.get(r.id)) as PoliceRequest;
-      const e = await runner.start(decided, session.user.id);
+      const e = await runner.start(decided, session.user.id, keys);
       return { request: { ...decided, export: exportView(e) } };
     },
   });

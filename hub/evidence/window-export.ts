@@ -7,13 +7,17 @@
  * across a gap: a joined file would play as if no time had passed.
  */
 import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { access, chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { HubError } from '../api/errors.js';
 import { mp4HasSound } from '../media/fmp4.js';
 import { tsVideoCodec } from '../media/ts-codec.js';
 import { remuxArgs, writeConcatList } from '../recorder/clip-writer.js';
 import type { SegmentRecord } from '../recorder/segment-store.js';
+import type { SealedOpener } from '../vault/media-reader.js';
+import { isSealedPath } from '../vault/plain-copies.js';
 import { hashFile, type PackageFile } from './package-builder.js';
 import { type GapReason, iso, type ManifestWindow, type WindowGap } from './package-format.js';
 
@@ -130,8 +134,11 @@ function ffmpeg(path: string, args: string[]): Promise<void> {
 export async function writeWindow(opts: {
   ffmpegPath: string;
   dataDir: string;
+  /** The export's plaintext workspace (RAM): sealed segments are opened here for the join. */
   workDir: string;
   plan: WindowPlan;
+  /** Opens sealed segments (with the owner's key the export holds). */
+  openSealed: SealedOpener;
 }): Promise<{ window: ManifestWindow; files: PackageFile[] }> {
   const { plan } = opts;
   await mkdir(opts.workDir, { recursive: true, mode: 0o700 });
@@ -144,11 +151,27 @@ export async function writeWindow(opts: {
     const name = `${plan.cameraId}_${stamp}.mp4`;
     const list = join(opts.workDir, `${name}.concat.txt`);
     const out = join(opts.workDir, name);
-    await writeConcatList(list, opts.dataDir, run);
+    // Segments kept on the card are sealed: each is opened into the workspace for the join and
+    // removed after it; those still in the RAM buffer are read where they are.
+    const opened: string[] = [];
     try {
-      await ffmpeg(opts.ffmpegPath, remuxArgs(list, first.startTs, out, await tsVideoCodec(join(opts.dataDir, first.path))));
+      const plain: { path: string }[] = [];
+      for (const [i, s] of run.entries()) {
+        const abs = join(opts.dataDir, s.path);
+        if (!isSealedPath(s.path)) {
+          plain.push({ path: abs });
+          continue;
+        }
+        const tmp = join(opts.workDir, `${name}.${i}.ts`);
+        await pipeline((await opts.openSealed(abs)).stream(), createWriteStream(tmp, { mode: 0o600 }));
+        opened.push(tmp);
+        plain.push({ path: tmp });
+      }
+      await writeConcatList(list, '', plain);
+      await ffmpeg(opts.ffmpegPath, remuxArgs(list, first.startTs, out, await tsVideoCodec(plain[0]?.path ?? '')));
     } finally {
       await rm(list, { force: true });
+      for (const f of opened) await rm(f, { force: true });
     }
     const { sha256, size } = await hashFile(out);
     await chmod(out, 0o440);

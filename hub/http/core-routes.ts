@@ -1,6 +1,6 @@
 /** Routes every hub has: health, setup, sign-in, sessions, invites, API tokens, devices, events. */
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../api/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../api/errors.js';
 import type { EventMap, EventName } from '../api/events.js';
 import type { Role } from '../api/roles.js';
 import { MIN_PASSWORD_LENGTH } from '../auth/accounts.js';
@@ -25,6 +25,12 @@ const AUTH_BODY_LIMIT = 4096;
 
 /** API-token scopes an owner may grant (Homebridge and other local integrations). */
 export const TOKEN_SCOPES = ['alarm:read', 'alarm:arm', 'alarm:disarm', 'sensors:read', 'events:read', 'cameras:snapshot'] as const;
+
+/** Said wherever a recovery code is shown: the one moment it can be written down. */
+export const RECOVERY_NOTE =
+  'This is your recovery code. Write it down and keep it somewhere safe away from the hub. ' +
+  'Your recordings are locked with your password; if you forget the password, this code is the only way to open them. ' +
+  'Without both, nobody can open them: not the police, not the installer, not us. It is shown only now.';
 
 /** The product's name, shown only to signed-in users (public pages stay neutral). */
 export const PRODUCT_NAME = 'Sanctuary';
@@ -95,7 +101,8 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     handler: async ({ body, req }) => {
       accounts.limiter.check('setup', req.ip);
       try {
-        return { user: await accounts.claim(body) };
+        const { recoveryCode, ...user } = await accounts.claim(body);
+        return recoveryCode ? { user, recoveryCode, recoveryNote: RECOVERY_NOTE } : { user };
       } catch (err) {
         accounts.limiter.fail('setup', req.ip);
         throw err;
@@ -114,7 +121,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     }),
     handler: async ({ body, req, reply }) => {
       const secure = config.http.secureCookies || config.http.tls.enabled;
-      const { token, session, deviceToken } = await accounts.login(body.username, body.password, req.ip, {
+      const { token, session, deviceToken, recoveryCode } = await accounts.login(body.username, body.password, req.ip, {
         deviceToken: req.cookies[DEVICE_COOKIE],
         userAgent: req.headers['user-agent'],
       });
@@ -137,7 +144,51 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
         user: session.user,
         csrfToken: session.csrfToken,
         expiresAt: session.expiresAt,
+        footageUnlocked: core.vault.isUnlocked(session.user.id),
+        // An owner signing in for the first time since keys came in gets her recovery code now, once.
+        ...(recoveryCode ? { recoveryCode, recoveryNote: RECOVERY_NOTE } : {}),
       };
+    },
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/auth/unlock',
+    access: { roles: ALL },
+    bodyLimit: AUTH_BODY_LIMIT,
+    body: z.strictObject({ password: z.string().min(1).max(256) }),
+    handler: async ({ body, req, session }) => {
+      if (session.scopes !== null) throw new ForbiddenError('an API token cannot unlock footage; sign in with your password');
+      const { recoveryCode } = await accounts.unlock(session.user, body.password, req.ip);
+      return { footageUnlocked: true, ...(recoveryCode ? { recoveryCode, recoveryNote: RECOVERY_NOTE } : {}) };
+    },
+  });
+
+  http.publicRoute({
+    method: 'POST',
+    url: '/api/auth/recover',
+    access: { public: true },
+    bodyLimit: AUTH_BODY_LIMIT,
+    body: z.strictObject({
+      username: z.string().min(1).max(64),
+      recoveryCode: z.string().min(4).max(64),
+      newPassword: password,
+    }),
+    handler: async ({ body, req }) => {
+      const recoveryCode = await accounts.recover(body, req.ip);
+      return { recovered: true, recoveryCode, recoveryNote: RECOVERY_NOTE };
+    },
+  });
+
+  http.route({
+    method: 'POST',
+    url: '/api/auth/recovery-code',
+    access: { roles: ['owner'] },
+    bodyLimit: AUTH_BODY_LIMIT,
+    body: z.strictObject({ password: z.string().min(1).max(256) }),
+    handler: async ({ body, session }) => {
+      await accounts.confirmPassword(session.user.id, body.password, 'recovery-code');
+      return { recoveryCode: await core.vault.replaceRecoveryCode(session.user), recoveryNote: RECOVERY_NOTE };
     },
   });
 
@@ -161,6 +212,7 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
       user: session.user,
       csrfToken: session.csrfToken,
       expiresAt: session.expiresAt,
+      footageUnlocked: core.vault.isUnlocked(session.user.id),
     }),
   });
 
@@ -190,7 +242,8 @@ export function registerCoreRoutes(core: HubCore, version: string): void {
     handler: async ({ body, req }) => {
       accounts.limiter.check('invite', req.ip);
       try {
-        return { user: await accounts.acceptInvite(body) };
+        const { recoveryCode, ...user } = await accounts.acceptInvite(body);
+        return recoveryCode ? { user, recoveryCode, recoveryNote: RECOVERY_NOTE } : { user };
       } catch (err) {
         accounts.limiter.fail('invite', req.ip);
         throw err;

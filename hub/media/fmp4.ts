@@ -354,44 +354,65 @@ export class Fmp4Splitter {
 }
 
 /** Whether an MP4 file carries sound; null when the file is not there. */
-export async function mp4HasSound(path: string): Promise<boolean | null> {
+export async function mp4HasSound(source: string | RangeSource): Promise<boolean | null> {
   try {
-    return (await mp4TrackKinds(path)).includes('audio');
+    return (await mp4TrackKinds(source)).includes('audio');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }
 
+/** Positioned reads from a file of known size (a plain file, or a sealed one opened with a key). */
+export interface RangeSource {
+  size: number;
+  read(position: number, length: number): Promise<Buffer>;
+}
+
 /**
- * The kinds of track an MP4 file on disk holds (video, audio), read from its moov box without
- * reading the media: top-level box headers are walked with positioned reads.
+ * The kinds of track an MP4 file holds (video, audio), read from its moov box without reading
+ * the media: top-level box headers are walked with positioned reads.
  */
-export async function mp4TrackKinds(path: string): Promise<TrackKind[]> {
-  const fh = await open(path, 'r');
+export async function mp4TrackKinds(source: string | RangeSource): Promise<TrackKind[]> {
+  if (typeof source !== 'string') return trackKindsOf(source, 'the file');
+  const fh = await open(source, 'r');
   try {
     const size = (await fh.stat()).size;
-    const head = Buffer.alloc(16);
-    let o = 0;
-    while (o + 8 <= size) {
-      await fh.read(head, 0, 16, o);
-      let boxSize = u32(head, 0);
-      let header = 8;
-      if (boxSize === 1) {
-        boxSize = u64(head, 8);
-        header = 16;
-      } else if (boxSize === 0) boxSize = size - o;
-      if (boxSize < header) break;
-      if (head.toString('latin1', 4, 8) === 'moov') {
-        if (boxSize > MAX_BOX) throw new Error(`moov box of ${boxSize} bytes in ${path}`);
-        const moov = Buffer.alloc(boxSize);
-        await fh.read(moov, 0, boxSize, o);
-        return parseMoov(moov, header, boxSize).map((t) => t.kind);
-      }
-      o += boxSize;
-    }
-    return [];
+    return await trackKindsOf(
+      {
+        size,
+        read: async (position, length) => {
+          const b = Buffer.alloc(length);
+          const { bytesRead } = await fh.read(b, 0, length, position);
+          return b.subarray(0, bytesRead);
+        },
+      },
+      source,
+    );
   } finally {
     await fh.close();
   }
+}
+
+async function trackKindsOf(src: RangeSource, name: string): Promise<TrackKind[]> {
+  const { size } = src;
+  let o = 0;
+  while (o + 8 <= size) {
+    const head = Buffer.alloc(16);
+    (await src.read(o, Math.min(16, size - o))).copy(head);
+    let boxSize = u32(head, 0);
+    let header = 8;
+    if (boxSize === 1) {
+      boxSize = u64(head, 8);
+      header = 16;
+    } else if (boxSize === 0) boxSize = size - o;
+    if (boxSize < header) break;
+    if (head.toString('latin1', 4, 8) === 'moov') {
+      if (boxSize > MAX_BOX) throw new Error(`moov box of ${boxSize} bytes in ${name}`);
+      const moov = await src.read(o, boxSize);
+      return parseMoov(moov, header, boxSize).map((t) => t.kind);
+    }
+    o += boxSize;
+  }
+  return [];
 }

@@ -33,6 +33,7 @@ export class ClipProducer {
     const files = await writeClip({
       ffmpegPath: core.ffmpeg.path,
       dataDir: core.dataDir,
+      vault: core.vault,
       clipId: p.clipId,
       cameraId: p.cameraId,
       segments: segs,

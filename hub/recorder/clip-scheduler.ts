@@ -58,6 +58,8 @@ export class ClipScheduler {
   private readonly closing = new Map<string, PendingClip>();
   /** Clips waiting for a retry (or restored after a restart), by clip id. */
   private readonly waiting = new Map<string, { clip: PendingClip; at: number }>();
+  /** Cut from segments sealed before the last power cut: they wait for the owner's key, not a timer. */
+  private readonly waitingForKey = new Map<string, PendingClip>();
   private readonly inFlight = new Map<string, PendingClip>();
   private readonly producing = new Set<Promise<void>>();
   private readonly saves = new SerialQueue();
@@ -157,6 +159,7 @@ export class ClipScheduler {
       ...this.closing.values(),
       ...this.inFlight.values(),
       ...[...this.waiting.values()].map((w) => w.clip),
+      ...this.waitingForKey.values(),
     ];
     return all.map((p) => ({ cameraId: p.cameraId, startTs: p.startTs, endTs: p.endTs }));
   }
@@ -168,6 +171,20 @@ export class ClipScheduler {
   /** Clips not yet written: open windows, in production, waiting for a retry. */
   get outstanding(): number {
     return this.pending.size + this.closing.size + this.inFlight.size + this.waiting.size;
+  }
+
+  /** Clips that wait for an owner to unlock footage. */
+  get locked(): number {
+    return this.waitingForKey.size;
+  }
+
+  /** An owner unlocked footage: the clips waiting for a key are cut now. */
+  retryLocked(): void {
+    if (this.stopped) return;
+    for (const clip of [...this.waitingForKey.values()]) {
+      this.waitingForKey.delete(clip.clipId);
+      this.finish(clip);
+    }
   }
 
   private ensureTimer(): void {
@@ -217,6 +234,17 @@ export class ClipScheduler {
   }
 
   private async failedAttempt(clip: PendingClip, err: unknown): Promise<void> {
+    if (err instanceof HubError && err.code === 'HUB_ERR_LOCKED' && !this.stopped) {
+      // Not a failure of the clip: the footage is there, sealed, and the owner's key will open it.
+      this.waitingForKey.set(clip.clipId, clip);
+      this.deps.log.warn({ camera: clip.cameraId, clipId: clip.clipId }, 'event clip waits for the owner to unlock footage');
+      try {
+        await this.deps.failed(clip, describeError(err), false);
+      } catch (recordErr) {
+        this.deps.log.error({ clipId: clip.clipId, err: describeError(recordErr) }, 'could not record a clip waiting for a key');
+      }
+      return;
+    }
     clip.attempts++;
     const reason = describeError(err);
     const final = this.stopped || hopeless(err) || clip.attempts >= MAX_ATTEMPTS;
@@ -254,5 +282,6 @@ export class ClipScheduler {
     this.pending.clear();
     this.closing.clear();
     this.waiting.clear();
+    this.waitingForKey.clear();
   }
 }

@@ -1,17 +1,21 @@
 /**
  * Turning segments into an evidence clip: the segments covering [start, end] are joined with the
  * concat demuxer and copied (no re-encode) into an MP4 with faststart, so it plays in browsers
- * and stays the camera's native pictures. The file is written under a temporary name, hashed
- * (SHA-256) and made read-only before it gets its real name: nobody can read a clip whose hash
- * has not been taken. The JPEG snapshot at the event moment is hashed the same way.
+ * and stays the camera's native pictures. The cut happens in the vault's RAM workspace; the clip
+ * is then sealed to the card (`<id>.mp4.age`, age X25519 to the owner and the boot key), hashed
+ * (SHA-256 of the MP4 itself, taken as it is sealed) and made read-only under its final name in
+ * one step: nobody can read a clip whose hash has not been taken, and no plaintext MP4 reaches
+ * the card. The JPEG snapshot at the event moment is made and sealed the same way.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
 import { type TsVideoCodec, tsVideoCodec } from '../media/ts-codec.js';
+import { isSealedPath, PlainWorkspace, SEALED_SUFFIX } from '../vault/plain-copies.js';
+import type { Vault } from '../vault/vault.js';
 import type { SegmentRecord } from './segment-store.js';
 
 export interface WrittenFile {
@@ -45,25 +49,39 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-/** Hash a finished temporary file, make it read-only and move it to its final name. */
-async function publish(tmp: string, final: string, dataDir: string): Promise<WrittenFile> {
-  const sha256 = await sha256File(tmp);
-  const { size } = await stat(tmp);
-  await chmod(tmp, 0o440);
-  await rename(tmp, final);
-  return { path: final.slice(dataDir.length + 1), sha256, size };
+/** Seals a finished plaintext working file to the card under its final name (`<name>.age`). */
+async function publish(vault: Vault, tmp: string, final: string, dataDir: string): Promise<WrittenFile> {
+  const sealed = `${final}${SEALED_SUFFIX}`;
+  // Replaces what an earlier attempt left under this id before its row was stored (the same cut).
+  const w = await vault.sealFile(tmp, sealed, 0o440);
+  return { path: sealed.slice(dataDir.length + 1), sha256: w.sha256, size: w.plainSize };
+}
+
+/**
+ * The segments as files ffmpeg can read: those in the RAM buffer as they are, sealed ones (kept
+ * on the card under a hold or continuous recording) opened into the workspace with the boot key
+ * (or a signed-in owner's key; after a power cut, only that).
+ */
+async function plainSegments(vault: Vault, ws: PlainWorkspace, dataDir: string, segments: SegmentRecord[]): Promise<{ path: string }[]> {
+  const out: { path: string }[] = [];
+  for (const [i, s] of segments.entries()) {
+    const abs = join(dataDir, s.path);
+    out.push({ path: isSealedPath(s.path) ? await ws.materialise(await vault.openForHub(abs), `${i}.ts`) : abs });
+  }
+  return out;
 }
 
 export async function writeClip(opts: {
   ffmpegPath: string;
   dataDir: string;
+  vault: Vault;
   clipId: string;
   cameraId: string;
   segments: SegmentRecord[];
   eventTs: number;
   day: string;
 }): Promise<ClipFiles> {
-  const { ffmpegPath, dataDir, clipId, cameraId, segments } = opts;
+  const { ffmpegPath, dataDir, clipId, cameraId, segments, vault } = opts;
   const first = segments[0];
   const last = segments[segments.length - 1];
   if (!first || !last)
@@ -73,21 +91,20 @@ export async function writeClip(opts: {
     });
   const dir = join(dataDir, 'clips', cameraId, opts.day);
   await mkdir(dir, { recursive: true });
-  const list = join(dir, `.${clipId}.concat.txt`);
-  const tmpVideo = join(dir, `.${clipId}.mp4.part`);
-  const finalVideo = join(dir, `${clipId}.mp4`);
-  await writeConcatList(list, dataDir, segments);
+  // Plaintext exists only in the workspace (RAM), while ffmpeg cuts; the card gets sealed files.
+  const ws = await PlainWorkspace.open(vault.workRoot);
   try {
-    const codec = await tsVideoCodec(join(dataDir, first.path));
+    const plain = await plainSegments(vault, ws, dataDir, segments);
+    const list = ws.path('concat.txt');
+    const tmpVideo = ws.path(`${clipId}.mp4`);
+    await writeConcatList(list, '', plain);
+    const codec = await tsVideoCodec(plain[0]?.path ?? '');
     await run(ffmpegPath, remuxArgs(list, first.startTs, tmpVideo, codec), 120_000);
-    const video = await publish(tmpVideo, finalVideo, dataDir);
-    const snapshot = await writeSnapshot(ffmpegPath, dataDir, dir, clipId, segments, opts.eventTs);
+    const video = await publish(vault, tmpVideo, join(dir, `${clipId}.mp4`), dataDir);
+    const snapshot = await writeSnapshot(ffmpegPath, dataDir, dir, ws, clipId, segments, plain, opts.eventTs, vault);
     return { video, snapshot, startTs: first.startTs, endTs: last.endTs };
-  } catch (err) {
-    await rm(tmpVideo, { force: true });
-    throw err;
   } finally {
-    await rm(list, { force: true });
+    await ws.close();
   }
 }
 
@@ -96,14 +113,20 @@ async function writeSnapshot(
   ffmpegPath: string,
   dataDir: string,
   dir: string,
+  ws: PlainWorkspace,
   clipId: string,
   segments: SegmentRecord[],
+  plain: { path: string }[],
   eventTs: number,
+  vault: Vault,
 ): Promise<WrittenFile> {
-  const seg = segments.find((s) => s.startTs <= eventTs && s.endTs > eventTs) ?? segments[Math.floor(segments.length / 2)];
-  if (!seg) throw new HubError('HUB_ERR_CLIP', 'no segment for the snapshot');
+  let idx = segments.findIndex((s) => s.startTs <= eventTs && s.endTs > eventTs);
+  if (idx < 0) idx = Math.floor(segments.length / 2);
+  const seg = segments[idx];
+  const src = plain[idx]?.path;
+  if (!seg || !src) throw new HubError('HUB_ERR_CLIP', 'no segment for the snapshot');
   const offset = Math.max(0, Math.min(eventTs - seg.startTs, seg.endTs - seg.startTs - 200)) / 1000;
-  const tmp = join(dir, `.${clipId}.jpg.part`);
+  const tmp = ws.path(`${clipId}.jpg`);
   const grab = (seconds: number) =>
     run(
       ffmpegPath,
@@ -115,7 +138,7 @@ async function writeSnapshot(
         '-ss',
         seconds.toFixed(3),
         '-i',
-        join(dataDir, seg.path),
+        src,
         '-frames:v',
         '1',
         '-update',
@@ -135,7 +158,7 @@ async function writeSnapshot(
   // The measured wall-clock span can run a little past the file's own length: take its first frame then.
   if (!existsSync(tmp)) await grab(0);
   if (!existsSync(tmp)) throw new HubError('HUB_ERR_CLIP', `no frame could be read from segment ${seg.path} for the snapshot`);
-  return publish(tmp, join(dir, `${clipId}.jpg`), dataDir);
+  return publish(vault, tmp, join(dir, `${clipId}.jpg`), dataDir);
 }
 
 export function dayFolder(ts: number): string {

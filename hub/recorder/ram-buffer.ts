@@ -13,12 +13,14 @@
  * The price: a power cut loses the unkept buffer (a hub restart does not: the tmpfs stays).
  */
 import { createHash } from 'node:crypto';
-import { copyFile, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, statfs, symlink } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { basename, join } from 'node:path';
 import { describeError } from '../api/errors.js';
 import type { Logger } from '../api/plugin.js';
 import { ifMissing } from '../storage/if-missing.js';
+import { SEALED_SUFFIX } from '../vault/plain-copies.js';
+import type { Vault } from '../vault/vault.js';
 import type { RecorderConfig } from './config.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 
@@ -51,11 +53,12 @@ export class RamBuffer {
     readonly state: RamBufferState,
     private readonly dataDir: string,
     private readonly log: Logger,
+    private readonly vault: Vault,
   ) {}
 
-  static async setup(dataDir: string, cfg: RecorderConfig['ramBuffer'], log: Logger, env = process.env): Promise<RamBuffer> {
+  static async setup(dataDir: string, cfg: RecorderConfig['ramBuffer'], log: Logger, vault: Vault, env = process.env): Promise<RamBuffer> {
     const off = (reason: string) =>
-      new RamBuffer({ enabled: false, segmentsSubdir: 'segments', root: null, budgetBytes: 0, reason }, dataDir, log);
+      new RamBuffer({ enabled: false, segmentsSubdir: 'segments', root: null, budgetBytes: 0, reason }, dataDir, log, vault);
     if (cfg.enabled === false) return off('RAM buffer switched off by config: the rolling buffer is on the card');
     const base = cfg.dir ?? env.RUNTIME_DIRECTORY?.split(':')[0] ?? '/dev/shm';
     let fs: { free: number; type: number };
@@ -92,6 +95,7 @@ export class RamBuffer {
       },
       dataDir,
       log,
+      vault,
     );
   }
 
@@ -99,20 +103,15 @@ export class RamBuffer {
     return seg.path.startsWith(`${RAM_LINK}/`);
   }
 
-  /** Copies a kept segment to the card (fsynced), points the index at the copy; the RAM file goes later. */
+  /**
+   * Seals a kept segment to the card (`<name>.ts.age`, fsynced), points the index at it; the RAM
+   * file goes later. The card never holds the segment in the clear.
+   */
   async spill(seg: SegmentRecord, segments: SegmentStore): Promise<void> {
     if (!this.isInRam(seg)) return;
-    const rel = join('segments', seg.cameraId, basename(seg.path));
-    const dest = join(this.dataDir, rel);
+    const rel = join('segments', seg.cameraId, `${basename(seg.path)}${SEALED_SUFFIX}`);
     await mkdir(join(this.dataDir, 'segments', seg.cameraId), { recursive: true });
-    await copyFile(join(this.dataDir, seg.path), `${dest}.part`);
-    const fh = await open(`${dest}.part`, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(`${dest}.part`, dest);
+    await this.vault.sealFile(join(this.dataDir, seg.path), join(this.dataDir, rel), 0o640);
     await segments.movePath(seg.id, rel);
   }
 

@@ -94,7 +94,7 @@ export class RecorderModule implements HubModule {
     this.core = core;
     const log = core.log.child({ module: 'recorder' });
     this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
-    this.ram = await RamBuffer.setup(core.dataDir, core.config.recorder.ramBuffer, log);
+    this.ram = await RamBuffer.setup(core.dataDir, core.config.recorder.ramBuffer, log, core.vault);
     core.health.set('recorder:ram-buffer', 'ok', this.ram.state.reason, {
       enabled: this.ram.state.enabled,
       budgetBytes: this.ram.state.budgetBytes,
@@ -118,6 +118,12 @@ export class RecorderModule implements HubModule {
       failed: (clip, reason, final) => producer.failed(clip, reason, final),
     });
     const scheduler = this.scheduler;
+    // Clips cut from segments sealed before a power cut wait for the owner's key.
+    this.disposers.push(
+      core.vault.onChange((c) => {
+        if (c.unlocked && c.role === 'owner') scheduler.retryLocked();
+      }),
+    );
     this.storage = new StorageState(core, () => {
       for (const i of this.ingests.values()) i.restart();
     });

@@ -2,8 +2,6 @@
  * Camera and clip routes. Owners see cameras, clips and live view; installers find, test and
  * check cameras but never see recorded clips. Clip video supports HTTP Range for the player.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeError, HubError, NotFoundError, ValidationError } from '../api/errors.js';
@@ -11,6 +9,7 @@ import type { CameraStreams } from '../api/plugin.js';
 import { cameraSeedSchema } from '../config/devices-schema.js';
 import type { HubCore } from '../core.js';
 import { publicCamera, resolveSource } from '../devices/camera-secrets.js';
+import { openMedia } from '../vault/media-reader.js';
 import { takeSnapshot } from './camera-probe.js';
 import type { RecorderModule } from './recorder-module.js';
 import { soundBody } from './sound.js';
@@ -196,8 +195,10 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
     params: z.strictObject({ id: z.string().uuid() }),
     handler: async ({ params, req, reply, session }) => {
       const clip = await liveClip(params.id);
-      const file = join(core.dataDir, clip.path);
-      const { size } = await stat(file);
+      // Sealed on the card: opened with the owner's key (423, "unlock footage", without it), and
+      // only the chunks a range touches are decrypted.
+      const media = await openMedia(join(core.dataDir, clip.path), (abs) => core.vault.open(session.user.id, abs));
+      const size = media.size;
       const range = parseRange(req.headers.range, size);
       // Who played which footage, and when: once per playback (its first request), not per seek.
       if (range === null || (range !== 'invalid' && range.start === 0)) {
@@ -211,13 +212,13 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
       }
       if (range === null) {
         reply.header('content-length', String(size));
-        return reply.send(createReadStream(file));
+        return reply.send(media.stream());
       }
       reply
         .code(206)
         .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
         .header('content-length', String(range.end - range.start + 1));
-      return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+      return reply.send(media.stream(range.start, range.end));
     },
   });
 
@@ -226,12 +227,13 @@ export function registerRecorderRoutes(core: HubCore, recorder: RecorderModule):
     url: '/api/clips/:id/snapshot',
     access: { roles: ['owner'] },
     params: z.strictObject({ id: z.string().uuid() }),
-    handler: async ({ params, reply }) => {
+    handler: async ({ params, reply, session }) => {
       const clip = await liveClip(params.id);
       if (!clip.snapshotPath) throw new NotFoundError(`snapshot of clip ${params.id}`);
-      reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store');
+      const media = await openMedia(join(core.dataDir, clip.snapshotPath), (abs) => core.vault.open(session.user.id, abs));
+      reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').header('content-length', String(media.size));
       if (clip.snapshotSha256) reply.header('x-content-sha256', clip.snapshotSha256);
-      return reply.send(createReadStream(join(core.dataDir, clip.snapshotPath)));
+      return reply.send(media.stream());
     },
   });
 

@@ -2,6 +2,7 @@
  * Unaltered evidence: the stored snapshot is the decoded frame pixel for pixel (lossless PNG,
  * written by the real snapshot worker thread); the box is drawn only on a separate working copy.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -9,6 +10,8 @@ import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { annotate } from '../../detectors/snapshot-image.js';
 import { SnapshotWriter } from '../../detectors/snapshot-writer.js';
+import { newKeyPair, SealedFile } from '../../hub/vault/age-file.js';
+import { recipientSealer } from '../../hub/vault/sealer.js';
 import { tempDir } from '../helpers/hub.js';
 import { LogCapture } from '../helpers/log-capture.js';
 import { clipFrames, imageFrame } from './fixture-media.js';
@@ -25,7 +28,14 @@ describe('person snapshots keep the original frame untouched', () => {
 
   it('stores the frame pixel for pixel as PNG, gray and rgb24 alike, and names the working copy apart', async () => {
     dir = await tempDir();
-    writer = new SnapshotWriter(join(dir, 'snapshots'), new LogCapture().logger);
+    // The hub seals what the detector keeps: here to a key the test holds, to read it back.
+    const key = newKeyPair();
+    writer = new SnapshotWriter(
+      join(dir, 'snapshots'),
+      new LogCapture().logger,
+      recipientSealer(() => [key.recipient]),
+    );
+    const read = async (path: string) => (await SealedFile.open(path, [key.identity])).readAll();
     const [clip] = await clipFrames('people-walking-768x576-10fps.mp4', {
       cameraId: 'c',
       fps: 5,
@@ -39,9 +49,13 @@ describe('person snapshots keep the original frame untouched', () => {
       const saved = await writer.save('cam', `trk_${i}`, 1_700_000_000_000 + i, frame, [box], 80);
       // The caller's frame is not touched either.
       expect(Buffer.from(frame.data).equals(Buffer.from(before))).toBe(true);
-      expect(saved.original.path).toMatch(/_trk_\d\.png$/);
-      expect(saved.annotated?.path).toMatch(/_trk_\d\.annotated\.jpg$/);
-      const png = PNG.sync.read(await readFile(saved.original.path));
+      expect(saved.original.path).toMatch(/_trk_\d\.png\.age$/);
+      expect(saved.annotated?.path).toMatch(/_trk_\d\.annotated\.jpg\.age$/);
+      // Nothing readable on the card: the files are age files, not PNG or JPEG.
+      expect((await readFile(saved.original.path)).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+      const pngBytes = await read(saved.original.path);
+      expect(createHash('sha256').update(pngBytes).digest('hex')).toBe(saved.original.sha256);
+      const png = PNG.sync.read(pngBytes);
       expect([png.width, png.height]).toEqual([frame.width, frame.height]);
       const ch = frame.format === 'rgb24' ? 3 : 1;
       let mismatches = 0;
@@ -50,7 +64,7 @@ describe('person snapshots keep the original frame untouched', () => {
       }
       expect(mismatches).toBe(0);
       // The working copy is a JPEG that shows the box (red outline) where the original does not.
-      const annotated = jpeg.decode(await readFile(saved.annotated!.path), { useTArray: true });
+      const annotated = jpeg.decode(await read(saved.annotated!.path), { useTArray: true });
       const x = Math.round(box.x1 * (frame.width - 1)) + 1;
       const y = Math.round(((box.y1 + box.y2) / 2) * (frame.height - 1));
       const o = (y * frame.width + x) * 4;

@@ -12,6 +12,7 @@ import { cameraTimeMigrations } from './camera-time.js';
 import { coreMigrations } from './core.js';
 import { deviceSecretMigrations } from './device-secrets.js';
 import { evidenceMigrations } from './evidence.js';
+import { keyMigrations } from './keys.js';
 import { pushMigrations } from './push.js';
 import { recorderMigrations } from './recorder.js';
 import { verificationMigrations } from './verification.js';
@@ -19,6 +20,7 @@ import { verificationMigrations } from './verification.js';
 export const MIGRATIONS: readonly Migration[] = [
   ...coreMigrations,
   ...accountMigrations,
+  ...keyMigrations,
   ...evidenceMigrations,
   ...alertsMigrations,
   ...alarmMigrations,

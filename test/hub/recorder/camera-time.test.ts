@@ -6,9 +6,11 @@
  * within 50 ms; a hub that used its own arrival time would be off by the whole error. The doorbell
  * clip (no B-frames) is used so send order is display order.
  */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../hub/api/plugin.js';
 import { cameraClocks, clipFiles } from '../../../hub/evidence/package-contents.js';
+import { openMedia } from '../../../hub/vault/media-reader.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
 describe("frame times from the camera's RTCP sender reports", () => {
@@ -62,7 +64,10 @@ describe("frame times from the camera's RTCP sender reports", () => {
         const clip = await t.hub.core.footage.clip(saved.clipId);
         if (!clip) throw new Error('clip not stored');
         expect(Math.abs((clip.cameraOffsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
-        const [entry] = await clipFiles(t.hub.core, clip, { video: clip.path, snapshot: null }, null);
+        const core = t.hub.core;
+        const [entry] = await clipFiles(core, clip, { video: join(core.dataDir, clip.path), snapshot: null }, null, (abs) =>
+          openMedia(abs, (p) => core.vault.openForHub(p)),
+        );
         expect(Math.abs((entry?.entry.cameraClockOffsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
         const [camClock] = cameraClocks(['door'], [clip]);
         expect(Math.abs((camClock?.offsetMs ?? Number.NaN) - offset)).toBeLessThan(50);
