@@ -157,6 +157,17 @@ export class Hub {
         });
     }, 15_000);
     this.vaultSweep.unref();
+    // Footage kept before the first account existed (sealed to the boot key alone) goes to that
+    // account's key as soon as it is made.
+    vault.onChange((c) => {
+      if (!c.created) return;
+      vault.adoptBootOnly(dataDir).then(
+        (n) => {
+          if (n) log.info({ files: n }, 'footage kept before the first account was sealed to its key');
+        },
+        (err: unknown) => log.error({ err: describeError(err) }, 'could not seal earlier footage to the new account'),
+      );
+    });
     const devices = new HubDeviceRegistry(this.db, log.child({ module: 'devices' }));
     await devices.load();
     for (const s of config.sensors) await devices.upsertSensor(s);

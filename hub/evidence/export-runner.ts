@@ -11,6 +11,7 @@ import type { HubCore } from '../core.js';
 import type { HubIdentity, HubSigner } from '../identity/hub-identity.js';
 import type { ClipRecord } from '../storage/footage.js';
 import { SerialQueue } from '../storage/serial-queue.js';
+import { SealedFileAlteredError } from '../vault/age-file.js';
 import { hashMedia, type MediaFile, openMedia } from '../vault/media-reader.js';
 import { PlainWorkspace, SEALED_SUFFIX } from '../vault/plain-copies.js';
 import { FootageLockedError } from '../vault/vault.js';
@@ -375,12 +376,15 @@ export class ExportRunner {
     } catch (err) {
       // Locked is not a broken file: the owner signed in again will make it.
       if (err instanceof HubError && err.code === 'HUB_ERR_LOCKED') throw err;
+      // A sealed file is authenticated chunk by chunk: a changed byte is found by opening it.
+      const altered = err instanceof SealedFileAlteredError;
+      const reason = altered ? `${what}: altered on the hub (its sealed file failed authentication)` : `${what} cannot be read`;
       await this.core.audit.append({
         action: 'export.aborted',
         actor,
-        subject: { requestId: request.id, exportId: rec.id, clipId, reason: `${what} cannot be read` },
+        subject: { requestId: request.id, exportId: rec.id, clipId, reason, ...(altered ? { expected } : {}) },
       });
-      throw new HubError('HUB_ERR_EVIDENCE', `${what} cannot be read: the export is stopped`, { cause: err });
+      throw new HubError('HUB_ERR_EVIDENCE', `${reason}: the export is stopped`, { cause: err });
     }
     if (actual.sha256 !== expected || (expectedSize !== null && actual.size !== expectedSize)) {
       await this.core.audit.append({

@@ -311,6 +311,14 @@ export class NotForThisKeyError extends Error {
   }
 }
 
+/** A sealed file whose bytes were changed, cut short or reordered since it was written. */
+export class SealedFileAlteredError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SealedFileAlteredError';
+  }
+}
+
 export function looksSealed(head: Buffer): boolean {
   return head.subarray(0, AGE_MAGIC.length).toString('latin1') === AGE_MAGIC;
 }
@@ -332,11 +340,11 @@ export class SealedFile {
       await fh.read(head, 0, head.length, 0);
       const { fileKey, end } = parseHeader(head, identities, path);
       const nonce = Buffer.alloc(16);
-      if ((await fh.read(nonce, 0, 16, end)).bytesRead !== 16) throw new Error(`${path}: truncated age file`);
+      if ((await fh.read(nonce, 0, 16, end)).bytesRead !== 16) throw new SealedFileAlteredError(`${path}: truncated age file`);
       const payload = size - end - 16;
       const chunks = Math.ceil(payload / (CHUNK + TAG));
       const plain = payload - chunks * TAG;
-      if (chunks < 1 || plain < 0) throw new Error(`${path}: truncated age file`);
+      if (chunks < 1 || plain < 0) throw new SealedFileAlteredError(`${path}: truncated age file`);
       return new SealedFile(path, hkdf(fileKey, nonce, 'payload'), end + 16, plain);
     } finally {
       await fh.close();
@@ -388,7 +396,7 @@ export class SealedFile {
     const sealed = Buffer.alloc(len);
     const { bytesRead } = await fh.read(sealed, 0, len, at);
     const plain = bytesRead === len ? unchacha(this.key, chunkNonce(c, last), sealed) : null;
-    if (!plain) throw new Error(`${this.path}: chunk ${c} failed authentication (the file was altered or cut short)`);
+    if (!plain) throw new SealedFileAlteredError(`${this.path}: chunk ${c} failed authentication (the file was altered or cut short)`);
     return plain;
   }
 }
@@ -436,9 +444,26 @@ function parseHeader(head: Buffer, identities: string[], path: string): { fileKe
       const want = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
         .update(text)
         .digest();
-      if (mac.length !== want.length || !timingSafeEqual(mac, want)) throw bad('header MAC does not match: the header was altered');
+      if (mac.length !== want.length || !timingSafeEqual(mac, want)) {
+        throw new SealedFileAlteredError(`${path}: the header MAC does not match (the header was altered)`);
+      }
       return { fileKey, end: lineEnd + 1 };
     }
   }
   throw new NotForThisKeyError(path);
+}
+
+/** How many recipients a sealed file names in its header (without opening it). */
+export async function stanzaCount(path: string): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(16 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const text = head.subarray(0, bytesRead).toString('latin1');
+    const end = text.indexOf('\n--- ');
+    if (!text.startsWith(AGE_MAGIC) || end < 0) throw new Error(`${path}: not a valid age file`);
+    return text.slice(0, end).split('\n').filter((l) => l.startsWith('-> ')).length;
+  }  finally {
+    await fh.close();
+  }
 }

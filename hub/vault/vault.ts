@@ -21,7 +21,7 @@
  * `sealTo`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubError } from '../api/errors.js';
@@ -29,7 +29,17 @@ import type { FootageSealer, Logger } from '../api/plugin.js';
 import type { Role } from '../api/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
-import { type AgeKeyPair, NotForThisKeyError, newKeyPair, recipientOf, SealedFile, sealBytes, sealFile } from './age-file.js';
+import {
+  AgeWriter,
+  type AgeKeyPair,
+  NotForThisKeyError,
+  newKeyPair,
+  recipientOf,
+  SealedFile,
+  sealBytes,
+  sealFile,
+  stanzaCount,
+} from './age-file.js';
 import { newRecoveryCode, normaliseRecoveryCode, unwrapSecret, wrapSecret } from './key-wrap.js';
 import { recipientSealer } from './sealer.js';
 
@@ -61,6 +71,8 @@ export interface VaultChange {
   userId: string;
   role: Role;
   unlocked: boolean;
+  /** The account's key pair was just made (footage may now go to one more key). */
+  created?: boolean;
 }
 
 export type SealResult = { sha256: string; plainSize: number; size: number };
@@ -268,9 +280,9 @@ export class Vault {
   private async setUnlocked(user: { id: string; role: Role }, identity: string, via: string): Promise<void> {
     const was = this.unlocked.has(user.id);
     this.unlocked.set(user.id, { identity, role: user.role });
-    if (!was) {
+    if (!was || via === 'created') {
       await this.audit.append({ action: 'footage.unlocked', actor: user.id, subject: { via } });
-      await this.emit({ userId: user.id, role: user.role, unlocked: true });
+      await this.emit({ userId: user.id, role: user.role, unlocked: true, ...(via === 'created' ? { created: true } : {}) });
     }
   }
 
@@ -320,8 +332,9 @@ export class Vault {
     );
     const owners = rows.filter((r) => r.role === 'owner').map((r) => r.recipient);
     const people = owners.length ? owners : rows.map((r) => r.recipient);
-    // Nobody to read it later: nothing is kept (the boot key alone would lose it at a power cut).
-    if (!people.length) return [];
+    // Before anyone has an account (a hub just set up) footage is sealed to the boot key alone and
+    // given to the first account's key when there is one (`adoptBootOnly`); a power cut before
+    // that loses it, which is the point: nobody has a right to it yet.
     const list = this.boot ? [...people, this.boot.recipient] : people;
     this.recipientsCache = list;
     return list;
@@ -343,10 +356,41 @@ export class Vault {
 
   private async recipientsOrThrow(): Promise<string[]> {
     const r = await this.footageRecipients();
-    if (!r.length) {
-      throw new HubError('HUB_ERR_EVIDENCE', 'no account has a key yet, so footage cannot be kept: finish setting up the hub first');
-    }
+    if (!r.length) throw new HubError('HUB_ERR_EVIDENCE', 'no key to keep footage with (no account and no boot key)');
     return r;
+  }
+
+  /**
+   * Files sealed to the boot key alone (made before any account had a key) are sealed again to
+   * today's recipients. Walks the data folder once; each file is rewritten beside itself and
+   * renamed over it. Returns how many were given to the accounts.
+   */
+  async adoptBootOnly(dataDir: string): Promise<number> {
+    if (!this.boot) return 0;
+    const recipients = await this.footageRecipients();
+    if (recipients.length < 2) return 0;
+    let n = 0;
+    for (const path of await sealedFilesUnder(dataDir)) {
+      try {
+        if ((await stanzaCount(path)) !== 1) continue;
+        const f = await SealedFile.open(path, [this.boot.identity]);
+        const mode = (await stat(path)).mode & 0o777;
+        const w = await AgeWriter.create(path, recipients, mode);
+        try {
+          for await (const chunk of f.stream()) await w.write(chunk as Buffer);
+          await w.finish();
+        } catch (err) {
+          await w.abort();
+          throw err;
+        }
+        n++;
+      } catch (err) {
+        if (err instanceof NotForThisKeyError) continue;
+        this.log.warn({ path, err: String(err) }, 'could not give a file made before the first account to its key');
+      }
+    }
+    if (n) await this.audit.append({ action: 'footage.adopted', actor: 'system', subject: { files: n } });
+    return n;
   }
 
   /** Seals a plaintext file to the footage recipients. The SHA-256 is the plaintext's. */
@@ -411,4 +455,25 @@ export class Vault {
     if (!identities.length) throw new FootageLockedError('Footage is locked: the owner must be signed in for this.');
     return SealedFile.open(path, identities);
   }
+}
+
+/** Every `.age` file under the data folder except the hub key's own folder and the RAM link. */
+async function sealedFilesUnder(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory() && depth < 8 && !(depth === 0 && (e.name === 'identity' || e.name === 'ram'))) await walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith('.age')) out.push(p);
+    }
+  };
+  await walk(root, 0);
+  return out;
 }

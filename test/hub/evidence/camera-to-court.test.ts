@@ -17,6 +17,7 @@ import { identityModule } from '../../../hub/identity/identity-module.js';
 import { RecorderModule } from '../../../hub/recorder/recorder-module.js';
 import { SimRtspServer } from '../../../hub/sim/rtsp-server.js';
 import { invitedClient, ownerClient } from '../../helpers/api-client.js';
+import { footageBytes } from '../../helpers/footage.js';
 import { startTestHub, type TestHub } from '../../helpers/hub.js';
 import { readZip, requestBody, sha256, waitForExport } from './fixtures.js';
 
@@ -83,7 +84,8 @@ describe('from the camera to court', () => {
     const clipEvent = await saved;
     const clip = await hub.hub.core.footage.clip(clipEvent.clipId);
     if (!clip) throw new Error('clip not stored');
-    const original = await readFile(join(hub.dataDir, clip.path));
+    // Sealed on the card; the hash stored at write is the MP4's own, opened with the hub's boot key.
+    const original = await footageBytes(hub, clip.path);
     expect(sha256(original)).toBe(clip.sha256);
 
     const owner = await ownerClient(hub.url, hub.setupCode);

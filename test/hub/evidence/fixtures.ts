@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
@@ -83,10 +83,14 @@ export async function makeClip(
 ): Promise<ClipRecord> {
   const id = randomUUID();
   const seconds = o.seconds ?? 2;
-  const rel = join('clips', `${id}.mp4`);
-  const snapRel = join('clips', `${id}.jpg`);
-  const abs = join(t.dataDir, rel);
-  await mkdir(dirname(abs), { recursive: true });
+  // Made plain in a scratch folder, then sealed to the card as the recorder does (`.age`).
+  const rel = join('clips', `${id}.mp4.age`);
+  const snapRel = join('clips', `${id}.jpg.age`);
+  const scratch = join(t.dataDir, '.test-scratch');
+  await mkdir(scratch, { recursive: true });
+  const abs = join(scratch, `${id}.mp4`);
+  const snapAbs = join(scratch, `${id}.jpg`);
+  await mkdir(dirname(join(t.dataDir, rel)), { recursive: true });
   await run('ffmpeg', [
     '-hide_banner',
     '-loglevel',
@@ -106,9 +110,13 @@ export async function makeClip(
     '-y',
     abs,
   ]);
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', abs, '-frames:v', '1', '-y', join(t.dataDir, snapRel)]);
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', abs, '-frames:v', '1', '-y', snapAbs]);
   const buf = await readFile(abs);
-  const snap = await readFile(join(t.dataDir, snapRel));
+  const snap = await readFile(snapAbs);
+  await t.hub.core.vault.sealFile(abs, join(t.dataDir, rel), 0o440);
+  await t.hub.core.vault.sealFile(snapAbs, join(t.dataDir, snapRel), 0o440);
+  await rm(abs);
+  await rm(snapAbs);
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   const clip = await t.hub.core.footage.addClip({
     id,

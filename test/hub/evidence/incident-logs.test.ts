@@ -3,7 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localTime } from '../../../hub/evidence/incident-log.js';
+import { NotForThisKeyError, SealedFile, stanzaCount } from '../../../hub/vault/age-file.js';
 import { invitedClient } from '../../helpers/api-client.js';
+import { footageBytes } from '../../helpers/footage.js';
 import { tempDir } from '../../helpers/hub.js';
 import { CAMERA, type EvidenceHub, makeClip, people, run, startEvidenceHub } from './fixtures.js';
 
@@ -57,7 +59,7 @@ describe('incident logs for advocates', () => {
     expect(html.body).toContain('Breaches of the order, March');
     expect(html.body).toContain('@media print');
     // The snapshot, unaltered (the file's own bytes, its SHA-256 stated), for the clip and for the detection.
-    const jpeg = (await readFile(join(h.t.dataDir, clip.snapshotPath ?? ''))).toString('base64');
+    const jpeg = (await footageBytes(h.t, clip.snapshotPath ?? '')).toString('base64');
     expect(html.body.split(`<img src="data:image/jpeg;base64,${jpeg}"`)).toHaveLength(3);
     expect(html.body).toContain(`the original image file unaltered, SHA-256 ${clip.snapshotSha256}`);
     expect(html.body).toContain(clip.sha256);
@@ -137,6 +139,21 @@ describe('incident logs for advocates', () => {
     const reads = (await h.t.hub.core.audit.entries()).filter((e) => e.action === 'incident_log.read');
     expect(reads.map((e) => e.actor)).toEqual([kimId, lid]);
     expect(reads.every((e) => e.subject.intact === true)).toBe(true);
+
+    // On the card the log is sealed, to the owner, the hub's boot key and exactly the advocates
+    // it is shared with: sharing re-encrypts, and taking Kim off takes her key off the file.
+    const row = await h.t.hub.core.db.get<{ path: string }>('SELECT path FROM incident_logs WHERE id = ?', [id]);
+    const file = join(h.t.dataDir, row?.path ?? '');
+    expect(row?.path).toMatch(/\.html\.age$/);
+    expect((await readFile(file)).includes(Buffer.from('Breaches'))).toBe(false);
+    expect(await stanzaCount(file)).toBe(4);
+    expect((await owner.put(`/api/incident-logs/${id}/shares`, { advocateIds: [lid] })).status).toBe(200);
+    expect(await stanzaCount(file)).toBe(3);
+    const kimKey = h.t.hub.core.vault.identityOf(kimId);
+    if (!kimKey) throw new Error('kim is signed in: her key is unlocked');
+    await expect(SealedFile.open(file, [kimKey])).rejects.toBeInstanceOf(NotForThisKeyError);
+    const leeKey = h.t.hub.core.vault.identityOf(lid) ?? '';
+    expect((await (await SealedFile.open(file, [leeKey])).readAll()).toString()).toContain('Breaches of the order, March');
   }, 30_000);
 
   it('names a bad selection', async () => {

@@ -3,6 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventMap } from '../../../hub/api/events.js';
 import { invitedClient } from '../../helpers/api-client.js';
+import { plainCopy } from '../../helpers/footage.js';
 import { CAMERA, type EvidenceHub, makeClip, people, readZip, requestBody, startEvidenceHub, waitForExport } from './fixtures.js';
 
 interface RequestView {
@@ -131,7 +132,9 @@ describe('police footage requests', () => {
     expect(part.body.request.status).toBe('partial');
     expect((await waitForExport(owner, id)).state).toBe('ready');
     const row = await h.t.hub.core.db.get<{ path: string }>('SELECT path FROM evidence_exports WHERE request_id = ?', [id]);
-    const names = (await readZip(`${h.t.dataDir}/${row?.path}`)).map(([n]) => n);
+    // Sealed on the card (to the officer and the owner); opened here with the owner's key.
+    expect(row?.path).toMatch(/\.zip\.age$/);
+    const names = (await readZip(await plainCopy(h.t, row?.path ?? ''))).map(([n]) => n);
     expect(names.filter((n) => n.startsWith('clips/'))).toEqual([`clips/${c2.id}.mp4`]);
     expect((await police.get<{ request: RequestView }>(`/api/requests/${id}`)).body.request).toMatchObject({
       status: 'partial',
@@ -147,18 +150,19 @@ describe('police footage requests', () => {
     const { owner, police } = await people(h.t);
     const now = h.clock.now();
     const clip = await makeClip(h.t, { startTs: now - 5 * 60_000, seconds: 1 });
+    // One byte added to the sealed clip on the card: its last chunk no longer authenticates.
     await appendFile(`${h.t.dataDir}/${clip.path}`, Buffer.from([0]));
     const id = (await police.post<{ request: RequestView }>('/api/requests', requestBody(now - 10 * 60_000, now))).body.request.id;
     await owner.post(`/api/requests/${id}/approve`, {});
     const status = await waitForExport(owner, id);
     expect(status.state).toBe('failed');
-    expect(status.error).toMatch(new RegExp(`clip ${clip.id}: SHA-256 mismatch`));
+    expect(status.error).toMatch(new RegExp(`clip ${clip.id}: altered on the hub`));
     const aborted = (await h.t.hub.core.audit.entries()).find((e) => e.action === 'export.aborted');
     expect(aborted?.subject).toMatchObject({
       requestId: id,
       clipId: clip.id,
       expected: clip.sha256,
-      reason: `clip ${clip.id}: SHA-256 mismatch`,
+      reason: `clip ${clip.id}: altered on the hub (its sealed file failed authentication)`,
     });
     expect((await police.post(`/api/requests/${id}/download-token`)).status).toBe(409);
   }, 30_000);

@@ -12,6 +12,7 @@ import { readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { footageBytes } from '../../helpers/footage.js';
 import { tempDir } from '../../helpers/hub.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
@@ -56,7 +57,7 @@ describe('recorder on a full disk', () => {
     // A panic: its clip is held by default.
     core.bus.emit('panic', { source: 'test', origin: 'api', userId: null, loud: false });
     const held = await waitFor('held clip', () => eventsNamed(r, 'clip.saved').find((c) => c.trigger === 'panic'), 30_000);
-    const heldBytes = await readFile(join(dir, (await core.footage.clip(held.clipId))?.path ?? 'x'));
+    const heldBytes = await footageBytes(t, (await core.footage.clip(held.clipId))?.path ?? 'x');
     expect(createHash('sha256').update(heldBytes).digest('hex')).toBe(held.sha256);
 
     // Held footage now fills the 1.2 MB budget: continuous recording goes, event windows stay.
@@ -83,7 +84,7 @@ describe('recorder on a full disk', () => {
     expect(heldClip?.deletedAt).toBeNull();
     expect(
       createHash('sha256')
-        .update(await readFile(join(dir, heldClip?.path ?? 'x')))
+        .update(await footageBytes(t, heldClip?.path ?? 'x'))
         .digest('hex'),
     ).toBe(held.sha256);
     for (const s of await recorder.segments.overlapping('door', held.startTs, held.endTs)) {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { footageBytes } from '../../helpers/footage.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -50,10 +51,10 @@ describe('RAM segment buffer', () => {
     recorder.requestClip('door', 'api');
     const clip = await waitFor('clip', () => eventsNamed(rig as RecorderRig, 'clip.saved')[0], 25_000);
     const rec = await t.hub.core.footage.clip(clip.clipId);
-    expect(rec?.path).toMatch(/^clips\/door\//);
-    expect(sha(await readFile(join(dataDir, rec?.path ?? '')))).toBe(rec?.sha256);
+    expect(rec?.path).toMatch(/^clips\/door\/.*\.mp4\.age$/);
+    expect(sha(await footageBytes(t, rec?.path ?? ''))).toBe(rec?.sha256);
 
-    // Evidence marked over the first segment: it is copied to the card, byte for byte.
+    // Evidence marked over the first segment: it is sealed to the card, byte for byte inside.
     const first = segs[0];
     if (!first) throw new Error('no segment');
     const ramBytes = await readFile(join(dataDir, first.path));
@@ -61,8 +62,9 @@ describe('RAM segment buffer', () => {
     await waitFor('hold', async () => (await t.hub.core.footage.activeHolds()).length === 1);
     await recorder.requestRetention();
     const moved = (await recorder.segments.live({ cameraId: 'door' })).find((s) => s.id === first.id);
-    expect(moved?.path).toMatch(/^segments\/door\//);
-    expect(sha(await readFile(join(dataDir, moved?.path ?? '')))).toBe(sha(ramBytes));
+    expect(moved?.path).toMatch(/^segments\/door\/.*\.ts\.age$/);
+    expect((await readFile(join(dataDir, moved?.path ?? ''))).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    expect(sha(await footageBytes(t, moved?.path ?? ''))).toBe(sha(ramBytes));
     // Unheld buffer footage is still only in RAM.
     const live = await recorder.segments.live({ cameraId: 'door' });
     expect(live.filter((s) => s.path.startsWith('ram/')).length).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { footageBytes, plainCopy } from '../../helpers/footage.js';
 import { decodeErrors, eventsNamed, probe, type RecorderRig, startRig, waitFor } from './harness.js';
 
 describe('recorder against a real RTSP server', () => {
@@ -23,6 +24,8 @@ describe('recorder against a real RTSP server', () => {
       expect(recorder.status('door')).toMatchObject({ online: true, recording: true, transport });
       expect(t.hub.core.health.get('camera:door')?.status).toBe('ok');
       for (const seg of await recorder.segments.live({ cameraId: 'door' })) {
+        // The rolling buffer (RAM, or here the test's data folder) is plain: ffmpeg writes it.
+        expect(seg.path).not.toMatch(/\.age$/);
         const p = await probe(join(t.dataDir, seg.path));
         expect(p.codec).toBe('h264');
         expect(p.width).toBe(768);
@@ -35,7 +38,10 @@ describe('recorder against a real RTSP server', () => {
       expect(saved.clipId).toBe(pending.clipId);
       const clip = await t.hub.core.footage.clip(saved.clipId);
       if (!clip) throw new Error('clip not stored');
-      const file = join(t.dataDir, clip.path);
+      // On the card the clip is sealed (age); the hub opens it with its boot key.
+      expect(clip.path).toMatch(/\.mp4\.age$/);
+      expect((await readFile(join(t.dataDir, clip.path))).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+      const file = await plainCopy(t, clip.path);
       const p = await probe(file);
       expect(p.formatName).toContain('mp4');
       expect(p.codec).toBe('h264');
@@ -61,7 +67,7 @@ describe('recorder against a real RTSP server', () => {
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(clip.sha256);
       expect(clip.size).toBe(bytes.length);
       expect(clip.snapshotPath).not.toBeNull();
-      const jpeg = await readFile(join(t.dataDir, clip.snapshotPath ?? ''));
+      const jpeg = await footageBytes(t, clip.snapshotPath ?? '');
       expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
       expect(createHash('sha256').update(jpeg).digest('hex')).toBe(clip.snapshotSha256);
       // MP4 with faststart: the index (moov) comes before the media data (mdat).

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { footageBytes } from '../../helpers/footage.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
 describe('retention with a tiny disk budget', () => {
@@ -45,7 +46,7 @@ describe('retention with a tiny disk budget', () => {
     // Held evidence survives whole: the clip (same hash) and the segments under the hold.
     const clipA = await core.footage.clip(a.clipId);
     expect(clipA?.deletedAt).toBeNull();
-    const bytes = await readFile(join(t.dataDir, clipA?.path ?? 'x'));
+    const bytes = await footageBytes(t, clipA?.path ?? 'x');
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(a.sha256);
     const live = await recorder.segments.live({ cameraId: 'door' });
     for (const s of heldSegments) {

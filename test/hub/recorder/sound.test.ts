@@ -18,6 +18,7 @@ import { identityModule } from '../../../hub/identity/identity-module.js';
 import { mp4HasSound } from '../../../hub/media/fmp4.js';
 import { invitedClient, ownerClient } from '../../helpers/api-client.js';
 import { makeFlashBeepClip } from '../../helpers/av-fixture.js';
+import { plainCopy } from '../../helpers/footage.js';
 import { readZip, requestBody, sha256, waitForExport } from '../evidence/fixtures.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
 
@@ -173,7 +174,8 @@ describe('sound from the doorbell', () => {
       const saved = await waitFor('clip.saved', () => eventsNamed(r, 'clip.saved').find((e) => e.clipId === pending.clipId), 40_000);
       const clip = await t.hub.core.footage.clip(saved.clipId);
       if (!clip) throw new Error('clip not stored');
-      const file = join(t.dataDir, clip.path);
+      // Sealed on the card: a plain copy, opened with the hub's key, for ffprobe.
+      const file = await plainCopy(t, clip.path);
       expect(await audioCodecs(file)).toEqual(['aac']);
       expect(await mp4HasSound(file)).toBe(true);
       const { flashes: all, beeps, audioStart } = await flashesAndBeeps(file);

@@ -12,6 +12,7 @@ import { defaultModelPath } from '../../../detectors/plugin.js';
 import { filterPersons } from '../../../detectors/zones.js';
 import type { Frame } from '../../../hub/api/plugin.js';
 import type { SimAudioCodec } from '../../../hub/sim/rtsp-server.js';
+import { plainCopy } from '../../helpers/footage.js';
 import { LogCapture } from '../../helpers/log-capture.js';
 import { decodeErrors, eventsNamed, probe, type RecorderRig, startRig, waitFor } from './harness.js';
 import { buildVariant, type StreamVariant, streamFacts, variant } from './stream-variants.js';
@@ -157,7 +158,7 @@ describe('stream matrix: the hub ingests streams as cameras send them', () => {
           const saved = await waitFor('clip.saved', () => eventsNamed(rig as RecorderRig, 'clip.saved')[0], 40_000);
           const clip = await t.hub.core.footage.clip(saved.clipId);
           if (!clip) throw new Error('clip not stored');
-          const clipFile = join(t.dataDir, clip.path);
+          const clipFile = await plainCopy(t, clip.path);
           const p = await probe(clipFile);
           expect(p.formatName).toContain('mp4');
           expect(p.codec).toBe(sent.codec);
