@@ -204,7 +204,18 @@ describe('e2e: installer setup, handover, owner alarm', () => {
     await page.getByLabel('Your name (shown only on this hub)').fill('Sam');
     await page.getByLabel('Username').fill(OWNER.username);
     await page.getByLabel('Password').fill(OWNER.password);
+    // Before the account exists she is told plainly what losing both password and recovery code means.
+    expect(await page.getByTestId('locked-with-password').textContent()).toContain(
+      'If you lose both the password and the recovery code, nobody can ever open your recordings',
+    );
+    await screenshots(page, 'owner-claim');
     await page.getByRole('button', { name: 'Create account' }).click();
+    // Her recovery code, once: large, with the hub's note, and only after "I have written it down".
+    await page.getByTestId('recovery-code').waitFor();
+    expect((await page.getByTestId('recovery-code').innerText()).replace(/\s+/g, '-')).toMatch(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/);
+    expect(await page.getByRole('button', { name: 'Go to sign in' }).isDisabled()).toBe(true);
+    await screenshots(page, 'owner-claim-recovery-code');
+    await page.getByLabel('I have written it down').check();
     await page.getByRole('button', { name: 'Go to sign in' }).click();
     await signIn(page, hub.url, OWNER.username, OWNER.password);
     expect(new URL(page.url()).pathname).toBe('/home');

@@ -1,9 +1,11 @@
 /**
  * The browser's side of the hub API: JSON over fetch with the session cookie, the CSRF header on
  * state-changing calls, and one place that notices an ended session (401) so every screen goes
- * back to sign-in the same calm way.
+ * back to sign-in the same calm way, and locked footage (423) so the unlock card shows wherever
+ * footage is.
  */
 import type { HubErrorCode } from '../../hub/api/errors.js';
+import { setFootageLocked } from './footage-lock.js';
 
 export class ApiError extends Error {
   constructor(
@@ -34,7 +36,7 @@ export function onSessionEnded(fn: () => void): void {
 
 const SAFE = new Set(['GET', 'HEAD']);
 /** Calls where a 401 means "wrong details", not "your session ended". */
-const AUTH_PATHS = ['/api/auth/login', '/api/setup', '/api/invites/accept', '/api/session'];
+const AUTH_PATHS = ['/api/auth/login', '/api/setup', '/api/invites/accept', '/api/session', '/api/auth/recover'];
 
 export async function request(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -66,6 +68,8 @@ export async function request(method: string, path: string, body?: unknown): Pro
     // Not JSON (a proxy page): the status line above is the best we can say.
   }
   if (res.status === 401 && code === 'HUB_ERR_UNAUTHENTICATED' && !AUTH_PATHS.includes(path)) sessionEnded?.();
+  // The session is fine but the hub no longer holds the key to open footage (it restarted).
+  if (res.status === 423 && code === 'HUB_ERR_LOCKED') setFootageLocked(true);
   throw new ApiError(res.status, code, message, details);
 }
 

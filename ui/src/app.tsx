@@ -1,14 +1,27 @@
-/** The app shell: session, sign-in, role guard, navigation, quick exit. */
+/** The app shell: session, sign-in, role guard, navigation, quick exit, locked footage, a recovery code to write down. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, onSessionEnded, post, setCsrfToken } from './api.js';
 import { PanicButton } from './components/panic-button.js';
+import { codeFrom, RecoveryCodeScreen, showRecoveryCode, usePendingRecoveryCode } from './components/recovery-code.js';
 import { appIdentity, IDENTITY_CHANGED, setProductName } from './discreet.js';
+import { setFootageLocked } from './footage-lock.js';
 import { liveFeed } from './live.js';
-import { AcceptInvite, FirstSetup, loadHubInfo, SignIn } from './pages/sign-in.js';
+import { AcceptInvite, FirstSetup, loadHubInfo, RecoverAccount, SignIn } from './pages/sign-in.js';
 import { homePath, isOtherRolesPage, PAGES } from './pages.js';
 import { quickExit } from './quick-exit.js';
 import { navigate, useRoute } from './router.js';
 import { type AppSession, EXPIRED_NOTICE, type HubInfo } from './session.js';
+
+/**
+ * Ask the hub again whether it can open this account's footage: when the live feed comes back
+ * (the hub may have restarted and forgotten the key) and when the app comes back on screen.
+ */
+function refreshFootageLock(): void {
+  get<AppSession>('/api/session').then(
+    (s) => setFootageLocked(s.footageUnlocked === false),
+    (err: unknown) => console.warn('could not ask whether footage is unlocked', err),
+  );
+}
 
 export function App() {
   const path = useRoute();
@@ -16,6 +29,7 @@ export function App() {
   const [session, setSession] = useState<AppSession | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
   const [brand, setBrand] = useState(appIdentity().name);
+  const recoveryCode = usePendingRecoveryCode();
   useEffect(() => {
     const update = () => setBrand(appIdentity().name);
     window.addEventListener(IDENTITY_CHANGED, update);
@@ -25,6 +39,8 @@ export function App() {
   const signedOut = useCallback((message: string | null) => {
     liveFeed.stop();
     setCsrfToken(null);
+    setFootageLocked(false);
+    showRecoveryCode(null);
     setSession(null);
     setNotice(message);
     navigate('/login');
@@ -52,11 +68,27 @@ export function App() {
       (err: unknown) => console.warn('could not read hub info', err),
     );
     setCsrfToken(session.csrfToken);
+    setFootageLocked(session.footageUnlocked === false);
     liveFeed.start(() => signedOut(EXPIRED_NOTICE));
+    let seenOpen = false;
+    const offStatus = liveFeed.onStatus((s) => {
+      // The first open is this sign-in; a later one is the feed coming back, maybe from a restarted hub.
+      if (s !== 'open') return;
+      if (seenOpen) refreshFootageLock();
+      seenOpen = true;
+    });
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') refreshFootageLock();
+    };
+    document.addEventListener('visibilitychange', onVisible);
     // Sign out on the dot when the session expires, rather than at the next failed call.
     const ms = Math.min(session.expiresAt - Date.now(), 2 ** 31 - 1);
     const timer = setTimeout(() => signedOut(EXPIRED_NOTICE), Math.max(ms, 0));
-    return () => clearTimeout(timer);
+    return () => {
+      clearTimeout(timer);
+      offStatus();
+      document.removeEventListener('visibilitychange', onVisible);
+    };
   }, [session, signedOut]);
 
   if (session === undefined) {
@@ -70,13 +102,18 @@ export function App() {
   if (!session) {
     if (path === '/setup') return <FirstSetup hub={hub} onDone={() => loadHubInfo().then(setHub, (err: unknown) => console.warn(err))} />;
     if (path === '/invite') return <AcceptInvite />;
+    if (path === '/recover') return <RecoverAccount />;
     if (path !== '/login') navigate('/login');
     return (
       <SignIn
         hub={hub}
         notice={notice}
-        onSignedIn={(s) => {
+        onSignedIn={(answer) => {
           setNotice(null);
+          // An owner's first sign-in since footage was locked to her key: her recovery code, once
+          // (shown by the shell, and not kept with the session).
+          const { recoveryCode: _code, recoveryNote: _note, ...s } = answer;
+          showRecoveryCode(codeFrom(answer));
           setSession(s);
           navigate(homePath(s.user.role));
         }}
@@ -141,7 +178,9 @@ export function App() {
         </nav>
       )}
       <main id="main">
-        {Page ? (
+        {recoveryCode ? (
+          <RecoveryCodeScreen shown={recoveryCode} onDone={() => showRecoveryCode(null)} />
+        ) : Page ? (
           <Page />
         ) : refused ? (
           <>

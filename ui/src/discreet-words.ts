@@ -35,6 +35,8 @@ const WORDS: Array<[RegExp, string]> = [
   [/\b999\b/g, 'now'],
   [/smartwater/gi, 'marker'],
   [/stalking|abuse/gi, 'concern'],
+  // "Your recordings are locked": the pages around it say "clips".
+  [/recordings/gi, 'clips'],
 ];
 
 let appName = 'Notes';

@@ -5,6 +5,14 @@ export interface AppSession {
   user: SessionUser;
   csrfToken: string;
   expiresAt: number;
+  /** Whether the hub holds this account's key (false after a restart until the password is typed again). */
+  footageUnlocked?: boolean;
+}
+
+/** What `POST /api/auth/login` answers: the session, and once (an owner's first sign-in since keys came in) a recovery code. */
+export interface SignInAnswer extends AppSession {
+  recoveryCode?: string;
+  recoveryNote?: string;
 }
 
 export type HubMode = 'setup' | 'installing' | 'handover' | 'active';

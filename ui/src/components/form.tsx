@@ -1,7 +1,8 @@
 /** Small accessible building blocks: labelled fields, status messages, async buttons. */
 import type { ComponentChildren, JSX } from 'preact';
-import { useId, useState } from 'preact/hooks';
-import { messageOf } from '../api.js';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { ApiError, messageOf } from '../api.js';
+import { onFootageLock } from '../footage-lock.js';
 
 type InputProps = Omit<JSX.HTMLAttributes<HTMLInputElement>, 'onInput' | 'value' | 'label'> & {
   label: string;
@@ -15,8 +16,9 @@ type InputProps = Omit<JSX.HTMLAttributes<HTMLInputElement>, 'onInput' | 'value'
   placeholder?: string;
 };
 
-export function Field({ label, value, onValue, hint, ...rest }: InputProps) {
-  const id = useId();
+export function Field({ label, value, onValue, hint, id: givenId, ...rest }: InputProps) {
+  const generated = useId();
+  const id = typeof givenId === 'string' ? givenId : generated;
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -81,7 +83,10 @@ export function Notice({ children }: { children: ComponentChildren }) {
   );
 }
 
-/** Run an async action with a busy state and a shown error. */
+/**
+ * Run an async action with a busy state and a shown error. An error that only said "footage is
+ * locked" goes once footage is unlocked, so the button can simply be pressed again.
+ */
 export function useAction(): {
   busy: boolean;
   error: string | null;
@@ -90,12 +95,24 @@ export function useAction(): {
 } {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const lockedError = useRef(false);
+  useEffect(
+    () =>
+      onFootageLock((s) => {
+        if (s.locked || !lockedError.current) return;
+        lockedError.current = false;
+        setError(null);
+      }),
+    [],
+  );
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     setError(null);
+    lockedError.current = false;
     try {
       await fn();
     } catch (err) {
+      lockedError.current = err instanceof ApiError && err.code === 'HUB_ERR_LOCKED';
       setError(messageOf(err));
     } finally {
       setBusy(false);

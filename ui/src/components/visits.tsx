@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { VisitView } from '../../../hub/api/visits.js';
 import { get } from '../api.js';
+import { checkMedia, focusUnlock, useFootageLock } from '../footage-lock.js';
 import { useLiveEvents } from '../live.js';
 import { formatTime } from './form.js';
 
@@ -29,14 +30,31 @@ function minutes(ms: number): string {
 
 export function VisitRow({ visit }: { visit: VisitView }) {
   const [playing, setPlaying] = useState<number | null>(null);
+  const { locked, generation } = useFootageLock();
   const first = visit.clips[0];
   const clip = playing !== null ? visit.clips[playing] : null;
   const video = useRef<HTMLVideoElement>(null);
   return (
-    <div class={`visit${clip ? ' playing' : ''}`} data-testid="visit" data-visit={visit.id}>
-      {clip ? (
+    <div class={`visit${clip && !locked ? ' playing' : ''}`} data-testid="visit" data-visit={visit.id}>
+      {first && locked ? (
+        // Footage is locked: no request that would fail; the still sends her to the unlock card,
+        // and the clip she asked for plays once it is unlocked.
+        <button
+          type="button"
+          class="clip-still locked"
+          data-testid="clip-locked"
+          onClick={() => {
+            setPlaying((p) => p ?? 0);
+            focusUnlock();
+          }}
+          aria-label="Clip locked: type your password above to play it"
+        >
+          <span class="no-still">Locked</span>
+        </button>
+      ) : clip ? (
         // biome-ignore lint/a11y/useMediaCaption: camera footage has no speech track to caption
         <video
+          key={`${clip.id}-${generation}`}
           ref={video}
           class="clip"
           src={clip.videoUrl}
@@ -45,6 +63,7 @@ export function VisitRow({ visit }: { visit: VisitView }) {
           playsInline
           preload="metadata"
           data-testid="clip-video"
+          onError={() => void checkMedia(clip.videoUrl)}
           onEnded={() => {
             // A long visit is several linked clips: play on into the next one.
             if (playing !== null && playing + 1 < visit.clips.length) setPlaying(playing + 1);
@@ -53,7 +72,15 @@ export function VisitRow({ visit }: { visit: VisitView }) {
       ) : first ? (
         <button type="button" class="clip-still" onClick={() => setPlaying(0)} aria-label="Play clip">
           {first.snapshotUrl ? (
-            <img src={first.snapshotUrl} alt="Still from the clip" loading="lazy" />
+            <img
+              key={generation}
+              src={first.snapshotUrl}
+              alt="Still from the clip"
+              loading="lazy"
+              onError={() => {
+                if (first.snapshotUrl) void checkMedia(first.snapshotUrl);
+              }}
+            />
           ) : (
             <span class="no-still">Clip</span>
           )}

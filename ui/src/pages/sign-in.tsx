@@ -1,11 +1,36 @@
-/** Sign-in, first setup (setup or handover code) and accepting an invite. */
+/**
+ * Sign-in, first setup (setup or handover code), accepting an invite, and a forgotten password
+ * (the owner's recovery code). Any answer that carries a recovery code shows it once, to be
+ * written down, before the next step.
+ */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.js';
 import { ErrorText, Field, Notice, Select, useAction } from '../components/form.js';
+import { codeFrom, type RecoveryCodeAnswer, RecoveryCodeScreen, type ShownCode } from '../components/recovery-code.js';
 import { navigate } from '../router.js';
-import type { AppSession, HubInfo } from '../session.js';
+import type { HubInfo, SignInAnswer } from '../session.js';
 
-export function SignIn(props: { hub: HubInfo | null; notice: string | null; onSignedIn: (s: AppSession) => void }) {
+/** Said on the screen where the owner makes her account, before any recovery code exists. */
+export const LOCKED_WITH_PASSWORD =
+  'Your recordings are locked with your password, so only you can open them. Next you get a recovery code to write down: it opens them if you forget your password. ' +
+  'If you lose both the password and the recovery code, nobody can ever open your recordings: not you, not the police, not your installer, not the makers of this hub.';
+
+function Go(props: { to: string; children: ComponentChildren }) {
+  return (
+    <a
+      href={props.to}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(props.to);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}
+
+export function SignIn(props: { hub: HubInfo | null; notice: string | null; onSignedIn: (s: SignInAnswer) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
@@ -13,7 +38,7 @@ export function SignIn(props: { hub: HubInfo | null; notice: string | null; onSi
   const submit = (e: Event) => {
     e.preventDefault();
     void run(async () => {
-      const s = await post<AppSession>('/api/auth/login', { username, password });
+      const s = await post<SignInAnswer>('/api/auth/login', { username, password });
       props.onSignedIn(s);
     });
   };
@@ -44,15 +69,10 @@ export function SignIn(props: { hub: HubInfo | null; notice: string | null; onSi
           </li>
         )}
         <li>
-          <a
-            href="/invite"
-            onClick={(e) => {
-              e.preventDefault();
-              navigate('/invite');
-            }}
-          >
-            I have an invite code
-          </a>
+          <Go to="/recover">I forgot my password</Go>
+        </li>
+        <li>
+          <Go to="/invite">I have an invite code</Go>
         </li>
       </ul>
     </main>
@@ -68,14 +88,33 @@ export function FirstSetup(props: { hub: HubInfo | null; onDone: () => void }) {
   const [role, setRole] = useState<'owner' | 'installer'>(handover ? 'owner' : 'installer');
   const { busy, error, run } = useAction();
   const [done, setDone] = useState(false);
+  const [shown, setShown] = useState<ShownCode | null>(null);
+  const owner = handover || role === 'owner';
   const submit = (e: Event) => {
     e.preventDefault();
     void run(async () => {
-      await post('/api/setup', { code, displayName, username, password, role: handover ? 'owner' : role });
+      const r = await post<RecoveryCodeAnswer>('/api/setup', { code, displayName, username, password, role: handover ? 'owner' : role });
+      setShown(codeFrom(r));
       setDone(true);
       props.onDone();
     });
   };
+  if (done && shown) {
+    return (
+      <main class="narrow">
+        <RecoveryCodeScreen
+          shown={shown}
+          heading="Account created"
+          intro="Your account is ready. Before you sign in, write down your recovery code."
+          continueLabel="Go to sign in"
+          onDone={() => {
+            setShown(null);
+            navigate('/login');
+          }}
+        />
+      </main>
+    );
+  }
   if (done) {
     return (
       <main class="narrow">
@@ -95,6 +134,11 @@ export function FirstSetup(props: { hub: HubInfo | null; onDone: () => void }) {
           ? 'Enter the one-time code your installer gave you, then choose your own username and password. Nobody else will know them.'
           : 'Enter the one-time setup code the hub printed when it started.'}
       </p>
+      {owner && (
+        <p class="notice" data-testid="locked-with-password">
+          {LOCKED_WITH_PASSWORD}
+        </p>
+      )}
       <form onSubmit={submit}>
         <Field
           label={handover ? 'Code from your installer' : 'Setup code'}
@@ -159,14 +203,32 @@ export function AcceptInvite() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
+  const [shown, setShown] = useState<ShownCode | null>(null);
   const { busy, error, run } = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
     void run(async () => {
-      await post('/api/invites/accept', { code, username, password });
+      const r = await post<RecoveryCodeAnswer>('/api/invites/accept', { code, username, password });
+      setShown(codeFrom(r));
       setDone(true);
     });
   };
+  if (done && shown) {
+    return (
+      <main class="narrow">
+        <RecoveryCodeScreen
+          shown={shown}
+          heading="Account created"
+          intro="Your account is ready. Before you sign in, write down your recovery code."
+          continueLabel="Go to sign in"
+          onDone={() => {
+            setShown(null);
+            navigate('/login');
+          }}
+        />
+      </main>
+    );
+  }
   return (
     <main class="narrow">
       <h1 tabIndex={-1}>Accept an invite</h1>
@@ -207,6 +269,104 @@ export function AcceptInvite() {
           </p>
         </form>
       )}
+    </main>
+  );
+}
+
+/**
+ * A forgotten password: the owner's username, her recovery code and a new password. The hub
+ * spends the code, gives a new one (shown once, here) and signs every device out; then she signs
+ * in with the new password, which opens her recordings again.
+ */
+export function RecoverAccount() {
+  const [username, setUsername] = useState('');
+  const [recoveryCode, setRecoveryCode] = useState('');
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [shown, setShown] = useState<ShownCode | null>(null);
+  const { busy, error, setError, run } = useAction();
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (password !== again) {
+      setError('The two new passwords are not the same. Type them again.');
+      return;
+    }
+    void run(async () => {
+      const r = await post<{ recovered: boolean } & RecoveryCodeAnswer>('/api/auth/recover', {
+        username: username.trim(),
+        recoveryCode: recoveryCode.trim(),
+        newPassword: password,
+      });
+      setPassword('');
+      setAgain('');
+      setRecoveryCode('');
+      setShown(codeFrom(r) ?? { code: '', note: null });
+    });
+  };
+  if (shown) {
+    return (
+      <main class="narrow">
+        {shown.code ? (
+          <RecoveryCodeScreen
+            shown={shown}
+            heading="Password changed"
+            intro="Your new password is set, and every device was signed out. The recovery code you used no longer works: this is your new one."
+            continueLabel="Go to sign in"
+            onDone={() => {
+              setShown(null);
+              navigate('/login');
+            }}
+          />
+        ) : (
+          <>
+            <h1 tabIndex={-1}>Password changed</h1>
+            <Notice>Your new password is set. Sign in with it.</Notice>
+            <button type="button" class="primary" onClick={() => navigate('/login')}>
+              Go to sign in
+            </button>
+          </>
+        )}
+      </main>
+    );
+  }
+  return (
+    <main class="narrow">
+      <h1 tabIndex={-1}>Forgot your password?</h1>
+      <p>
+        Type the recovery code you wrote down when you made your account, and choose a new password. Every phone or computer signed in as
+        you is signed out.
+      </p>
+      <form onSubmit={submit} aria-label="Forgot your password">
+        <Field label="Username" value={username} onValue={setUsername} autoComplete="username" required autoCapitalize="none" />
+        <Field
+          label="Recovery code"
+          value={recoveryCode}
+          onValue={setRecoveryCode}
+          autoComplete="off"
+          autoCapitalize="characters"
+          spellcheck={false}
+          required
+          hint="Five groups of four letters and digits. Dashes and spaces do not matter."
+        />
+        <Field
+          label="New password"
+          type="password"
+          value={password}
+          onValue={setPassword}
+          autoComplete="new-password"
+          required
+          hint="At least 10 characters."
+        />
+        <Field label="New password again" type="password" value={again} onValue={setAgain} autoComplete="new-password" required />
+        <ErrorText error={error} />
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Checking…' : 'Set the new password'}
+        </button>
+      </form>
+      <p class="muted">Without your recovery code a new password cannot open your recordings: that is what keeps them yours.</p>
+      <p>
+        <Go to="/login">Back to sign in</Go>
+      </p>
     </main>
   );
 }

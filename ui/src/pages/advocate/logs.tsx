@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, messageOf } from '../../api.js';
 import { ErrorText, formatTime } from '../../components/form.js';
+import { UnlockCard } from '../../components/unlock-card.js';
+import { guardLockedLink } from '../../footage-lock.js';
 import type { IncidentLogView } from '../../view-types.js';
 
 export function AdvocateLogs() {
@@ -17,11 +19,18 @@ export function AdvocateLogs() {
     <>
       <h1 tabIndex={-1}>Shared incident logs</h1>
       <ErrorText error={error} />
+      <UnlockCard />
       {logs && logs.length === 0 && <p class="muted">Nothing has been shared with you yet.</p>}
       <ul class="rows" data-testid="shared-logs">
         {(logs ?? []).map((l) => (
           <li key={l.id}>
-            <a class="row-title" href={`/api/incident-logs/${encodeURIComponent(l.id)}/html`} target="_blank" rel="noopener">
+            <a
+              class="row-title"
+              href={`/api/incident-logs/${encodeURIComponent(l.id)}/html`}
+              target="_blank"
+              rel="noopener"
+              onClick={guardLockedLink}
+            >
               {l.title}
             </a>
             <span class="muted">

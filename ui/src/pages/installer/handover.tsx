@@ -16,6 +16,10 @@ export function Handover() {
           {code}
         </p>
         <p>
+          Tell them: their recordings are locked with their password, and they will get a recovery code to write down. If they lose both the
+          password and the recovery code, nobody can ever open the recordings: not you, not the police, not the makers of this hub.
+        </p>
+        <p>
           Your installer account is now closed: you can no longer sign in to this hub. Close this page when the code has been passed on.
         </p>
       </>

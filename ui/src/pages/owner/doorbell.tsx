@@ -5,6 +5,7 @@ import { DoorbellRang } from '../../components/doorbell-rang.js';
 import { ErrorText, Notice, useAction } from '../../components/form.js';
 import { LiveView } from '../../components/live-view.js';
 import { SoundCard } from '../../components/sound-card.js';
+import { UnlockCard } from '../../components/unlock-card.js';
 import { useVisits, VisitRow } from '../../components/visits.js';
 import type { CameraView } from '../../view-types.js';
 
@@ -68,6 +69,7 @@ export function DoorbellPage() {
       {visits && visits.length > 0 && (
         <section class="card" aria-labelledby="recent-h">
           <h2 id="recent-h">Recent visits</h2>
+          <UnlockCard nested />
           <ul class="rows">
             {visits.slice(0, 3).map((v) => (
               <li key={v.id}>

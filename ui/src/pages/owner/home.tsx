@@ -10,6 +10,7 @@ import { AlertsPanel } from '../../components/alerts-panel.js';
 import { DoorbellRang } from '../../components/doorbell-rang.js';
 import { ErrorText, formatTime } from '../../components/form.js';
 import { Keypad } from '../../components/keypad.js';
+import { UnlockCard } from '../../components/unlock-card.js';
 import { useVisits, VisitRow } from '../../components/visits.js';
 import { useLiveEvents } from '../../live.js';
 import { navigate } from '../../router.js';
@@ -316,6 +317,7 @@ export function HomePage() {
       {visits?.[0] && (
         <section class="card" aria-labelledby="visit-h" data-testid="last-visit">
           <h2 id="visit-h">Last visit</h2>
+          <UnlockCard nested />
           <VisitRow visit={visits[0]} />
         </section>
       )}

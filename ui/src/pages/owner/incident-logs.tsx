@@ -3,7 +3,9 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
 import { eventWords } from '../../components/alarm-words.js';
 import { Check, ErrorText, Field, formatTime, Notice, useAction } from '../../components/form.js';
+import { UnlockCard } from '../../components/unlock-card.js';
 import { useVisits, visitWords } from '../../components/visits.js';
+import { guardLockedLink } from '../../footage-lock.js';
 import type { HubEventRow, IncidentLogView } from '../../view-types.js';
 
 /** Door activity is picked as whole visits, not one detection at a time. */
@@ -62,13 +64,20 @@ export function IncidentLogsPage() {
       <h1 tabIndex={-1}>Incident logs</h1>
       <p>Make a record of what happened to take to court or to share with your advocate.</p>
       <ErrorText error={loadError} />
+      <UnlockCard />
       <section class="card" aria-labelledby="logs-h">
         <h2 id="logs-h">Your logs</h2>
         {logs && logs.length === 0 && <p class="muted">No logs yet.</p>}
         <ul class="rows" data-testid="incident-logs">
           {(logs ?? []).map((l) => (
             <li key={l.id}>
-              <a class="row-title" href={`/api/incident-logs/${encodeURIComponent(l.id)}/html`} target="_blank" rel="noopener">
+              <a
+                class="row-title"
+                href={`/api/incident-logs/${encodeURIComponent(l.id)}/html`}
+                target="_blank"
+                rel="noopener"
+                onClick={guardLockedLink}
+              >
                 {l.title}
               </a>
               <span class="muted">

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
 import { Check, ErrorText, Field, formatTime, useAction } from '../../components/form.js';
+import { UnlockCard } from '../../components/unlock-card.js';
 import { useLiveEvents } from '../../live.js';
 import type { ClipView, FootageWindowView, PoliceRequestView } from '../../view-types.js';
 
@@ -190,6 +191,7 @@ export function RequestsInbox() {
     <>
       <h1 tabIndex={-1}>Police requests</h1>
       <p>Police see footage only if you say yes. You can share all of it, some clips, or none.</p>
+      {pending.length > 0 && <UnlockCard />}
       <ErrorText error={error} />
       {requests && requests.length === 0 && <p class="muted">No requests.</p>}
       <ul class="plain" data-testid="requests">

@@ -1,13 +1,16 @@
 /**
- * Account and security: change your password (signs every other device out), the devices signed
+ * Account and security: change your password (signs every other device out), a new recovery code
+ * (the old one stops working; shown once by the app shell), the devices signed
  * in to this hub (browser sessions and API tokens) with sign-out for each, who else has access
  * (turn off, renew, remove), and this hub's certificate for a phone.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role } from '../../../../hub/api/roles.js';
-import { del, get, post } from '../../api.js';
+import { ApiError, del, get, post } from '../../api.js';
 import { ErrorText, Field, formatTime, Notice, useAction } from '../../components/form.js';
 import { HubCertificate } from '../../components/hub-certificate.js';
+import { codeFrom, type RecoveryCodeAnswer, showRecoveryCode } from '../../components/recovery-code.js';
+import { setFootageLocked } from '../../footage-lock.js';
 
 interface SessionRow {
   id: string;
@@ -79,6 +82,47 @@ function ChangePassword() {
       {done && <Notice>Password changed. Other devices are signed out.</Notice>}
       <button type="submit" class="primary" disabled={busy}>
         Change password
+      </button>
+    </form>
+  );
+}
+
+function NewRecoveryCode() {
+  const [password, setPassword] = useState('');
+  const { busy, error, run } = useAction();
+  return (
+    <form
+      class="card"
+      aria-labelledby="recovery-h"
+      data-testid="new-recovery-code"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          const make = () => post<RecoveryCodeAnswer>('/api/auth/recovery-code', { password });
+          let r: RecoveryCodeAnswer;
+          try {
+            r = await make();
+          } catch (err) {
+            // The code wraps her key, which the hub forgot at a restart: the same password unlocks it first.
+            if (!(err instanceof ApiError && err.code === 'HUB_ERR_LOCKED')) throw err;
+            await post('/api/auth/unlock', { password });
+            setFootageLocked(false);
+            r = await make();
+          }
+          setPassword('');
+          showRecoveryCode(codeFrom(r));
+        });
+      }}
+    >
+      <h2 id="recovery-h">Recovery code</h2>
+      <p>
+        If you forget your password, your recovery code is the only way to open your recordings. Lost it, or think someone else has seen it?
+        Make a new one: the old one stops working.
+      </p>
+      <Field label="Your password" type="password" autoComplete="current-password" value={password} onValue={setPassword} required />
+      <ErrorText error={error} />
+      <button type="submit" class="primary" disabled={busy}>
+        Make a new recovery code
       </button>
     </form>
   );
@@ -176,6 +220,7 @@ export function SecurityPage() {
     <>
       <h1 tabIndex={-1}>Account and security</h1>
       <ChangePassword />
+      <NewRecoveryCode />
       <SignedInDevices />
       <Access />
       <HubCertificate />

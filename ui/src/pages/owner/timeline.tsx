@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf } from '../../api.js';
 import { eventWords } from '../../components/alarm-words.js';
 import { ErrorText, formatTime } from '../../components/form.js';
+import { UnlockCard } from '../../components/unlock-card.js';
 import { useVisits, VisitRow, type VisitView } from '../../components/visits.js';
 import { useLiveEvents } from '../../live.js';
 import type { HubEventRow } from '../../view-types.js';
@@ -59,6 +60,7 @@ export function TimelinePage() {
   return (
     <>
       <h1 tabIndex={-1}>Timeline</h1>
+      <UnlockCard />
       <ErrorText error={error ?? (visitsError ? messageOf(visitsError) : null)} />
       {visits && lines && rows.length === 0 && <p class="muted">Nothing has happened yet.</p>}
       <ol class="timeline" data-testid="timeline">

@@ -2,6 +2,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../../api.js';
 import { ErrorText, formatTime, useAction } from '../../components/form.js';
+import { UnlockCard } from '../../components/unlock-card.js';
+import { guardLockedLink } from '../../footage-lock.js';
 import type { PoliceRequestView } from '../../view-types.js';
 
 const WORDS: Record<PoliceRequestView['status'], string> = {
@@ -34,7 +36,7 @@ function Download({ req }: { req: PoliceRequestView }) {
         </p>
       )}
       {href ? (
-        <a class="button primary" href={href} download data-testid="download-link">
+        <a class="button primary" href={href} download data-testid="download-link" onClick={guardLockedLink}>
           Download the evidence package (one use)
         </a>
       ) : (
@@ -80,6 +82,7 @@ export function PoliceRequests() {
     <>
       <h1 tabIndex={-1}>My requests</h1>
       <ErrorText error={error} />
+      <UnlockCard />
       <button type="button" onClick={load}>
         Refresh
       </button>
