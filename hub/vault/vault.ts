@@ -30,8 +30,8 @@ import type { Role } from '../api/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
 import {
-  AgeWriter,
   type AgeKeyPair,
+  AgeWriter,
   NotForThisKeyError,
   newKeyPair,
   recipientOf,
@@ -287,16 +287,17 @@ export class Vault {
   }
 
   /** Drops the account's key from memory (sign-out, last session expired, disabled, stop). */
-  async forget(userId: string, reason: string): Promise<void> {
+  async forget(userId: string, reason: string, audited = true): Promise<void> {
     const had = this.unlocked.get(userId);
     if (!had) return;
     this.unlocked.delete(userId);
-    await this.audit.append({ action: 'footage.locked', actor: userId, subject: { reason } });
+    if (audited) await this.audit.append({ action: 'footage.locked', actor: userId, subject: { reason } });
     await this.emit({ userId, role: had.role, unlocked: false });
   }
 
+  /** At a stop: every key leaves memory (not audited one by one: the stop itself is the reason). */
   async forgetAll(reason: string): Promise<void> {
-    for (const id of [...this.unlocked.keys()]) await this.forget(id, reason);
+    for (const id of [...this.unlocked.keys()]) await this.forget(id, reason, false);
   }
 
   /** Forgets every key whose account has no live session left. */
@@ -453,7 +454,8 @@ export class Vault {
   /** Opens a sealed file with any signed-in owner's key (work an owner started, like an export). */
   async openAsOwner(path: string, identities = this.ownerIdentities()): Promise<SealedFile> {
     if (!identities.length) throw new FootageLockedError('Footage is locked: the owner must be signed in for this.');
-    return SealedFile.open(path, identities);
+    // The boot key too: a file made before her key existed may not have been given to it yet.
+    return SealedFile.open(path, [...identities, ...(this.boot ? [this.boot.identity] : [])]);
   }
 }
 

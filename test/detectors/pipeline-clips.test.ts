@@ -3,11 +3,11 @@
  * this test plays the role of the recorder's ffmpeg, publishing the fixture clips decoded by a real
  * ffmpeg as rgb24 frames at 5 fps. Events are read from the hub's bus; health from /api/health.
  */
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PersonDetectorPlugin, personDetectorPlugin } from '../../detectors/plugin.js';
 import type { EventMap, EventName } from '../../hub/api/events.js';
 import type { Frame } from '../../hub/api/plugin.js';
+import { footageBytes } from '../helpers/footage.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { clipFrames, imageFrame, relit } from './fixture-media.js';
 
@@ -113,9 +113,11 @@ describe('person-detector plugin on the fixture clips', () => {
       ?.event as EventMap['person.snapshot'];
     expect(snap.trackId).toBe(first.trackId);
     expect(snap.original.path).toContain(t.dataDir);
-    const png = await readFile(snap.original.path);
+    // Sealed as written (age); opened here with the hub's boot key.
+    expect(snap.original.path).toMatch(/\.png\.age$/);
+    const png = await footageBytes(t, snap.original.path);
     expect([...png.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
-    const jpeg = await readFile(snap.annotated!.path);
+    const jpeg = await footageBytes(t, snap.annotated?.path ?? '');
     expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
   }, 90_000);
 

@@ -52,7 +52,8 @@ describe('e2e: backup from Settings', () => {
     const bytes = await readFile(path);
     const { manifest, files } = await openBackup(bytes, PASSPHRASE);
     expect(files.get('database/sanctuary.db')?.subarray(0, 15).toString()).toBe('SQLite format 3');
-    expect(manifest.files.some((f) => f.path === 'data/identity/hub-ed25519.key')).toBe(true);
+    // The hub key is in the backup as it is on the card: sealed to the owner's key.
+    expect(manifest.files.some((f) => f.path === 'data/identity/hub-ed25519.key.age')).toBe(true);
     await card.getByText(/Backup saved as hub-backup-/).waitFor();
     await card
       .getByTestId('backup-last')
