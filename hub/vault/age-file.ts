@@ -462,8 +462,11 @@ export async function stanzaCount(path: string): Promise<number> {
     const text = head.subarray(0, bytesRead).toString('latin1');
     const end = text.indexOf('\n--- ');
     if (!text.startsWith(AGE_MAGIC) || end < 0) throw new Error(`${path}: not a valid age file`);
-    return text.slice(0, end).split('\n').filter((l) => l.startsWith('-> ')).length;
-  }  finally {
+    return text
+      .slice(0, end)
+      .split('\n')
+      .filter((l) => l.startsWith('-> ')).length;
+  } finally {
     await fh.close();
   }
 }
