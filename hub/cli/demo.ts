@@ -45,9 +45,17 @@ export async function runDemo(opts: { composition: Composition; dataDir?: string
       const password = randomToken(9);
       let account: string;
       if ((await accounts.mode()) !== 'active') {
-        await accounts.createUser({ username: 'demo-owner', password, displayName: 'Demo owner', role: 'owner', createdBy: null });
+        const made = await accounts.createUser({
+          username: 'demo-owner',
+          password,
+          displayName: 'Demo owner',
+          role: 'owner',
+          createdBy: null,
+        });
         account = `demo-owner / ${password}  (random, made for this demo only)`;
         say(`\nDemo owner account: ${account}`);
+        // Recordings are encrypted to the owner's key: the recovery code opens them if the password is lost.
+        if (made.recoveryCode) say(`Its recovery code (shown once): ${made.recoveryCode}`);
       } else {
         account = 'demo-owner (its password was printed by an earlier run; delete the demo data folder to start over)';
         say('\nDemo owner account exists from an earlier run (its password was printed then; delete the demo data folder to start over).');

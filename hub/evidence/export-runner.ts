@@ -13,7 +13,7 @@ import type { ClipRecord } from '../storage/footage.js';
 import { SerialQueue } from '../storage/serial-queue.js';
 import { SealedFileAlteredError } from '../vault/age-file.js';
 import { hashMedia, type MediaFile, openMedia } from '../vault/media-reader.js';
-import { PlainWorkspace, SEALED_SUFFIX } from '../vault/plain-copies.js';
+import { isSealedPath, PlainWorkspace, SEALED_SUFFIX } from '../vault/plain-copies.js';
 import { FootageLockedError } from '../vault/vault.js';
 import { readClockSync } from './clock-sync.js';
 import { buildCustody } from './custody.js';
@@ -227,7 +227,19 @@ export class ExportRunner {
         );
         await step('verifying');
       }
-      packed.push(...(await clipFiles(core, clip, { video: absPath, snapshot: absSnapshot }, snapshotSize, open)));
+      try {
+        // Reads the clip's header (is there sound?): the first place a changed sealed chunk shows.
+        packed.push(...(await clipFiles(core, clip, { video: absPath, snapshot: absSnapshot }, snapshotSize, open)));
+      } catch (err) {
+        if (!(err instanceof SealedFileAlteredError)) throw err;
+        const reason = `clip ${clip.id}: altered on the hub (its sealed file does not authenticate)`;
+        await core.audit.append({
+          action: 'export.aborted',
+          actor,
+          subject: { requestId: request.id, exportId: rec.id, clipId: clip.id, reason, expected: clip.sha256 },
+        });
+        throw new HubError('HUB_ERR_EVIDENCE', `${reason}: the export is stopped`, { cause: err });
+      }
     }
     // A full approval also exports the recorded segments of the whole window, per camera; a
     // partial one discloses only the clips the owner chose.
@@ -288,58 +300,60 @@ export class ExportRunner {
 
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const createdAt = core.clock.now();
-    const built = await buildPackage({
-      outPath: join(dir, `${rec.id}.zip${SEALED_SUFFIX}`),
-      recipients: held.recipients,
-      open,
-      identity: held.signer,
-      signal,
-      files: packed,
-      custody,
-      onFile: () => {
-        step('packaging').then(undefined, (err: unknown) =>
-          core.log.warn({ err: describeError(err), exportId: rec.id }, 'could not record export progress'),
-        );
-      },
-      base: {
-        format: MANIFEST_FORMAT,
-        software: `sanctuary ${this.software}`,
-        exportId: rec.id,
-        createdAt: iso(createdAt),
-        home: homeTimeZone(createdAt),
-        request: {
-          id: request.id,
-          force: request.force,
-          officerName: request.officerName,
-          officerId: request.officerId,
-          crimeReference: request.crimeReference,
-          offence: request.offence,
-          reason: request.reason,
-          fromTs: request.fromTs,
-          toTs: request.toTs,
-          from: iso(request.fromTs),
-          to: iso(request.toTs),
-          cameraIds: request.cameraIds,
-          requestedAt: iso(request.createdAt),
-          requestedBy: (await personOf(core, request.policeUserId, 'police')) ?? {
-            userId: request.policeUserId,
-            role: 'police',
-            displayName: request.officerName,
-          },
-          decision: request.status === 'partial' ? 'partial' : 'approved',
-          decidedAt: request.decidedAt === null ? null : iso(request.decidedAt),
-          approvedBy: await personOf(core, request.decidedBy, 'owner'),
-          decisionNote: request.decisionNote,
+    const built = await this.packing(request, rec, actor, packed, clips, async () =>
+      buildPackage({
+        outPath: join(dir, `${rec.id}.zip${SEALED_SUFFIX}`),
+        recipients: held.recipients,
+        open,
+        identity: held.signer,
+        signal,
+        files: packed,
+        custody,
+        onFile: () => {
+          step('packaging').then(undefined, (err: unknown) =>
+            core.log.warn({ err: describeError(err), exportId: rec.id }, 'could not record export progress'),
+          );
         },
-        clock: await readClockSync(() => core.clock.now()),
-        cameraClocks: cameraClocks(clockCameras, clips, onvifClocks),
-        timeBasis: TIME_BASIS,
-        processing: PROCESSING,
-        windows,
-        events,
-        smartwater,
-      },
-    });
+        base: {
+          format: MANIFEST_FORMAT,
+          software: `sanctuary ${this.software}`,
+          exportId: rec.id,
+          createdAt: iso(createdAt),
+          home: homeTimeZone(createdAt),
+          request: {
+            id: request.id,
+            force: request.force,
+            officerName: request.officerName,
+            officerId: request.officerId,
+            crimeReference: request.crimeReference,
+            offence: request.offence,
+            reason: request.reason,
+            fromTs: request.fromTs,
+            toTs: request.toTs,
+            from: iso(request.fromTs),
+            to: iso(request.toTs),
+            cameraIds: request.cameraIds,
+            requestedAt: iso(request.createdAt),
+            requestedBy: (await personOf(core, request.policeUserId, 'police')) ?? {
+              userId: request.policeUserId,
+              role: 'police',
+              displayName: request.officerName,
+            },
+            decision: request.status === 'partial' ? 'partial' : 'approved',
+            decidedAt: request.decidedAt === null ? null : iso(request.decidedAt),
+            approvedBy: await personOf(core, request.decidedBy, 'owner'),
+            decisionNote: request.decisionNote,
+          },
+          clock: await readClockSync(() => core.clock.now()),
+          cameraClocks: cameraClocks(clockCameras, clips, onvifClocks),
+          timeBasis: TIME_BASIS,
+          processing: PROCESSING,
+          windows,
+          events,
+          smartwater,
+        },
+      }),
+    );
     await step('signed');
     await progress.idle();
     const path = relative(core.dataDir, built.path);
@@ -359,6 +373,39 @@ export class ExportRunner {
     this.emit(rec.id, 'ready', total, total);
   }
 
+  /**
+   * Packing reads each file once more and hashes it as it goes into the zip. A sealed clip is
+   * checked there (chunk by chunk, and its SHA-256 against the one recorded at write): a file
+   * altered on the card stops the export as the pre-check would have, audited with the clip.
+   */
+  private async packing<T>(
+    request: PoliceRequest,
+    rec: ExportRecord,
+    actor: string,
+    packed: PackageFile[],
+    clips: ClipRecord[],
+    build: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await build();
+    } catch (err) {
+      const d = err instanceof HubError ? err.details : undefined;
+      const path = typeof d?.path === 'string' ? d.path : null;
+      const entry = path ? packed.find((f) => f.entry.path === path)?.entry : undefined;
+      const clip = entry?.clipId ? clips.find((c) => c.id === entry.clipId) : undefined;
+      if (!entry || !clip || !(d?.altered === true || typeof d?.actual === 'string')) throw err;
+      const what = entry.kind === 'snapshot' ? `snapshot of clip ${clip.id}` : `clip ${clip.id}`;
+      const reason =
+        d?.altered === true ? `${what}: altered on the hub (its sealed file does not authenticate)` : `${what}: SHA-256 mismatch`;
+      await this.core.audit.append({
+        action: 'export.aborted',
+        actor,
+        subject: { requestId: request.id, exportId: rec.id, clipId: clip.id, reason, expected: entry.sha256 },
+      });
+      throw new HubError('HUB_ERR_EVIDENCE', `${reason}: the export is stopped`, { cause: err });
+    }
+  }
+
   private async checkFile(
     open: (abs: string) => Promise<MediaFile>,
     request: PoliceRequest,
@@ -372,13 +419,22 @@ export class ExportRunner {
   ): Promise<number> {
     let actual: { sha256: string; size: number };
     try {
-      actual = await hashMedia(await open(abs));
+      const media = await open(abs);
+      if (isSealedPath(abs)) {
+        // Sealed: opening checked its header and key, and its length gives the plaintext's; the
+        // content (each chunk, and the SHA-256) is checked as it is packed, so it is decrypted
+        // once, not twice (see `packing`).
+        if (expectedSize !== null && media.size !== expectedSize) {
+          throw new SealedFileAlteredError(`${abs}: ${media.size} bytes inside, ${expectedSize} when it was written`);
+        }
+        actual = { sha256: expected, size: media.size };
+      } else actual = await hashMedia(media);
     } catch (err) {
       // Locked is not a broken file: the owner signed in again will make it.
       if (err instanceof HubError && err.code === 'HUB_ERR_LOCKED') throw err;
       // A sealed file is authenticated chunk by chunk: a changed byte is found by opening it.
       const altered = err instanceof SealedFileAlteredError;
-      const reason = altered ? `${what}: altered on the hub (its sealed file failed authentication)` : `${what} cannot be read`;
+      const reason = altered ? `${what}: altered on the hub (its sealed file does not authenticate)` : `${what} cannot be read`;
       await this.core.audit.append({
         action: 'export.aborted',
         actor,

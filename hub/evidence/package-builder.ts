@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { HubError } from '../api/errors.js';
 import type { HubSigner } from '../identity/hub-identity.js';
-import { AgeWriter } from '../vault/age-file.js';
+import { AgeWriter, SealedFileAlteredError } from '../vault/age-file.js';
 import type { MediaFile } from '../vault/media-reader.js';
 import type { CustodyDocument } from './custody.js';
 import { canonicalBytes } from './jcs.js';
@@ -148,7 +148,11 @@ export async function buildPackage(input: BuildInput): Promise<BuiltPackage> {
         // Lazy: each file is opened only when yazl reaches it, so a big package holds one fd at a time.
         zip.addReadStreamLazy(s.path, { mtime, compress: false }, (cb) => {
           input.onFile?.(s.path);
-          const cannot = (err: unknown) => new HubError('HUB_ERR_EVIDENCE', `cannot read ${s.path} for the package`, { cause: err });
+          const cannot = (err: unknown) =>
+            new HubError('HUB_ERR_EVIDENCE', `cannot read ${s.path} for the package`, {
+              cause: err,
+              details: { path: s.path, altered: err instanceof SealedFileAlteredError },
+            });
           input.open(s.abs).then(
             (media) => {
               const rs = media.stream();

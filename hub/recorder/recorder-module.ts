@@ -20,6 +20,7 @@ import { RamBuffer } from './ram-buffer.js';
 import { Retention, type RetentionReport } from './retention.js';
 import { registerRecorderRoutes } from './routes.js';
 import { type RelayLease, RtspAuthRelay } from './rtsp-auth-relay.js';
+import { sealLegacyFootage } from './seal-legacy.js';
 import { type SegmentRecord, SegmentStore } from './segment-store.js';
 import { SoundChoices } from './sound.js';
 import { type StorageMode, StorageState } from './storage-state.js';
@@ -118,10 +119,12 @@ export class RecorderModule implements HubModule {
       failed: (clip, reason, final) => producer.failed(clip, reason, final),
     });
     const scheduler = this.scheduler;
-    // Clips cut from segments sealed before a power cut wait for the owner's key.
+    // Clips cut from segments sealed before a power cut wait for the owner's key; footage kept
+    // before encryption at rest is sealed when an account first has a key (and at every start).
     this.disposers.push(
       core.vault.onChange((c) => {
         if (c.unlocked && c.role === 'owner') scheduler.retryLocked();
+        if (c.created) this.sealLegacy();
       }),
     );
     this.storage = new StorageState(core, () => {
@@ -169,8 +172,23 @@ export class RecorderModule implements HubModule {
       }, 5000),
     );
     this.requestRetention();
+    this.sealLegacy();
     // Liveness: the maintenance pass (retention, which also frees space for new segments) must finish.
     this.disposers.push(core.liveness.register('recorder', () => this.retentionRun ?? Promise.resolve()));
+  }
+
+  /** Resolves when the pass sealing footage kept before encryption at rest is done. */
+  legacySealing: Promise<unknown> = Promise.resolve();
+
+  private sealLegacy(): void {
+    const core = this.parts();
+    const segments = this.segmentStore;
+    if (!segments) return;
+    this.legacySealing = this.legacySealing.then(() =>
+      sealLegacyFootage(core, segments, this.ram).then(undefined, (err: unknown) =>
+        core.log.error({ err: describeError(err) }, 'could not seal footage kept before encryption at rest'),
+      ),
+    );
   }
 
   /**

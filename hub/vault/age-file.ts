@@ -39,6 +39,8 @@ import { bech32 } from '@scure/base';
 export const AGE_MAGIC = 'age-encryption.org/v1\n';
 export const CHUNK = 64 * 1024;
 const TAG = 16;
+/** Chunks read from disk at once when streaming (1 MiB). */
+const BLOCK_CHUNKS = 16;
 const X25519_LABEL = Buffer.from('age-encryption.org/v1/X25519');
 
 export interface AgeKeyPair {
@@ -106,7 +108,10 @@ const unchacha = (key: Buffer, nonce: Buffer, sealed: Buffer): Buffer | null => 
   const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   d.setAuthTag(sealed.subarray(sealed.length - TAG));
   try {
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG)), d.final()]);
+    const out = d.update(sealed.subarray(0, sealed.length - TAG));
+    // A stream cipher: final() only checks the tag and returns nothing more.
+    const rest = d.final();
+    return rest.length ? Buffer.concat([out, rest]) : out;
   } catch {
     return null;
   }
@@ -182,35 +187,65 @@ export class AgeWriter {
     const w = new AgeWriter(fh, dest, hkdf(fileKey, nonce, 'payload'));
     w.mode = mode;
     w.noOverwrite = noOverwrite;
-    await w.out(Buffer.concat([head, nonce]));
+    await w.out(Buffer.concat([head, nonce]), true);
     return w;
   }
   private mode = 0o440;
   private noOverwrite = false;
 
-  private async out(b: Buffer): Promise<void> {
-    let off = 0;
-    while (off < b.length) {
-      const { bytesWritten } = await this.fh.write(b, off, b.length - off);
-      off += bytesWritten;
-    }
+  /** Sealed bytes waiting to be written: flushed in blocks of about 1 MiB (few system calls). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  private async out(b: Buffer, flush = false): Promise<void> {
+    this.pending.push(b);
+    this.pendingBytes += b.length;
     this.written += b.length;
+    if (flush || this.pendingBytes >= BLOCK_CHUNKS * (CHUNK + TAG)) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    let bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    while (bufs.length) {
+      const { bytesWritten } = await this.fh.writev(bufs);
+      let n = bytesWritten;
+      // A short write: drop what went out and write the rest.
+      while (n > 0 && bufs.length) {
+        const first = bufs[0] as Buffer;
+        if (first.length <= n) {
+          n -= first.length;
+          bufs = bufs.slice(1);
+        } else {
+          bufs = [first.subarray(n), ...bufs.slice(1)];
+          n = 0;
+        }
+      }
+    }
   }
 
   async write(data: Buffer | Uint8Array): Promise<void> {
     if (this.done) throw new Error('age file already finished');
-    const d = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let d = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.hash.update(d);
     this.plain += d.length;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    // Keep at least one byte back: the last chunk must carry the last-chunk flag.
-    const sealed: Buffer[] = [];
-    while (this.buf.length > CHUNK) {
-      sealed.push(chacha(this.key, chunkNonce(this.n++, false), this.buf.subarray(0, CHUNK)));
-      this.buf = this.buf.subarray(CHUNK);
+    // Fill the chunk in hand first; keep at least one byte back: the last chunk carries the flag.
+    if (this.buf.length) {
+      const need = CHUNK - this.buf.length;
+      if (d.length <= need) {
+        this.buf = Buffer.concat([this.buf, d]);
+        return;
+      }
+      await this.out(chacha(this.key, chunkNonce(this.n++, false), Buffer.concat([this.buf, d.subarray(0, need)])));
+      d = d.subarray(need);
     }
-    if (sealed.length) await this.out(Buffer.concat(sealed));
-    if (this.buf.length && this.buf.byteOffset !== 0) this.buf = Buffer.from(this.buf);
+    while (d.length > CHUNK) {
+      await this.out(chacha(this.key, chunkNonce(this.n++, false), d.subarray(0, CHUNK)));
+      d = d.subarray(CHUNK);
+    }
+    // The caller may reuse its buffer: keep a copy of the part held back.
+    this.buf = Buffer.from(d);
   }
 
   /** Seals the last chunk, syncs and renames. Returns the plaintext hash and sizes. */
@@ -218,7 +253,7 @@ export class AgeWriter {
     if (this.done) throw new Error('age file already finished');
     this.done = true;
     try {
-      await this.out(chacha(this.key, chunkNonce(this.n++, true), this.buf));
+      await this.out(chacha(this.key, chunkNonce(this.n++, true), this.buf), true);
       await this.fh.chmod(this.mode);
       await this.fh.sync();
     } finally {
@@ -351,7 +386,10 @@ export class SealedFile {
     }
   }
 
-  /** Plaintext bytes [start, end] (inclusive), decrypted chunk by chunk as they are read. */
+  /**
+   * Plaintext bytes [start, end] (inclusive), decrypted chunk by chunk as they are read. The file
+   * is read in blocks of up to 16 chunks (1 MiB), so a long read costs few system calls.
+   */
   stream(start = 0, end = this.plainSize - 1): Readable {
     const self = this;
     const last = Math.max(0, Math.ceil(this.plainSize / CHUNK) - 1);
@@ -363,10 +401,30 @@ export class SealedFile {
       }
       const fh = await open(self.path, 'r');
       try {
-        for (let c = Math.floor(start / CHUNK); c <= Math.floor(end / CHUNK); c++) {
-          const plain = await self.chunkFrom(fh, c, c === last);
-          const from = c * CHUNK;
-          yield plain.subarray(Math.max(0, start - from), Math.min(plain.length, end - from + 1));
+        const c0 = Math.floor(start / CHUNK);
+        const c1 = Math.floor(end / CHUNK);
+        for (let b = c0; b <= c1; b += BLOCK_CHUNKS) {
+          const bEnd = Math.min(c1, b + BLOCK_CHUNKS - 1);
+          const from = self.payloadAt + b * (CHUNK + TAG);
+          const to =
+            bEnd === last
+              ? self.payloadAt + last * (CHUNK + TAG) + (self.plainSize - last * CHUNK) + TAG
+              : self.payloadAt + (bEnd + 1) * (CHUNK + TAG);
+          const block = Buffer.allocUnsafe(to - from);
+          const { bytesRead } = await fh.read(block, 0, block.length, from);
+          const parts: Buffer[] = [];
+          for (let c = b; c <= bEnd; c++) {
+            const at = (c - b) * (CHUNK + TAG);
+            const isLast = c === last;
+            const sealed = block.subarray(at, isLast ? block.length : at + CHUNK + TAG);
+            const plain = at + sealed.length <= bytesRead ? unchacha(self.key, chunkNonce(c, isLast), sealed) : null;
+            if (!plain) {
+              throw new SealedFileAlteredError(`${self.path}: chunk ${c} failed authentication (the file was altered or cut short)`);
+            }
+            const off = c * CHUNK;
+            parts.push(plain.subarray(Math.max(0, start - off), Math.min(plain.length, end - off + 1)));
+          }
+          for (const p of parts) yield p;
         }
       } finally {
         await fh.close();

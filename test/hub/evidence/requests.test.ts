@@ -1,5 +1,5 @@
 /** Police requests: what police may see and do, the owner's decision, and the legal hold. */
-import { appendFile } from 'node:fs/promises';
+import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventMap } from '../../../hub/api/events.js';
 import { invitedClient } from '../../helpers/api-client.js';
@@ -145,25 +145,38 @@ describe('police footage requests', () => {
     });
   }, 30_000);
 
-  it('aborts the export when a clip no longer matches the hash stored when it was written', async () => {
-    h = await startEvidenceHub();
-    const { owner, police } = await people(h.t);
-    const now = h.clock.now();
-    const clip = await makeClip(h.t, { startTs: now - 5 * 60_000, seconds: 1 });
-    // One byte added to the sealed clip on the card: its last chunk no longer authenticates.
-    await appendFile(`${h.t.dataDir}/${clip.path}`, Buffer.from([0]));
-    const id = (await police.post<{ request: RequestView }>('/api/requests', requestBody(now - 10 * 60_000, now))).body.request.id;
-    await owner.post(`/api/requests/${id}/approve`, {});
-    const status = await waitForExport(owner, id);
-    expect(status.state).toBe('failed');
-    expect(status.error).toMatch(new RegExp(`clip ${clip.id}: altered on the hub`));
-    const aborted = (await h.t.hub.core.audit.entries()).find((e) => e.action === 'export.aborted');
-    expect(aborted?.subject).toMatchObject({
-      requestId: id,
-      clipId: clip.id,
-      expected: clip.sha256,
-      reason: `clip ${clip.id}: altered on the hub (its sealed file failed authentication)`,
-    });
-    expect((await police.post(`/api/requests/${id}/download-token`)).status).toBe(409);
-  }, 30_000);
+  // A byte added (the length no longer fits: found before packing) or a byte changed in place
+  // (found as the chunk is opened while packing): either way the export stops, named and audited.
+  for (const how of ['a byte added', 'a byte changed in place'] as const) {
+    it(`aborts the export when a clip no longer matches what was written (${how})`, async () => {
+      h = await startEvidenceHub();
+      const { owner, police } = await people(h.t);
+      const now = h.clock.now();
+      // Several 64 KiB chunks: the one changed in the middle is read only when the clip is packed.
+      const clip = await makeClip(h.t, { startTs: now - 5 * 60_000, seconds: 4, bitrateKbps: 1500 });
+      const file = `${h.t.dataDir}/${clip.path}`;
+      if (how === 'a byte added') await appendFile(file, Buffer.from([0]));
+      else {
+        const bytes = await readFile(file);
+        expect(bytes.length).toBeGreaterThan(4 * 65_536);
+        const at = Math.floor(bytes.length / 2);
+        bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+        await chmod(file, 0o640);
+        await writeFile(file, bytes);
+      }
+      const id = (await police.post<{ request: RequestView }>('/api/requests', requestBody(now - 10 * 60_000, now))).body.request.id;
+      await owner.post(`/api/requests/${id}/approve`, {});
+      const status = await waitForExport(owner, id);
+      expect(status.state).toBe('failed');
+      expect(status.error).toMatch(new RegExp(`clip ${clip.id}: altered on the hub`));
+      const aborted = (await h.t.hub.core.audit.entries()).find((e) => e.action === 'export.aborted');
+      expect(aborted?.subject).toMatchObject({
+        requestId: id,
+        clipId: clip.id,
+        expected: clip.sha256,
+        reason: `clip ${clip.id}: altered on the hub (its sealed file does not authenticate)`,
+      });
+      expect((await police.post(`/api/requests/${id}/download-token`)).status).toBe(409);
+    }, 30_000);
+  }
 });
