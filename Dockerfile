@@ -1,6 +1,8 @@
 # Sanctuary hub image for linux/arm64 (Raspberry Pi 4/5) and linux/amd64.
 # Build: docker buildx build --platform linux/arm64,linux/amd64 -t sanctuary-hub .
-# Run:   docker run -d --name sanctuary -p 8080:8080 -v sanctuary-data:/data sanctuary-hub
+# Run:   docker run -d --name sanctuary --shm-size=512m -p 8080:8080 -v sanctuary-data:/data sanctuary-hub
+# (--shm-size: the rolling buffer, the boot key and the plaintext work folder for cutting clips
+#  live in /dev/shm, which Docker makes only 64 MiB by default: see README "Footage encrypted at rest")
 
 FROM node:20-bookworm-slim AS build
 RUN apt-get update \
