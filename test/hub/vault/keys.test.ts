@@ -103,6 +103,8 @@ describe('account keys and locked footage', () => {
 
     // A restart forgets it while the session cookie stays good: footage answers 423 until unlocked.
     expect((await owner.login(OWNER.username, OWNER.password)).status).toBe(200);
+    const token = (await owner.post<{ token: string }>('/api/tokens', { name: 'home app', scopes: ['alarm:read'] })).body.token;
+    expect(token).toBeTruthy();
     const hub2 = await restart();
     const session = await owner.get<{ footageUnlocked: boolean }>('/api/session');
     expect(session.status).toBe(200);
@@ -111,6 +113,14 @@ describe('account keys and locked footage', () => {
     expect(refused.status).toBe(423);
     expect(refused.body.error.code).toBe('HUB_ERR_LOCKED');
     expect(refused.body.error.message).toMatch(/type your password/);
+    // An API token is not a password: even with the password in the body it cannot unlock.
+    const byToken = await fetch(`${hub2.url}/api/auth/unlock`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: OWNER.password }),
+    });
+    expect(byToken.status).toBe(403);
+    expect(hub2.hub.core.vault.isUnlocked(me)).toBe(false);
     // A wrong password unlocks nothing.
     const wrong = await owner.post('/api/auth/unlock', { password: 'not the password' });
     expect(wrong.status).toBe(401);
