@@ -305,17 +305,19 @@ export class AgeWriter {
   }
 }
 
-/** Seals a plaintext file (read as a stream) into `dest`. The source is left as it was. */
-export async function sealFile(
-  src: string,
+type SealResult = { sha256: string; plainSize: number; size: number };
+
+/** Writes one age file from what `fill` gives it; a failure removes the partial file. */
+export async function sealWith(
   dest: string,
   recipients: string[],
+  fill: (w: AgeWriter) => Promise<void>,
   mode?: number,
   noOverwrite = false,
-): Promise<{ sha256: string; plainSize: number; size: number }> {
+): Promise<SealResult> {
   const w = await AgeWriter.create(dest, recipients, mode, noOverwrite);
   try {
-    for await (const chunk of createReadStream(src, { highWaterMark: 4 * CHUNK })) await w.write(chunk as Buffer);
+    await fill(w);
     return await w.finish();
   } catch (err) {
     await w.abort();
@@ -323,21 +325,21 @@ export async function sealFile(
   }
 }
 
-export async function sealBytes(
-  data: Buffer,
-  dest: string,
-  recipients: string[],
-  mode?: number,
-  noOverwrite = false,
-): Promise<{ sha256: string; plainSize: number; size: number }> {
-  const w = await AgeWriter.create(dest, recipients, mode, noOverwrite);
-  try {
-    await w.write(data);
-    return await w.finish();
-  } catch (err) {
-    await w.abort();
-    throw err;
-  }
+/** Seals a plaintext file (read as a stream) into `dest`. The source is left as it was. */
+export function sealFile(src: string, dest: string, recipients: string[], mode?: number, noOverwrite = false): Promise<SealResult> {
+  return sealWith(
+    dest,
+    recipients,
+    async (w) => {
+      for await (const chunk of createReadStream(src, { highWaterMark: 4 * CHUNK })) await w.write(chunk as Buffer);
+    },
+    mode,
+    noOverwrite,
+  );
+}
+
+export function sealBytes(data: Buffer, dest: string, recipients: string[], mode?: number, noOverwrite = false): Promise<SealResult> {
+  return sealWith(dest, recipients, (w) => w.write(data), mode, noOverwrite);
 }
 
 export class NotForThisKeyError extends Error {

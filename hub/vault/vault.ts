@@ -31,13 +31,13 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../storage/database.js';
 import {
   type AgeKeyPair,
-  AgeWriter,
   NotForThisKeyError,
   newKeyPair,
   recipientOf,
   SealedFile,
   sealBytes,
   sealFile,
+  sealWith,
   stanzaCount,
 } from './age-file.js';
 import { newRecoveryCode, normaliseRecoveryCode, unwrapSecret, wrapSecret } from './key-wrap.js';
@@ -376,14 +376,14 @@ export class Vault {
         if ((await stanzaCount(path)) !== 1) continue;
         const f = await SealedFile.open(path, [this.boot.identity]);
         const mode = (await stat(path)).mode & 0o777;
-        const w = await AgeWriter.create(path, recipients, mode);
-        try {
-          for await (const chunk of f.stream()) await w.write(chunk as Buffer);
-          await w.finish();
-        } catch (err) {
-          await w.abort();
-          throw err;
-        }
+        await sealWith(
+          path,
+          recipients,
+          async (w) => {
+            for await (const chunk of f.stream()) await w.write(chunk as Buffer);
+          },
+          mode,
+        );
         n++;
       } catch (err) {
         if (err instanceof NotForThisKeyError) continue;
