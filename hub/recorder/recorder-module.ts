@@ -38,6 +38,8 @@ export class RecorderModule implements HubModule {
   readonly name = 'recorder';
   private core: HubCore | null = null;
   private readonly ingests = new Map<string, CameraIngest>();
+  /** Ingests replaced or detached that have not finished stopping (stop() waits for them). */
+  private readonly retiringIngests = new Set<Promise<void>>();
   private readonly lastSegmentEnd = new Map<string, number>();
   private readonly disposers: Disposer[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -316,7 +318,7 @@ export class RecorderModule implements HubModule {
       return;
     }
     const previous = this.ingests.get(camera.id);
-    if (previous) previous.stop().then(undefined, (err: unknown) => log.error({ err: describeError(err) }, 'old ingest did not stop'));
+    if (previous) this.retireIngest(camera.id, previous);
     this.releaseLeases(camera.id);
     const main = this.relayOrThrow().lease(streams.mainUrl, streams.username, streams.password);
     const sub = streams.subUrl ? this.relayOrThrow().lease(streams.subUrl, streams.username, streams.password) : null;
@@ -361,9 +363,19 @@ export class RecorderModule implements HubModule {
     if (!ingest || (streams && this.ingestSources.get(cameraId)?.streams !== streams)) return;
     this.ingests.delete(cameraId);
     this.releaseLeases(cameraId);
-    ingest
+    this.retireIngest(cameraId, ingest);
+  }
+
+  /**
+   * An ingest replaced or detached stops in the background; stop() waits for it, since its
+   * recorder may still be finishing a segment file.
+   */
+  private retireIngest(cameraId: string, ingest: CameraIngest): void {
+    const p: Promise<void> = ingest
       .stop()
-      .then(undefined, (err: unknown) => this.parts().log.error({ camera: cameraId, err: describeError(err) }, 'ingest did not stop'));
+      .then(undefined, (err: unknown) => this.parts().log.error({ camera: cameraId, err: describeError(err) }, 'ingest did not stop'))
+      .finally(() => this.retiringIngests.delete(p));
+    this.retiringIngests.add(p);
   }
 
   private releaseLeases(cameraId: string): void {
@@ -553,6 +565,7 @@ export class RecorderModule implements HubModule {
     // Stop ingest first so the last segments are indexed, then write the open clips from them.
     await Promise.all([...this.ingests.values()].map((i) => i.stop()));
     this.ingests.clear();
+    await Promise.all([...this.retiringIngests]);
     for (const id of [...this.ingestSources.keys()]) this.releaseLeases(id);
     await this.relay?.stop();
     await this.scheduler?.flush();
@@ -562,6 +575,7 @@ export class RecorderModule implements HubModule {
     } catch (err) {
       this.core?.log.debug({ err: describeError(err) }, 'retention pass failed during stop (already reported)');
     }
+    await this.legacySealing;
     const core = this.core;
     if (this.ram && this.segmentStore && core) {
       await this.spilling;

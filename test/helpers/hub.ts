@@ -8,7 +8,7 @@
  * (test/hub/http/tls.test.ts, the account e2e) run the real default: the hub's own CA, HTTPS, and
  * the plain-HTTP redirect listener. `ca` is then the PEM a client must trust.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HubPlugin } from '../../hub/api/plugin.js';
@@ -105,7 +105,27 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     httpUrl: hub.httpUrl,
     async close() {
       await hub.stop('test finished');
+      // A stopped hub leaves no process of its own behind (a recorder still writing a segment
+      // would make this folder's removal fail, or fill the next test's disk).
+      const left = await processesNaming(dataDir);
       if (!opts.keepDataDir && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (left.length > 0) throw new Error(`the hub stopped but left processes running: ${left.join(' | ')}`);
     },
   };
+}
+
+/** Live processes whose command line names this folder (pid: command), read from /proc. */
+async function processesNaming(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmd: string;
+    try {
+      cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
+    } catch {
+      continue; // Gone while we looked.
+    }
+    if (cmd.includes(dir)) out.push(`${pid}: ${cmd.slice(0, 200)}`);
+  }
+  return out;
 }
