@@ -3,8 +3,13 @@ import { z } from 'zod';
 import { DEFAULT_MODEL, SHIPPED_MODEL_NAMES } from './models.js';
 
 export const detectorConfigSchema = z.strictObject({
-  /** `auto` tries tfjs-node (native) first, then wasm with SIMD, then the plain JS cpu backend. */
-  backend: z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
+  /**
+   * `auto` tries tfjs-node (native) first, then onnxruntime-node (the shipped graph converted in
+   * memory, on several threads), then TF.js wasm with SIMD, then the plain JS cpu backend.
+   */
+  backend: z.enum(['auto', 'tfjs-node', 'onnxruntime', 'wasm', 'cpu']).default('auto'),
+  /** onnxruntime's threads per inference (null: every core up to four). */
+  threads: z.number().int().min(1).max(16).nullable().default(null),
   model: z
     .strictObject({
       /** Which shipped detector (detectors/models.ts; chosen by `npm run bench -- models`). */

@@ -134,9 +134,9 @@ export class DetectorClient {
       this.info = msg.info;
       this.restartDelayMs = 1000;
       if (msg.info.fallbacks.length > 0)
-        this.opts.log.warn({ fallbacks: msg.info.fallbacks }, 'preferred TF.js backend unavailable; fell back');
+        this.opts.log.warn({ fallbacks: msg.info.fallbacks }, 'preferred detector backend unavailable; fell back');
       this.opts.log.info(
-        { backend: msg.info.backend, simd: msg.info.simd, model: msg.info.modelPath, loadMs: msg.info.loadMs },
+        { backend: msg.info.backend, simd: msg.info.simd, threads: msg.info.threads, model: msg.info.modelPath, loadMs: msg.info.loadMs },
         'person detector ready',
       );
       this.report('ok', describeInfo(msg.info));
@@ -191,6 +191,11 @@ export class DetectorClient {
 }
 
 export function describeInfo(info: DetectorInfo): string {
-  const backend = info.backend === 'wasm' ? `wasm${info.simd ? ' (simd)' : ' (no simd)'}` : info.backend;
+  const backend =
+    info.backend === 'wasm'
+      ? `wasm${info.simd ? ' (simd)' : ' (no simd)'}`
+      : info.threads
+        ? `${info.backend} (${info.threads} thread${info.threads === 1 ? '' : 's'})`
+        : info.backend;
   return `${backend} ${info.model} ${info.inputSize[0]}x${info.inputSize[1]}`;
 }

@@ -12,14 +12,16 @@ import { describeError, HubError } from '../hub/api/errors.js';
 import type { BoundingBox } from '../hub/api/events.js';
 import type { RawFrame } from './frame-format.js';
 import { letterbox, toFrameBox } from './letterbox.js';
-import type { BackendChoice, DetectorInfo, DetectorInit, ModelLayout } from './worker-protocol.js';
+import { onnxPlanForPath } from './models.js';
+import { defaultThreads, OrtEngine } from './onnx/ort-engine.js';
+import type { BackendChoice, DetectorInfo, DetectorInit, ModelDecoder, ModelLayout, OnnxPlan } from './worker-protocol.js';
 import type { Detection } from './zones.js';
 
 /** Rows below this score are not even sent back; per-camera minScore filters the rest. */
 const REPORT_SCORE = 0.1;
 const require = createRequire(import.meta.url);
 
-async function tryBackend(name: Exclude<BackendChoice, 'auto'>): Promise<void> {
+async function tryBackend(name: TfjsBackend): Promise<void> {
   if (name === 'tfjs-node') {
     // Optional dependency with a native binding: a variable specifier keeps it out of type checking.
     const specifier = '@tensorflow/tfjs-node';
@@ -39,20 +41,11 @@ async function tryBackend(name: Exclude<BackendChoice, 'auto'>): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
 }
 
-export async function selectBackend(choice: BackendChoice): Promise<{ backend: string; simd: boolean | null; fallbacks: string[] }> {
-  const order: Array<Exclude<BackendChoice, 'auto'>> = choice === 'auto' ? ['tfjs-node', 'wasm', 'cpu'] : [choice];
-  const fallbacks: string[] = [];
-  for (const name of order) {
-    try {
-      await tryBackend(name);
-      await tf.ready();
-      const simd = name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
-      return { backend: name, simd, fallbacks };
-    } catch (err) {
-      fallbacks.push(`${name}: ${describeError(err).split('\n')[0]}`);
-    }
-  }
-  throw new HubError('HUB_ERR_DETECTOR', `no TF.js backend could start (${fallbacks.join('; ')})`, { details: { fallbacks } });
+type TfjsBackend = Exclude<BackendChoice, 'auto' | 'onnxruntime'>;
+
+/** The order backends are tried in: tfjs-node when its binding loads, onnxruntime, wasm, cpu. */
+export function backendOrder(choice: BackendChoice): Array<Exclude<BackendChoice, 'auto'>> {
+  return choice === 'auto' ? ['tfjs-node', 'onnxruntime', 'wasm', 'cpu'] : [choice];
 }
 
 interface ModelJson {
@@ -140,18 +133,105 @@ function sideOf(shape: number[] | undefined, i: number): number | null {
   return v !== undefined && v > 0 ? v : null;
 }
 
+type Engine = { kind: 'tfjs'; model: GraphModel } | { kind: 'onnxruntime'; ort: OrtEngine };
+
+/** [H, W] the graph declares for its input, when it declares them. */
+async function declaredSides(modelPath: string, layout: ModelLayout): Promise<[number | null, number | null]> {
+  try {
+    const json = JSON.parse(await readFile(modelPath, 'utf8')) as {
+      modelTopology?: { node?: Array<{ op?: string; attr?: { shape?: { shape?: { dim?: Array<{ size?: string }> } } } }> };
+    };
+    const dims = json.modelTopology?.node?.find((n) => n.op === 'Placeholder')?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
+    const [hi, wi] = layout === 'nchw-unit' ? [2, 3] : [1, 2];
+    return [sideOf(dims, hi), sideOf(dims, wi)];
+  } catch {
+    // Unreadable here: the loader that follows says why, with the path.
+    return [null, null];
+  }
+}
+
 export class ModelRuntime {
   private constructor(
-    private readonly model: GraphModel,
-    private readonly init: DetectorInit,
+    private readonly engine: Engine,
+    private readonly init: DetectorInit & { layout: ModelLayout; decoder: ModelDecoder },
     readonly info: DetectorInfo,
   ) {}
 
+  /**
+   * Loads the model on the first backend that starts, in backendOrder(). onnxruntime needs an
+   * ONNX plan (the shipped models have one); when it is missing or the conversion or session
+   * fails, the reason is kept in `fallbacks` and TF.js runs the model.
+   */
   static async load(init: DetectorInit): Promise<ModelRuntime> {
     const started = performance.now();
-    const { backend, simd, fallbacks } = await selectBackend(init.backend);
     const layout = init.layout ?? 'nhwc-float';
     const decoder = init.decoder ?? 'rows6';
+    const plan: OnnxPlan | undefined = init.onnx ?? (decoder === 'rows6' ? onnxPlanForPath(init.modelPath, init.outputName) : undefined);
+    const fallbacks: string[] = [];
+    let runtime: ModelRuntime | null = null;
+    for (const name of backendOrder(init.backend)) {
+      if (name === 'onnxruntime') {
+        if (!plan) {
+          fallbacks.push('onnxruntime: this model has no ONNX plan (TF.js runs it)');
+          continue;
+        }
+        try {
+          runtime = await ModelRuntime.loadOnnx(init, plan, layout, fallbacks);
+          break;
+        } catch (err) {
+          fallbacks.push(`onnxruntime: ${describeError(err).split('\n')[0]}`);
+          continue;
+        }
+      }
+      try {
+        await tryBackend(name);
+        await tf.ready();
+      } catch (err) {
+        fallbacks.push(`${name}: ${describeError(err).split('\n')[0]}`);
+        continue;
+      }
+      const simd = name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
+      runtime = await ModelRuntime.loadTfjs(init, name, simd, layout, decoder, fallbacks);
+      break;
+    }
+    if (!runtime) throw new HubError('HUB_ERR_DETECTOR', `no backend could start (${fallbacks.join('; ')})`, { details: { fallbacks } });
+    // One warm-up run so the first real frame is not slowed by kernel set-up.
+    const [w, h] = runtime.info.inputSize;
+    await runtime.detect({ width: w, height: h, format: 'gray', data: new Uint8Array(w * h) });
+    runtime.info.loadMs = Math.round(performance.now() - started);
+    return runtime;
+  }
+
+  private static async loadOnnx(init: DetectorInit, plan: OnnxPlan, layout: ModelLayout, fallbacks: string[]): Promise<ModelRuntime> {
+    const [dh, dw] = await declaredSides(init.modelPath, layout);
+    const h = init.inputSize ?? dh ?? 512;
+    const w = init.inputSize ?? dw ?? 512;
+    const inputShape = layout === 'nchw-unit' ? [1, 3, h, w] : [1, h, w, 3];
+    const ort = await OrtEngine.load(init.modelPath, plan, inputShape, init.threads ?? defaultThreads());
+    return new ModelRuntime(
+      { kind: 'onnxruntime', ort },
+      { ...init, layout, decoder: plan.decoder },
+      {
+        backend: 'onnxruntime',
+        simd: null,
+        threads: ort.threads,
+        model: init.name ?? basename(init.modelPath).replace(/\.json$/, ''),
+        modelPath: init.modelPath,
+        inputSize: [w, h],
+        fallbacks,
+        loadMs: 0,
+      },
+    );
+  }
+
+  private static async loadTfjs(
+    init: DetectorInit,
+    backend: string,
+    simd: boolean | null,
+    layout: ModelLayout,
+    decoder: ModelDecoder,
+    fallbacks: string[],
+  ): Promise<ModelRuntime> {
     const handler = fileModelHandler(init.modelPath);
     const model = await loadGraphModel(init.inputSize ? withInputSize(handler, init.inputSize, layout) : handler);
     const shape = model.inputs[0]?.shape;
@@ -164,12 +244,13 @@ export class ModelRuntime {
         details: { outputs: model.outputs.map((o) => o.name) },
       });
     }
-    const runtime = new ModelRuntime(
-      model,
+    return new ModelRuntime(
+      { kind: 'tfjs', model },
       { ...init, layout, decoder },
       {
         backend,
         simd,
+        threads: null,
         model: init.name ?? basename(init.modelPath).replace(/\.json$/, ''),
         modelPath: init.modelPath,
         inputSize: [w, h],
@@ -177,10 +258,6 @@ export class ModelRuntime {
         loadMs: 0,
       },
     );
-    // One warm-up run so the first real frame is not slowed by kernel set-up.
-    await runtime.detect({ width: w, height: h, format: 'gray', data: new Uint8Array(w * h) });
-    runtime.info.loadMs = Math.round(performance.now() - started);
-    return runtime;
   }
 
   async detect(frame: RawFrame): Promise<DetectOutput> {
@@ -188,28 +265,47 @@ export class ModelRuntime {
     const t0 = performance.now();
     const { input, scale } = letterbox(frame, inW, inH);
     const t1 = performance.now();
+    const data =
+      this.engine.kind === 'onnxruntime'
+        ? await this.runOnnx(this.engine.ort, input, inW, inH)
+        : await this.runTfjs(this.engine.model, input, inW, inH);
+    const inferMs = performance.now() - t1;
+    const toFrame = (x1: number, y1: number, x2: number, y2: number) => toFrameBox(x1, y1, x2, y2, scale, frame.width, frame.height);
+    const personClass = this.init.personClass ?? 0;
+    let detections: Detection[];
+    if (this.init.decoder === 'movenet') detections = decodeMoveNet(data, inW, inH, toFrame);
+    else if (this.init.decoder === 'nanodet') detections = decodeNanoDet(data, inW, personClass, toFrame);
+    else if (this.init.decoder === 'centernet-maps') detections = decodeCenterNetMaps(data, inW, personClass, toFrame);
+    else detections = decodeRows6(data[0], this.init.outputName, toFrame);
+    return { detections: detections.filter((d) => d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1), inferMs, prepMs: t1 - t0 };
+  }
+
+  private async runOnnx(ort: OrtEngine, input: Float32Array, inW: number, inH: number): Promise<Output[]> {
+    if (this.init.layout === 'nhwc-int32') return ort.run(Int32Array.from(input), [1, inH, inW, 3]);
+    if (this.init.layout === 'nchw-unit') {
+      const n = inW * inH;
+      const planes = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) planes[c * n + i] = input[i * 3 + c]! / 255;
+      return ort.run(planes, [1, 3, inH, inW]);
+    }
+    return ort.run(input, [1, inH, inW, 3]);
+  }
+
+  private async runTfjs(model: GraphModel, input: Float32Array, inW: number, inH: number): Promise<Output[]> {
     const outputs = tf.tidy(() => {
       let x: tf.Tensor4D;
       if (this.init.layout === 'nhwc-int32') x = tf.tensor4d(Int32Array.from(input), [1, inH, inW, 3], 'int32');
       else if (this.init.layout === 'nchw-unit')
         x = tf.transpose(tf.div(tf.tensor4d(input, [1, inH, inW, 3]), 255), [0, 3, 1, 2]) as tf.Tensor4D;
       else x = tf.tensor4d(input, [1, inH, inW, 3]);
-      const out = this.init.decoder === 'rows6' ? this.model.execute(x, this.init.outputName) : this.model.execute(x);
+      const out = this.init.decoder === 'rows6' ? model.execute(x, this.init.outputName) : model.execute(x);
       return Array.isArray(out) ? out : [out];
     });
-    let data: Array<{ shape: number[]; values: Float32Array }>;
     try {
-      data = await Promise.all(outputs.map(async (o) => ({ shape: o.shape, values: (await o.data()) as Float32Array })));
+      return await Promise.all(outputs.map(async (o) => ({ shape: o.shape, values: (await o.data()) as Float32Array })));
     } finally {
       tf.dispose(outputs);
     }
-    const inferMs = performance.now() - t1;
-    const toFrame = (x1: number, y1: number, x2: number, y2: number) => toFrameBox(x1, y1, x2, y2, scale, frame.width, frame.height);
-    let detections: Detection[];
-    if (this.init.decoder === 'movenet') detections = decodeMoveNet(data, inW, inH, toFrame);
-    else if (this.init.decoder === 'nanodet') detections = decodeNanoDet(data, inW, this.init.personClass ?? 0, toFrame);
-    else detections = decodeRows6(data[0], this.init.outputName, toFrame);
-    return { detections: detections.filter((d) => d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1), inferMs, prepMs: t1 - t0 };
   }
 }
 
@@ -300,6 +396,52 @@ function decodeNanoDet(outs: Output[], inSize: number, personClass: number, toFr
     if (kept.every((k) => boxIou(k.box, c.box) < 0.5)) kept.push(c);
   }
   return kept.map((k) => ({ box: toFrame(...k.box), score: k.score, classId: personClass }));
+}
+
+/** Most peaks CenterNet's heatmap gives (its own decoding keeps the top 100). */
+const CENTERNET_PEAKS = 100;
+
+/**
+ * CenterNet's maps: a heatmap per class at stride 4 (sigmoid applied in the graph) and, per cell,
+ * the distances from the cell to the box's left, top, right and bottom in input pixels. An object
+ * is a cell whose score no neighbour in its 3x3 beats (the max-pool peak test CenterNet uses
+ * instead of suppression).
+ */
+function decodeCenterNetMaps(outs: Output[], inSize: number, personClass: number, toFrame: ToFrame): Detection[] {
+  const [heat, sides] = outs;
+  const [, H = 0, W = 0, C = 0] = heat?.shape ?? [];
+  if (!heat || !sides || (sides.shape[3] ?? 0) !== 4 || sides.shape[1] !== H || sides.shape[2] !== W || personClass >= C) {
+    throw new HubError('HUB_ERR_DETECTOR', `CenterNet maps have shapes ${heat?.shape.join('x')} and ${sides?.shape.join('x')}`);
+  }
+  const stride = inSize / W;
+  const h = heat.values;
+  const at = (y: number, x: number) => h[(y * W + x) * C + personClass]!;
+  const peaks: Array<{ cell: number; score: number }> = [];
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const score = at(y, x);
+      if (!(score >= REPORT_SCORE)) continue;
+      let peak = true;
+      for (let dy = -1; dy <= 1 && peak; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy;
+          const xx = x + dx;
+          if (yy >= 0 && xx >= 0 && yy < H && xx < W && at(yy, xx) > score) {
+            peak = false;
+            break;
+          }
+        }
+      }
+      if (peak) peaks.push({ cell: y * W + x, score });
+    }
+  }
+  peaks.sort((a, b) => b.score - a.score);
+  return peaks.slice(0, CENTERNET_PEAKS).map(({ cell, score }) => {
+    const cx = (cell % W) * stride;
+    const cy = Math.floor(cell / W) * stride;
+    const d = sides.values.subarray(cell * 4, cell * 4 + 4);
+    return { box: toFrame(cx - d[0]!, cy - d[1]!, cx + d[2]!, cy + d[3]!), score, classId: personClass };
+  });
 }
 
 function boxIou(a: [number, number, number, number], b: [number, number, number, number]): number {

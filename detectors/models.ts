@@ -6,7 +6,7 @@
  * disk, never fetched.
  */
 import { createRequire } from 'node:module';
-import type { DetectorInit, ModelDecoder, ModelLayout } from './worker-protocol.js';
+import type { DetectorInit, ModelDecoder, ModelLayout, OnnxPlan } from './worker-protocol.js';
 
 export interface ShippedModel {
   /** Package-relative model.json. */
@@ -16,6 +16,8 @@ export interface ShippedModel {
   layout: ModelLayout;
   decoder: ModelDecoder;
   outputName: string | null;
+  /** How it runs on onnxruntime-node (absent: TF.js only). */
+  onnx?: OnnxPlan;
   about: string;
 }
 
@@ -26,6 +28,9 @@ export const SHIPPED_MODELS = {
     layout: 'nhwc-float',
     decoder: 'rows6',
     outputName: 'tower_0/detections',
+    // The graph's own decoding (top-k over every class) has no ONNX translation here: it is cut
+    // at the heatmap and box sides and decoded for persons in JS. Its three upsamples double.
+    onnx: { outputs: ['tower_0/keypoints', 'tower_0/wh'], decoder: 'centernet-maps', resizeDoubles: true },
     about: 'COCO CenterNet (MobileNetV3), 80 classes; fixed 512x512 input (the graph upsamples to a fixed size)',
   },
   'movenet-multipose-256': {
@@ -50,6 +55,7 @@ export const SHIPPED_MODELS = {
     layout: 'nchw-unit',
     decoder: 'nanodet',
     outputName: null,
+    onnx: { outputs: ['Identity', 'Identity_1', 'Identity_2', 'Identity_3', 'Identity_4', 'Identity_5'], decoder: 'nanodet' },
     about: 'NanoDet-m (GFL head, three strides), COCO 80 classes, 416x416',
   },
 } as const satisfies Record<string, ShippedModel>;
@@ -66,6 +72,7 @@ export function shippedModelPath(name: ShippedModelName): string {
 export function shippedModelInit(name: ShippedModelName, backend: DetectorInit['backend'], personClass = 0): DetectorInit {
   const m: ShippedModel = SHIPPED_MODELS[name];
   return {
+    ...(m.onnx ? { onnx: m.onnx } : {}),
     backend,
     modelPath: shippedModelPath(name),
     outputName: m.outputName ?? '',
@@ -75,4 +82,15 @@ export function shippedModelInit(name: ShippedModelName, backend: DetectorInit['
     decoder: m.decoder,
     personClass,
   };
+}
+
+/**
+ * The ONNX plan for a model given by path: a shipped file read the shipped way (its rows6 output
+ * is the one a replacement config names), else none (TF.js only).
+ */
+export function onnxPlanForPath(modelPath: string, outputName: string): OnnxPlan | undefined {
+  for (const [name, m] of Object.entries(SHIPPED_MODELS) as Array<[ShippedModelName, ShippedModel]>) {
+    if (m.decoder === 'rows6' && m.outputName === outputName && m.onnx && shippedModelPath(name) === modelPath) return m.onnx;
+  }
+  return undefined;
 }

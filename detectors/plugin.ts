@@ -13,6 +13,7 @@ import { type DetectorConfig, detectorConfigSchema } from './config.js';
 import { DetectorClient, type DetectorStatus } from './detector-client.js';
 import { shippedModelInit, shippedModelPath } from './models.js';
 import { SnapshotWriter } from './snapshot-writer.js';
+import type { DetectorInit } from './worker-protocol.js';
 
 export const PERSON_DETECTOR_ID = 'person-detector';
 
@@ -121,9 +122,10 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
   private ensureDetector(ctx: PluginContext<DetectorConfig>): void {
     if (this.detector) return;
     const { model } = ctx.config;
-    const init = model.path
+    const base: DetectorInit = model.path
       ? { backend: ctx.config.backend, modelPath: resolve(model.path), outputName: model.outputName }
       : shippedModelInit(model.name, ctx.config.backend, model.personClass);
+    const init: DetectorInit = ctx.config.threads ? { ...base, threads: ctx.config.threads } : base;
     const modelPath = init.modelPath;
     const detector = new DetectorClient({
       init,

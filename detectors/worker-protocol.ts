@@ -3,7 +3,7 @@ import type { BoundingBox } from '../hub/api/events.js';
 import type { RawFrame } from './frame-format.js';
 import type { Detection } from './zones.js';
 
-export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tfjs-node' | 'onnxruntime' | 'wasm' | 'cpu';
 
 /** How a frame becomes the model's input tensor. */
 export type ModelLayout =
@@ -21,7 +21,18 @@ export type ModelDecoder =
   /** [1, 6, 56]: 17 keypoints (y, x, score), then ymin, xmin, ymax, xmax (0-1), score: people only. */
   | 'movenet'
   /** Per stride a class-score map [1, cells, 80] and a box distribution [1, cells, 4 x bins]. */
-  | 'nanodet';
+  | 'nanodet'
+  /** CenterNet cut before its own decoding: a class heatmap [1, H/4, W/4, 80] and side distances [1, H/4, W/4, 4]. */
+  | 'centernet-maps';
+
+/** How a TF.js graph runs on onnxruntime-node (detectors/onnx): where it is cut and how that is read. */
+export interface OnnxPlan {
+  /** The graph's outputs to keep (TF node names). */
+  outputs: string[];
+  decoder: ModelDecoder;
+  /** Each of the graph's bilinear resizes doubles (so any multiple of its stride is a valid input). */
+  resizeDoubles?: boolean;
+}
 
 export interface DetectorInit {
   backend: BackendChoice;
@@ -36,6 +47,10 @@ export interface DetectorInit {
   decoder?: ModelDecoder;
   /** The class decoders that see every class report (NanoDet decodes only this one). */
   personClass?: number;
+  /** How to run it on onnxruntime-node; absent: TF.js only. */
+  onnx?: OnnxPlan;
+  /** Threads for onnxruntime (default: every core up to four). */
+  threads?: number;
 }
 
 export interface DetectorInfo {
@@ -44,6 +59,8 @@ export interface DetectorInfo {
   model: string;
   modelPath: string;
   inputSize: [number, number];
+  /** onnxruntime's threads per inference (null on TF.js). */
+  threads: number | null;
   /** Why a preferred backend was skipped (e.g. tfjs-node's native binding did not load). */
   fallbacks: string[];
   loadMs: number;
