@@ -1,6 +1,6 @@
 /**
  * Person detection figures on this machine (`npm run bench -- detection`):
- * - model time per frame (p50 / p95) for each TF.js backend that loads here;
+ * - model time per frame (p50 / p95) for each backend that loads here (tfjs-node, onnxruntime, wasm);
  * - the pipeline at 5 fps real-time input with motion gating, on each fixture clip: frames gated,
  *   detector runs and rate, pipeline time over model time, CPU used (all threads of this process,
  *   so the detector and snapshot workers are included);
@@ -32,7 +32,7 @@ import { ms, pct } from './figures.js';
 const log = createLogger({ level: 'warn' });
 const FPS = 5;
 
-async function modelTimes(backend: 'tfjs-node' | 'wasm' | 'cpu', frames: Frame[]): Promise<void> {
+async function modelTimes(backend: 'tfjs-node' | 'onnxruntime' | 'wasm' | 'cpu', frames: Frame[]): Promise<void> {
   const client = new DetectorClient({ init: { backend, modelPath: defaultModelPath(), outputName: 'tower_0/detections' }, log });
   try {
     const info = await client.start();
@@ -43,7 +43,7 @@ async function modelTimes(backend: 'tfjs-node' | 'wasm' | 'cpu', frames: Frame[]
       infer.push(r.inferMs);
       round.push(r.roundTripMs);
     }
-    const label = backend === 'wasm' ? `wasm (${info.simd ? 'simd' : 'no simd'})` : backend;
+    const label = backend === 'wasm' ? `wasm (${info.simd ? 'simd' : 'no simd'})` : info.threads ? `${backend} x${info.threads}` : backend;
     process.stdout.write(
       `model ${label.padEnd(12)} ${info.model} ${info.inputSize.join('x')}: p50 ${ms(pct(infer, 50))}, p95 ${ms(pct(infer, 95))} ` +
         `(round trip p50 ${ms(pct(round, 50))}; ${frames.length} frames; load ${info.loadMs} ms)\n`,
@@ -146,6 +146,7 @@ export async function run(): Promise<void> {
   });
 
   await modelTimes('tfjs-node', walking.slice(0, 15));
+  await modelTimes('onnxruntime', walking.slice(0, 20));
   await modelTimes('wasm', walking.slice(0, 20));
   // The plain JS cpu backend needs tens of seconds per frame here: only on request.
   if (process.env.BENCH_DETECTION_CPU === '1') await modelTimes('cpu', walking.slice(0, 2));

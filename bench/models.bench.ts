@@ -1,12 +1,13 @@
 /**
  * Person model bake-off (`npm run bench -- models`): every detector shipped in an npm package
- * here (detectors/models.ts), through the real worker, on the hand-labelled set
+ * here (detectors/models.ts), on onnxruntime and on TF.js wasm, through the real worker, on the hand-labelled set
  * (test/fixtures/labels/persons.json): model time per frame (p50 / p95) and precision / recall
  * at the camera's default filters (minScore, box size) and alert threshold, overall and per group
  * (images, people clip frames, tree clip frames: any box there is a false one).
  */
 import { DetectorClient } from '../detectors/detector-client.js';
-import { SHIPPED_MODEL_NAMES, shippedModelInit } from '../detectors/models.js';
+import { SHIPPED_MODEL_NAMES, type ShippedModelName, shippedModelInit } from '../detectors/models.js';
+import type { BackendChoice } from '../detectors/worker-protocol.js';
 import { filterPersons } from '../detectors/zones.js';
 import { describeError } from '../hub/api/errors.js';
 import { detectSettingsSchema } from '../hub/config/devices-schema.js';
@@ -27,8 +28,14 @@ export async function run(): Promise<void> {
   process.stdout.write(
     `labelled set: ${set.length} frames, ${persons} people; threshold ${settings.threshold}, minScore ${settings.minScore}\n`,
   );
-  for (const name of SHIPPED_MODEL_NAMES) {
-    const client = new DetectorClient({ init: shippedModelInit(name, 'auto'), log });
+  const runs: Array<{ name: ShippedModelName; backend: BackendChoice; inputSize?: number }> = [];
+  for (const name of SHIPPED_MODEL_NAMES) for (const backend of ['onnxruntime', 'wasm'] as const) runs.push({ name, backend });
+  // CenterNet at other sizes: onnxruntime only (its upsamples are emitted as doublings there; TF.js keeps them fixed).
+  for (const inputSize of [384, 448]) runs.push({ name: 'centernet-512', backend: 'onnxruntime', inputSize });
+  for (const { name, backend, inputSize } of runs) {
+    const init = { ...shippedModelInit(name, backend), ...(inputSize ? { inputSize } : {}) };
+    const label = `${name}${inputSize ? `@${inputSize}` : ''}`;
+    const client = new DetectorClient({ init, log });
     try {
       const info = await client.start();
       const times: number[] = [];
@@ -46,11 +53,11 @@ export async function run(): Promise<void> {
         }
       }
       process.stdout.write(
-        `${name.padEnd(22)} ${info.backend}${info.simd ? ' simd' : ''} ${info.inputSize.join('x')}: model p50 ${pct(times, 50).toFixed(0)} ms, p95 ${pct(times, 95).toFixed(0)} ms; ${pr(all)}\n`,
+        `${label.padEnd(22)} ${info.backend}${info.simd ? ' simd' : ''}${info.threads ? ` ${info.threads} threads` : ''} ${info.inputSize.join('x')}: model p50 ${pct(times, 50).toFixed(0)} ms, p95 ${pct(times, 95).toFixed(0)} ms; ${pr(all)}\n`,
       );
       for (const [g, s] of groups) process.stdout.write(`    ${g.padEnd(42)} ${pr(s)}\n`);
     } catch (err) {
-      process.stdout.write(`${name.padEnd(22)} unavailable: ${describeError(err).slice(0, 200)}\n`);
+      process.stdout.write(`${`${label} ${backend}`.padEnd(22)} unavailable: ${describeError(err).slice(0, 200)}\n`);
     } finally {
       await client.stop();
     }

@@ -1,15 +1,15 @@
 /**
- * The hub side of the detector worker: sends frames, matches answers, and supervises the thread.
- * If the worker dies, pending requests fail with HUB_ERR_DETECTOR, health turns degraded and the
- * worker is restarted with a growing delay; once the model is back, health is ok again.
+ * The hub side of the detector process: sends frames, matches answers, and supervises it.
+ * If the process dies, pending requests fail with HUB_ERR_DETECTOR, health turns degraded and it
+ * is restarted with a growing delay; once the model is back, health is ok again.
  */
-import type { Worker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
 import { describeError, HubError, type HubErrorCode } from '../hub/api/errors.js';
 import type { HealthStatus } from '../hub/api/events.js';
 import type { Logger } from '../hub/api/plugin.js';
 import type { RawFrame } from './frame-format.js';
 import type { DetectorInfo, DetectorInit, FromDetector, ToDetector } from './worker-protocol.js';
-import { spawnWorker } from './worker-spawn.js';
+import { spawnDetectorProcess } from './worker-spawn.js';
 import type { Detection } from './zones.js';
 
 export interface DetectResult {
@@ -41,7 +41,7 @@ interface Pending {
 }
 
 export class DetectorClient {
-  private current: Worker | null = null;
+  private current: ChildProcess | null = null;
   private ready = false;
   private stopped = false;
   private nextId = 1;
@@ -71,8 +71,8 @@ export class DetectorClient {
     return this.pending.size;
   }
 
-  /** The live worker thread, for diagnostics (and tests that kill it). */
-  get thread(): Worker | null {
+  /** The live detector process, for diagnostics (and tests that kill it). */
+  get child(): ChildProcess | null {
     return this.current;
   }
 
@@ -81,15 +81,16 @@ export class DetectorClient {
     if (!worker || !this.ready || this.stopped) {
       return Promise.reject(new HubError('HUB_ERR_DETECTOR', 'the detector is not ready (starting or restarting)'));
     }
-    // Our own copy: the caller's buffer may be shared with other frame listeners, and ours is
-    // transferred (moved, not cloned) to the worker.
-    const data = new Uint8Array(frame.data.length);
-    data.set(frame.data);
+    // Only the frame's own bytes (it may be a view into a larger buffer) are serialised.
+    const data = frame.data.byteOffset === 0 && frame.data.byteLength === frame.data.buffer.byteLength ? frame.data : frame.data.slice();
     const id = this.nextId++;
     const msg: ToDetector = { type: 'detect', id, frame: { width: frame.width, height: frame.height, format: frame.format, data } };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, sentAt: performance.now() });
-      worker.postMessage(msg, [data.buffer]);
+      worker.send(msg, (err) => {
+        if (!err || !this.pending.delete(id)) return;
+        reject(new HubError('HUB_ERR_DETECTOR', `the frame did not reach the detector: ${describeError(err)}`));
+      });
     });
   }
 
@@ -102,13 +103,13 @@ export class DetectorClient {
     this.firstReady = null;
     const w = this.current;
     this.current = null;
-    if (w) await w.terminate();
+    if (w) await endProcess(w);
   }
 
   private spawn(): void {
-    let worker: Worker;
+    let worker: ChildProcess;
     try {
-      worker = spawnWorker('detector-worker');
+      worker = spawnDetectorProcess();
     } catch (err) {
       this.crashed(null, `cannot start the detector worker: ${describeError(err)}`);
       return;
@@ -117,17 +118,17 @@ export class DetectorClient {
     this.ready = false;
     worker.on('message', (msg: FromDetector) => this.onMessage(worker, msg));
     worker.on('error', (err) => {
-      this.opts.log.error({ err: describeError(err) }, 'detector worker threw');
+      this.opts.log.error({ err: describeError(err) }, 'detector process error');
     });
-    worker.on('exit', (code) => {
+    worker.on('exit', (code, signal) => {
       if (this.current !== worker || this.stopped) return;
-      this.crashed(worker, `detector worker exited (code ${code})`);
+      this.crashed(worker, `detector worker exited (${signal ?? `code ${code}`})`);
     });
     const init: ToDetector = { type: 'init', init: this.opts.init };
-    worker.postMessage(init);
+    worker.send(init);
   }
 
-  private onMessage(worker: Worker, msg: FromDetector): void {
+  private onMessage(worker: ChildProcess, msg: FromDetector): void {
     if (worker !== this.current) return;
     if (msg.type === 'ready') {
       this.ready = true;
@@ -151,7 +152,7 @@ export class DetectorClient {
       this.firstReady?.reject(new HubError('HUB_ERR_DETECTOR', msg.message));
       this.firstReady = null;
       this.current = null;
-      void worker.terminate();
+      void endProcess(worker);
       return;
     }
     const p = this.pending.get(msg.id);
@@ -164,7 +165,7 @@ export class DetectorClient {
     }
   }
 
-  private crashed(worker: Worker | null, why: string): void {
+  private crashed(worker: ChildProcess | null, why: string): void {
     if (worker && worker === this.current) this.current = null;
     this.ready = false;
     this.failPending(new HubError('HUB_ERR_DETECTOR', why));
@@ -198,4 +199,14 @@ export function describeInfo(info: DetectorInfo): string {
         ? `${info.backend} (${info.threads} thread${info.threads === 1 ? '' : 's'})`
         : info.backend;
   return `${backend} ${info.model} ${info.inputSize[0]}x${info.inputSize[1]}`;
+}
+
+/** Ends a detector process: SIGTERM, SIGKILL if it is still there after a second. */
+async function endProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -1,21 +1,22 @@
 /**
- * The detector worker thread: owns TF.js and the model, answers detect requests one at a time.
- * A bad frame is answered with HUB_ERR_BAD_FRAME and the worker carries on.
+ * The detector process (a child of the hub, over IPC): owns the model and its runtime
+ * (onnxruntime or TF.js), answers detect requests one at a time. A bad frame is answered with
+ * HUB_ERR_BAD_FRAME and the process carries on; when the hub goes away, so does it.
  */
-import { parentPort } from 'node:worker_threads';
 import { describeError, HubError } from '../hub/api/errors.js';
 import { validateFrame } from './frame-format.js';
 import { ModelRuntime } from './model-runtime.js';
 import type { FromDetector, ToDetector } from './worker-protocol.js';
 
-const port = parentPort;
-if (!port) throw new Error('detector-worker must run as a worker thread');
+if (!process.send) throw new Error('detector-worker must run as a child process with an IPC channel');
+// The hub stopped or died (even by SIGKILL): the channel closes and the detector ends with it.
+process.on('disconnect', () => process.exit(0));
 
 let runtime: ModelRuntime | null = null;
 let queue: Promise<void> = Promise.resolve();
 
-function send(msg: FromDetector, transfer: ArrayBuffer[] = []): void {
-  port?.postMessage(msg, transfer);
+function send(msg: FromDetector): void {
+  if (process.connected) process.send?.(msg);
 }
 
 async function handle(msg: ToDetector): Promise<void> {
@@ -41,7 +42,7 @@ async function handle(msg: ToDetector): Promise<void> {
   }
 }
 
-port.on('message', (msg: ToDetector) => {
-  // Serialised: TF.js on wasm is single-threaded and requests must not interleave.
+process.on('message', (msg: ToDetector) => {
+  // Serialised: one inference at a time (TF.js on wasm is single-threaded; onnxruntime already uses every core it is given).
   queue = queue.then(() => handle(msg));
 });

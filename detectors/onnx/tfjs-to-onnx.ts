@@ -158,6 +158,8 @@ export async function convertGraphModel(files: TfjsGraphFiles, opts: ConvertOpti
   for (const o of opts.outputs) visit(base(o));
 
   // TF.js computes the constant parts on its CPU backend; whoever runs TF.js afterwards sets its own.
+  // PROD keeps its console advice (install tfjs-node) out of the hub's output.
+  tf.env().set('PROD', true);
   if (!(await tf.setBackend('cpu'))) throw new Error('the TF.js cpu backend did not initialise');
   const weights = tf.io.decodeWeights(files.weightData, files.weightSpecs);
   const folded = new Map<string, ConstValue>();

@@ -89,7 +89,7 @@ describe('person detector worker on the fixture images', () => {
   });
 
   it('answers a truncated or wrong-sized frame with HUB_ERR_BAD_FRAME and keeps working', async () => {
-    const thread = client.thread;
+    const child = client.child;
     const good = imageFrame('person-astronaut.png');
     const truncated = { ...good, data: good.data.subarray(0, good.data.length - 1000) };
     const err1 = await client.detect(truncated).then(
@@ -109,14 +109,14 @@ describe('person detector worker on the fixture images', () => {
       (e: unknown) => e,
     );
     expect((err3 as HubError).code).toBe('HUB_ERR_BAD_FRAME');
-    // Same worker thread, still detecting.
-    expect(client.thread).toBe(thread);
+    // Same detector process, still detecting.
+    expect(client.child).toBe(child);
     expect((await persons(good)).length).toBeGreaterThanOrEqual(1);
   });
 
-  it('restarts a worker that died, reports it in health, and detects again', async () => {
+  it('restarts a detector process that died (SIGKILL), reports it in health, and detects again', async () => {
     const before = statuses.length;
-    await client.thread!.terminate();
+    await client.child!.kill('SIGKILL');
     for (let i = 0; i < 50 && !statuses.slice(before).some((s) => s.status === 'degraded'); i++)
       await new Promise((r) => setTimeout(r, 20));
     const degraded = statuses.slice(before).find((s) => s.status === 'degraded');
@@ -183,4 +183,28 @@ describe('the same model on TF.js wasm and on onnxruntime (converted in memory)'
     if (name.startsWith('no-person')) expect(onWasm.detections.some((d) => d.classId !== 0)).toBe(true);
     expect(onOrt.detections.every((d) => d.classId === 0)).toBe(true);
   });
+});
+
+describe('stopping the detector mid-inference', () => {
+  it('ends the detector process and leaves the hub process running (onnxruntime aborts a thread torn down mid-run)', async () => {
+    const logs = new LogCapture();
+    for (const delayMs of [0, 10, 25]) {
+      const c = new DetectorClient({
+        init: { backend: 'auto', modelPath: defaultModelPath(), outputName: 'tower_0/detections' },
+        log: logs.logger,
+      });
+      await c.start();
+      const child = c.child!;
+      const answer = c.detect(imageFrame('person-astronaut.png')).then(
+        () => 'answered',
+        (e: unknown) => (e as HubError).message,
+      );
+      await new Promise((r) => setTimeout(r, delayMs));
+      await c.stop();
+      expect(['answered', 'the detector is stopping']).toContain(await answer);
+      expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    }
+    // Still here: this test process (standing in for the hub) was not aborted.
+    expect(process.exitCode ?? 0).toBe(0);
+  }, 60_000);
 });
