@@ -11,11 +11,18 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY plugins/homebridge-sanctuary/package.json plugins/homebridge-sanctuary/
-# Scripts are skipped so the optional tfjs-node does not try to download libtensorflow;
+# Scripts are skipped so the optional tfjs-node does not try to download libtensorflow (and
+# onnxruntime-node not its GPU provider; its CPU binaries are in the package);
 # sqlite3 is then built from source for the target architecture.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild sqlite3
 COPY . .
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+# onnxruntime-node ships every platform's binaries (288 MB): only this one's are kept.
+RUN npm run build && npm prune --omit=dev --ignore-scripts \
+  && ort=node_modules/onnxruntime-node/bin/napi-v6 \
+  && if [ -d "$ort" ]; then \
+       rm -rf "$ort/darwin" "$ort/win32" \
+       && find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name "$(node -p process.arch)" -exec rm -rf {} +; \
+     fi
 
 FROM node:20-bookworm-slim
 RUN apt-get update \

@@ -79,7 +79,10 @@ async function clip(file: string, label: string, people: string): Promise<void> 
     const frames0 = before?.frames ?? 0;
     const dropped0 = before?.dropped ?? 0;
     const capped0 = before?.rateCapped ?? 0;
+    // The hub is its Node process plus the detector's own process (detectors/worker-spawn.ts).
+    const detectorPid = plugin.detectorClient?.child?.pid;
     const cpu0 = process.cpuUsage();
+    const det0 = ticks(detectorPid);
     const ff0 = ffmpegPids().reduce((n: number, p) => n + ticks(p), 0);
     const t0 = Date.now();
     measuring = true;
@@ -87,6 +90,7 @@ async function clip(file: string, label: string, people: string): Promise<void> 
     measuring = false;
     const wall = (Date.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const det = (ticks(detectorPid) - det0) / CLK_TCK;
     const ff = (ffmpegPids().reduce((n: number, p) => n + ticks(p), 0) - ff0) / CLK_TCK;
     const s = plugin.stats('cam');
     if (!s) throw new Error('no pipeline stats');
@@ -94,7 +98,9 @@ async function clip(file: string, label: string, people: string): Promise<void> 
       `${label}: ${s.frames - frames0} frames in ${wall.toFixed(0)} s; model ran ${s.detectRuns - runs0}x ` +
         `(p50 ${ms(pct(s.inferMs, 50))}, p95 ${ms(pct(s.inferMs, 95))}), ${s.dropped - dropped0} frames dropped while busy, ` +
         `${s.rateCapped - capped0} held back by the rate cap\n` +
-        `  CPU: hub process ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)} % of one core, camera ffmpegs ${((ff / wall) * 100).toFixed(0)} %; ` +
+        `  CPU: hub ${((((cpu.user + cpu.system) / 1e6 + det) / wall) * 100).toFixed(0)} % of one core ` +
+        `(Node process ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)} %, detector process ${((det / wall) * 100).toFixed(0)} %), ` +
+        `camera ffmpegs ${((ff / wall) * 100).toFixed(0)} %; ` +
         `track starts ${s.trackStarts - starts0} (${people})\n` +
         `  frame served -> person.detected on the owner's live feed: ${delays.length} of ${events} events timed, ` +
         `p50 ${ms(pct(delays, 50))}, p95 ${ms(pct(delays, 95))}\n`,

@@ -8,7 +8,7 @@ export const detectorConfigSchema = z.strictObject({
    * memory, on several threads), then TF.js wasm with SIMD, then the plain JS cpu backend.
    */
   backend: z.enum(['auto', 'tfjs-node', 'onnxruntime', 'wasm', 'cpu']).default('auto'),
-  /** onnxruntime's threads per inference (null: every core up to four). */
+  /** onnxruntime's threads per inference (null: every core but one, up to three). */
   threads: z.number().int().min(1).max(16).nullable().default(null),
   model: z
     .strictObject({

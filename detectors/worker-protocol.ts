@@ -49,7 +49,7 @@ export interface DetectorInit {
   personClass?: number;
   /** How to run it on onnxruntime-node; absent: TF.js only. */
   onnx?: OnnxPlan;
-  /** Threads for onnxruntime (default: every core up to four). */
+  /** Threads for onnxruntime (default: every core but one, up to three). */
   threads?: number;
 }
 

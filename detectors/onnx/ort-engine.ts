@@ -21,9 +21,14 @@ export interface EngineOutput {
   values: Float32Array;
 }
 
-/** Threads for one inference: every core up to four (a Pi 4 has four; more gains little for one frame). */
+/**
+ * Threads for one inference: every core but one, up to three (a Pi 4: three; this 2-core machine:
+ * one). The core left over is the cameras' ffmpeg and the hub's: measured in the live-feed bench
+ * on 2 cores, a second inference thread took 39 % of a core instead of 28 % for the same model
+ * time (57-58 ms p50), since the hub's own work was already on it.
+ */
 export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return Math.max(1, Math.min(3, availableParallelism() - 1));
 }
 
 async function loadOrt(): Promise<Ort> {
