@@ -53,7 +53,7 @@ export async function run(): Promise<void> {
         }
       }
       process.stdout.write(
-        `${label.padEnd(22)} ${info.backend}${info.simd ? ' simd' : ''}${info.threads ? ` ${info.threads} threads` : ''} ${info.inputSize.join('x')}: model p50 ${pct(times, 50).toFixed(0)} ms, p95 ${pct(times, 95).toFixed(0)} ms; ${pr(all)}\n`,
+        `${label.padEnd(22)} ${info.backend}${info.simd ? ' simd' : ''}${info.threads ? ` ${info.threads} thread${info.threads === 1 ? '' : 's'}` : ''} ${info.inputSize.join('x')}: model p50 ${pct(times, 50).toFixed(0)} ms, p95 ${pct(times, 95).toFixed(0)} ms; ${pr(all)}\n`,
       );
       for (const [g, s] of groups) process.stdout.write(`    ${g.padEnd(42)} ${pr(s)}\n`);
     } catch (err) {
