@@ -3,7 +3,6 @@
  * Only the worker imports this (the wasm backend installs process-wide exception hooks, which must
  * never land on the hub's main thread).
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
@@ -12,6 +11,7 @@ import { describeError, HubError } from '../hub/api/errors.js';
 import type { BoundingBox } from '../hub/api/events.js';
 import type { RawFrame } from './frame-format.js';
 import { letterbox, toFrameBox } from './letterbox.js';
+import { readGraphModelFiles } from './model-files.js';
 import { onnxPlanForPath } from './models.js';
 import { defaultThreads, OrtEngine } from './onnx/ort-engine.js';
 import type { BackendChoice, DetectorInfo, DetectorInit, ModelDecoder, ModelLayout, OnnxPlan } from './worker-protocol.js';
@@ -48,44 +48,20 @@ export function backendOrder(choice: BackendChoice): Array<Exclude<BackendChoice
   return choice === 'auto' ? ['tfjs-node', 'onnxruntime', 'wasm', 'cpu'] : [choice];
 }
 
-interface ModelJson {
-  modelTopology?: unknown;
-  weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  signature?: unknown;
-}
-
 /** An IOHandler reading model.json and its weight shards from disk. */
 export function fileModelHandler(modelPath: string): tf.io.IOHandler {
   return {
     load: async () => {
-      let json: ModelJson;
-      try {
-        json = JSON.parse(await readFile(modelPath, 'utf8')) as ModelJson;
-      } catch (err) {
-        throw new HubError('HUB_ERR_DETECTOR', `cannot read model ${modelPath}: ${describeError(err)}`, { cause: err });
-      }
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-        throw new HubError('HUB_ERR_DETECTOR', `${modelPath} is not a TF.js graph model (no modelTopology / weightsManifest)`);
-      }
-      const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-      const shards: Buffer[] = [];
-      for (const group of json.weightsManifest) {
-        weightSpecs.push(...group.weights);
-        for (const p of group.paths) shards.push(await readFile(join(dirname(modelPath), p)));
-      }
-      const all = Buffer.concat(shards);
+      const files = await readGraphModelFiles(modelPath);
       const artifacts: tf.io.ModelArtifacts = {
-        modelTopology: json.modelTopology as object,
-        weightSpecs,
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+        modelTopology: files.modelTopology,
+        weightSpecs: files.weightSpecs,
+        weightData: files.weightData,
       };
-      if (json.format) artifacts.format = json.format;
-      if (json.generatedBy) artifacts.generatedBy = json.generatedBy;
-      if (json.convertedBy) artifacts.convertedBy = json.convertedBy;
-      if (json.signature) artifacts.signature = json.signature as object;
+      if (files.format) artifacts.format = files.format;
+      if (files.generatedBy) artifacts.generatedBy = files.generatedBy;
+      if (files.convertedBy) artifacts.convertedBy = files.convertedBy;
+      if (files.signature) artifacts.signature = files.signature;
       return artifacts;
     },
   };
@@ -134,21 +110,6 @@ function sideOf(shape: number[] | undefined, i: number): number | null {
 }
 
 type Engine = { kind: 'tfjs'; model: GraphModel } | { kind: 'onnxruntime'; ort: OrtEngine };
-
-/** [H, W] the graph declares for its input, when it declares them. */
-async function declaredSides(modelPath: string, layout: ModelLayout): Promise<[number | null, number | null]> {
-  try {
-    const json = JSON.parse(await readFile(modelPath, 'utf8')) as {
-      modelTopology?: { node?: Array<{ op?: string; attr?: { shape?: { shape?: { dim?: Array<{ size?: string }> } } } }> };
-    };
-    const dims = json.modelTopology?.node?.find((n) => n.op === 'Placeholder')?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
-    const [hi, wi] = layout === 'nchw-unit' ? [2, 3] : [1, 2];
-    return [sideOf(dims, hi), sideOf(dims, wi)];
-  } catch {
-    // Unreadable here: the loader that follows says why, with the path.
-    return [null, null];
-  }
-}
 
 export class ModelRuntime {
   private constructor(
@@ -203,11 +164,14 @@ export class ModelRuntime {
   }
 
   private static async loadOnnx(init: DetectorInit, plan: OnnxPlan, layout: ModelLayout, fallbacks: string[]): Promise<ModelRuntime> {
-    const [dh, dw] = await declaredSides(init.modelPath, layout);
-    const h = init.inputSize ?? dh ?? 512;
-    const w = init.inputSize ?? dw ?? 512;
+    const files = await readGraphModelFiles(init.modelPath);
+    // The size asked for, else the one the graph declares, else 512 (CenterNet's native size).
+    const declared = files.modelTopology.node.find((n) => n.op === 'Placeholder')?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
+    const [hi, wi] = layout === 'nchw-unit' ? [2, 3] : [1, 2];
+    const h = init.inputSize ?? sideOf(declared, hi) ?? 512;
+    const w = init.inputSize ?? sideOf(declared, wi) ?? 512;
     const inputShape = layout === 'nchw-unit' ? [1, 3, h, w] : [1, h, w, 3];
-    const ort = await OrtEngine.load(init.modelPath, plan, inputShape, init.threads ?? defaultThreads());
+    const ort = await OrtEngine.load(files, plan, inputShape, init.threads ?? defaultThreads());
     return new ModelRuntime(
       { kind: 'onnxruntime', ort },
       { ...init, layout, decoder: plan.decoder },

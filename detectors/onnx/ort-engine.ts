@@ -5,14 +5,12 @@
  * postinstall that would fetch GPU providers is skipped by .npmrc). When it is not installed, or
  * its binding does not load (32-bit ARM has none), the detector uses TF.js on wasm instead.
  */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { HubError } from '../../hub/api/errors.js';
+import type { GraphModelFiles } from '../model-files.js';
 import type { OnnxPlan } from '../worker-protocol.js';
-import { convertGraphModel, type TfjsGraphFiles } from './tfjs-to-onnx.js';
+import { convertGraphModel } from './tfjs-to-onnx.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -38,29 +36,6 @@ async function loadOrt(): Promise<Ort> {
   return mod.InferenceSession ? mod : (mod.default as Ort);
 }
 
-/** model.json and its shards, read from disk. */
-export async function readGraphFiles(modelPath: string): Promise<TfjsGraphFiles> {
-  const json = JSON.parse(await readFile(modelPath, 'utf8')) as {
-    modelTopology?: TfjsGraphFiles['modelTopology'];
-    weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-  };
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new HubError('HUB_ERR_DETECTOR', `${modelPath} is not a TF.js graph model (no modelTopology / weightsManifest)`);
-  }
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const shards: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const p of group.paths) shards.push(await readFile(join(dirname(modelPath), p)));
-  }
-  const all = Buffer.concat(shards);
-  return {
-    modelTopology: json.modelTopology,
-    weightSpecs,
-    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
-  };
-}
-
 export class OrtEngine {
   private constructor(
     private readonly ort: Ort,
@@ -71,9 +46,9 @@ export class OrtEngine {
     readonly nodeCount: number,
   ) {}
 
-  static async load(modelPath: string, plan: OnnxPlan, inputShape: number[], threads: number): Promise<OrtEngine> {
+  static async load(files: GraphModelFiles, plan: OnnxPlan, inputShape: number[], threads: number): Promise<OrtEngine> {
     const ort = await loadOrt();
-    const converted = await convertGraphModel(await readGraphFiles(modelPath), {
+    const converted = await convertGraphModel(files, {
       outputs: plan.outputs,
       inputShape,
       resizeDoubles: plan.resizeDoubles === true,

@@ -17,6 +17,7 @@
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import type { AttrValue, GraphModelFiles, GraphNode } from '../model-files.js';
 import { ProtoWriter } from './proto-writer.js';
 
 export class UnsupportedGraphError extends Error {
@@ -24,25 +25,6 @@ export class UnsupportedGraphError extends Error {
     super(message);
     this.name = 'UnsupportedGraphError';
   }
-}
-
-interface AttrValue {
-  s?: string;
-  i?: string;
-  f?: number;
-  b?: boolean;
-  list?: { i?: string[]; s?: string[] };
-}
-interface GraphNode {
-  name: string;
-  op: string;
-  input?: string[];
-  attr?: Record<string, AttrValue>;
-}
-export interface TfjsGraphFiles {
-  modelTopology: { node: GraphNode[] };
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weightData: ArrayBuffer;
 }
 
 export interface ConvertOptions {
@@ -127,7 +109,7 @@ function onnxFilter(f: ConstValue, depthwise: boolean): { dims: number[]; data: 
   return { dims: depthwise ? [C * M, 1, H, W] : [M, C, H, W], data: out };
 }
 
-export async function convertGraphModel(files: TfjsGraphFiles, opts: ConvertOptions): Promise<ConvertedModel> {
+export async function convertGraphModel(files: GraphModelFiles, opts: ConvertOptions): Promise<ConvertedModel> {
   const nodes = new Map(files.modelTopology.node.map((n) => [n.name, n]));
   const nodeOf = (name: string): GraphNode => {
     const n = nodes.get(name);

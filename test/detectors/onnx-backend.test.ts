@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DetectorClient } from '../../detectors/detector-client.js';
+import { readGraphModelFiles } from '../../detectors/model-files.js';
 import { shippedModelInit, shippedModelPath } from '../../detectors/models.js';
-import { readGraphFiles } from '../../detectors/onnx/ort-engine.js';
 import { convertGraphModel, UnsupportedGraphError } from '../../detectors/onnx/tfjs-to-onnx.js';
 import { filterPersons } from '../../detectors/zones.js';
 import { LogCapture } from '../helpers/log-capture.js';
@@ -13,7 +13,7 @@ import { imageFrame } from './fixture-media.js';
 
 describe('the TF.js to ONNX converter', () => {
   it('converts CenterNet cut at its maps, and refuses the graph whose decoding has no translation, naming the operation', async () => {
-    const files = await readGraphFiles(shippedModelPath('centernet-512'));
+    const files = await readGraphModelFiles(shippedModelPath('centernet-512'));
     const cut = await convertGraphModel(files, { outputs: ['tower_0/keypoints', 'tower_0/wh'], inputShape: [1, 512, 512, 3] });
     expect(cut.outputNames).toEqual(['tower_0_keypoints', 'tower_0_wh']);
     expect(cut.nodeCount).toBeGreaterThan(100);
@@ -26,7 +26,7 @@ describe('the TF.js to ONNX converter', () => {
   }, 60_000);
 
   it('names a missing output', async () => {
-    const files = await readGraphFiles(shippedModelPath('nanodet-416'));
+    const files = await readGraphModelFiles(shippedModelPath('nanodet-416'));
     await expect(convertGraphModel(files, { outputs: ['no/such/node'], inputShape: [1, 3, 416, 416] })).rejects.toThrow(
       /the graph has no node no\/such\/node/,
     );
