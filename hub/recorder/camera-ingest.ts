@@ -99,6 +99,28 @@ export interface ClockSample {
   at: number;
 }
 
+/**
+ * A stream's media clock mapped to the hub's: wall = media + offset, with the offset the
+ * smallest (arrival - media time) among the recent fragments, i.e. set by the frames that came
+ * with the least delay. Display-ordered media times then give display-ordered wall times.
+ */
+export class MediaClock {
+  private readonly offsets: number[] = [];
+  private timescale = 90_000;
+
+  note(ticks: number, arrivalTs: number, timescale: number): void {
+    this.timescale = timescale;
+    this.offsets.push(arrivalTs - (ticks * 1000) / timescale);
+    // About ten seconds at 10 fps: follows a drifting camera clock.
+    if (this.offsets.length > 100) this.offsets.shift();
+  }
+
+  wallOf(ticks: number): number | null {
+    if (this.offsets.length === 0) return null;
+    return (ticks * 1000) / this.timescale + Math.min(...this.offsets);
+  }
+}
+
 interface FrameTime {
   arrivalTs: number;
   cameraTs: number | null;
@@ -146,6 +168,9 @@ export class CameraIngest {
     distances: [],
   };
   private readonly frameTimes = new Map<number, FrameTime>();
+  /** The detection stream's media time mapped to the hub's clock (frame timestamps). */
+  private mediaClock = new MediaClock();
+  private lastFrameTs = 0;
   private readonly taps = new Set<StreamTap>();
   /** Fast start: what the last connection showed about the streams (probe-memory.ts). */
   private readonly probe: ProbeMemory;
@@ -400,6 +425,7 @@ export class CameraIngest {
     this.probeRestart = false;
     this.stampProbe = { mapping: null, ahead: null, mediaMs: null, intervalMs: 100, distances: [] };
     this.frameTimes.clear();
+    this.mediaClock = new MediaClock();
     const fail = (err: unknown) => {
       this.log.error({ err: describeError(err) }, 'unreadable stream from the camera ingest ffmpeg');
       this.stderrTail += '\nInvalid data found (unreadable fMP4 from ffmpeg)';
@@ -505,6 +531,7 @@ export class CameraIngest {
     const cameraTs = knownCameraTs !== undefined ? knownCameraTs : this.cameraTime(fragment, Date.now());
     const arrivalTs = knownArrivalTs ?? this.arrivalOf(fragment, this.framesInit);
     this.frameTimes.set(fragment.pts, { arrivalTs, cameraTs });
+    this.mediaClock.note(fragment.pts, arrivalTs, (this.streams.subUrl ? this.framesInit : this.mainInit)?.timescale ?? 90_000);
     if (this.frameTimes.size > 600) {
       const first = this.frameTimes.keys().next().value;
       if (first !== undefined) this.frameTimes.delete(first);
@@ -617,9 +644,13 @@ export class CameraIngest {
         const line = errBuf.slice(0, nl);
         errBuf = errBuf.slice(nl + 1);
         if (line.includes('Parsed_showinfo') && line.includes(' n:')) {
+          // pts: in the stream's time base, exact (pts_time is printed to six significant
+          // digits: after 10 s of a 90 kHz stream it is several ticks off, and the frame's
+          // arrival and camera time were then not found).
+          const ticks = /\spts:\s*(-?\d+)\s/.exec(line)?.[1];
           const t = /pts_time:\s*(-?[\d.]+)/.exec(line)?.[1];
           const timescale = (this.streams.subUrl ? this.framesInit : this.mainInit)?.timescale ?? 90_000;
-          times.push(t === undefined ? null : Math.round(Number(t) * timescale));
+          times.push(ticks !== undefined ? Number(ticks) : t === undefined ? null : Math.round(Number(t) * timescale));
         }
         nl = errBuf.indexOf('\n');
       }
@@ -629,14 +660,21 @@ export class CameraIngest {
 
   private publishFrame(data: Buffer, ptsTicks: number | null): void {
     let time: FrameTime | undefined;
+    let ts = this.deps.clock.now();
     if (ptsTicks !== null) {
-      time = this.frameTimes.get(ptsTicks);
-      // pts_time is printed rounded to the microsecond: allow a tick either side.
-      time ??= this.frameTimes.get(ptsTicks - 1) ?? this.frameTimes.get(ptsTicks + 1);
+      time = this.frameTimes.get(ptsTicks) ?? this.frameTimes.get(ptsTicks - 1) ?? this.frameTimes.get(ptsTicks + 1);
+      // Its place on the stream's clock, mapped to the hub's: in display order, so frames keep
+      // their order even when the camera sends B-frames (a B-frame's data comes after the later
+      // frame it refers to, so arrival times go back and forth by a frame or two).
+      const mapped = this.mediaClock.wallOf(ptsTicks);
+      if (mapped !== null) ts = Math.min(ts, mapped);
+      else if (time) ts = time.arrivalTs;
     }
+    ts = Math.max(ts, this.lastFrameTs + 1);
+    this.lastFrameTs = ts;
     this.deps.frameHub.publish({
       cameraId: this.camera.id,
-      ts: time?.arrivalTs ?? this.deps.clock.now(),
+      ts,
       cameraTs: time?.cameraTs ?? null,
       width: this.camera.detect.width,
       height: this.camera.detect.height,

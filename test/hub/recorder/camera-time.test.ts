@@ -8,6 +8,7 @@
  * clip (no B-frames) is used so send order is display order.
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../hub/api/plugin.js';
 import { cameraClocks, clipFiles } from '../../../hub/evidence/package-contents.js';
@@ -84,4 +85,31 @@ describe("frame times from the camera's RTCP sender reports", () => {
       }
     });
   }
+
+  it('a camera sending B-frames: every frame finds its camera time, and frame times only go forward', { timeout: 90_000 }, async () => {
+    // Decode order is not display order here (two B-frames deep), so the decoder hands frames out
+    // later and in another order than their data came. Each must still be matched to its own
+    // fragment (by its exact pts), and its timestamp follow display order on the hub's clock.
+    const file = fileURLToPath(new URL('../../fixtures/media/people-walking-768x576-10fps.mp4', import.meta.url));
+    rig = await startRig({ server: { file }, camera: { detect: { enabled: true, fps: 5, width: 160, height: 120 } } });
+    const frames: Frame[] = [];
+    const off = rig.t.hub.core.frameHub.subscribe('door', 'camera-time-test', (f) => frames.push(f));
+    try {
+      await waitFor('25 frames with camera time', () => frames.filter((f) => typeof f.cameraTs === 'number').length >= 25, 40_000);
+      const firstTimed = frames.findIndex((f) => typeof f.cameraTs === 'number');
+      const after = frames.slice(firstTimed);
+      expect(after.filter((f) => f.cameraTs === null)).toEqual([]);
+      for (let i = 1; i < frames.length; i++) expect(frames[i]!.ts).toBeGreaterThan(frames[i - 1]!.ts);
+      // Frames selected at 5 fps from 10: about 200 ms apart on the hub's clock, never bunched
+      // up by the decoder's delay nor sent back by a B-frame's late data.
+      const gaps = after
+        .slice(1)
+        .map((f, i) => f.ts - after[i]!.ts)
+        .sort((a, b) => a - b);
+      expect(gaps[Math.floor(gaps.length / 2)]).toBeGreaterThan(150);
+      expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThan(250);
+    } finally {
+      off();
+    }
+  });
 });
