@@ -20,6 +20,18 @@ export const detectorConfigSchema = z.strictObject({
        */
       path: z.string().min(1).nullable().default(null),
       outputName: z.string().min(1).default('tower_0/detections'),
+      /**
+       * CenterNet's input side on onnxruntime (a multiple of 32; null: 512). TF.js keeps 512: its
+       * graph upsamples to fixed sizes, which only the ONNX conversion turns into doublings.
+       */
+      inputSize: z
+        .number()
+        .int()
+        .min(256)
+        .max(1024)
+        .refine((n) => n % 32 === 0, 'must be a multiple of 32')
+        .nullable()
+        .default(null),
       personClass: z.number().int().min(0).default(0),
     })
     .prefault({}),

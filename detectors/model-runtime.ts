@@ -165,11 +165,11 @@ export class ModelRuntime {
 
   private static async loadOnnx(init: DetectorInit, plan: OnnxPlan, layout: ModelLayout, fallbacks: string[]): Promise<ModelRuntime> {
     const files = await readGraphModelFiles(init.modelPath);
-    // The size asked for, else the one the graph declares, else 512 (CenterNet's native size).
     const declared = files.modelTopology.node.find((n) => n.op === 'Placeholder')?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
     const [hi, wi] = layout === 'nchw-unit' ? [2, 3] : [1, 2];
-    const h = init.inputSize ?? sideOf(declared, hi) ?? 512;
-    const w = init.inputSize ?? sideOf(declared, wi) ?? 512;
+    // The plan's size first (model.inputSize), then the model's, the graph's, or 512.
+    const h = plan.inputSize ?? init.inputSize ?? sideOf(declared, hi) ?? 512;
+    const w = plan.inputSize ?? init.inputSize ?? sideOf(declared, wi) ?? 512;
     const inputShape = layout === 'nchw-unit' ? [1, 3, h, w] : [1, h, w, 3];
     const ort = await OrtEngine.load(files, plan, inputShape, init.threads ?? defaultThreads());
     return new ModelRuntime(

@@ -125,7 +125,12 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
     const base: DetectorInit = model.path
       ? { backend: ctx.config.backend, modelPath: resolve(model.path), outputName: model.outputName }
       : shippedModelInit(model.name, ctx.config.backend, model.personClass);
-    const init: DetectorInit = ctx.config.threads ? { ...base, threads: ctx.config.threads } : base;
+    const init: DetectorInit = { ...base };
+    if (ctx.config.threads) init.threads = ctx.config.threads;
+    // The input size applies where the graph allows it: a plan whose resizes are doublings.
+    if (model.inputSize && base.onnx?.resizeDoubles) init.onnx = { ...base.onnx, inputSize: model.inputSize };
+    else if (model.inputSize)
+      ctx.log.warn({ model: model.name, inputSize: model.inputSize }, 'model.inputSize ignored: this model runs at its own size');
     const modelPath = init.modelPath;
     const detector = new DetectorClient({
       init,

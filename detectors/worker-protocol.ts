@@ -32,6 +32,8 @@ export interface OnnxPlan {
   decoder: ModelDecoder;
   /** Each of the graph's bilinear resizes doubles (so any multiple of its stride is a valid input). */
   resizeDoubles?: boolean;
+  /** The square input it runs at on onnxruntime, when not the graph's own (`model.inputSize`). */
+  inputSize?: number;
 }
 
 export interface DetectorInit {

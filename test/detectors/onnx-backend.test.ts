@@ -3,6 +3,7 @@
  * converter refuses, and what the detector does with a model it cannot convert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectorConfigSchema } from '../../detectors/config.js';
 import { DetectorClient } from '../../detectors/detector-client.js';
 import { readGraphModelFiles } from '../../detectors/model-files.js';
 import { shippedModelInit, shippedModelPath } from '../../detectors/models.js';
@@ -64,6 +65,25 @@ describe('models on onnxruntime and when it cannot run them', () => {
     expect(b.map((d) => d.score.toFixed(2))).toEqual(a.map((d) => d.score.toFixed(2)));
     for (const [i, d] of b.entries()) expect(Math.abs(d.box.x1 - a[i]!.box.x1)).toBeLessThan(0.002);
   });
+
+  it('CenterNet runs at another multiple of 32 on onnxruntime (its upsamples become doublings), and the config refuses others', async () => {
+    const base = shippedModelInit('centernet-512', 'onnxruntime');
+    const c = new DetectorClient({ init: { ...base, onnx: { ...base.onnx!, inputSize: 448 } }, log: logs.logger });
+    const info = await start(c);
+    expect(info.inputSize).toEqual([448, 448]);
+    const found = filterPersons((await c.detect(imageFrame('person-astronaut.png'))).detections, 0, {
+      minScore: 0.4,
+      minArea: 0,
+      maxArea: 1,
+      masks: [],
+    });
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    expect(found[0]!.box.x1).toBeLessThan(0.1);
+    const bad = detectorConfigSchema.safeParse({ model: { inputSize: 450 } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toBe('must be a multiple of 32');
+    expect(bad.error?.issues[0]?.path).toEqual(['model', 'inputSize']);
+  }, 60_000);
 
   it('a model with no ONNX plan (MoveNet) runs on TF.js under auto, and says why', async () => {
     const c = new DetectorClient({ init: shippedModelInit('movenet-multipose-256', 'auto'), log: logs.logger });
