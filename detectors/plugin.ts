@@ -165,6 +165,7 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
     const details: Record<string, unknown> = {
       backend: info?.backend ?? null,
       simd: info?.simd ?? null,
+      threads: info?.threads ?? null,
       model: info?.model ?? null,
       modelPath: info?.modelPath ?? null,
       inputSize: info?.inputSize ?? null,

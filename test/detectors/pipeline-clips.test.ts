@@ -49,7 +49,7 @@ describe('person-detector plugin on the fixture clips', () => {
     const c = body.components['plugin:person-detector'];
     expect(c?.status).toBe('ok');
     expect(c?.message).toMatch(/^wasm \(simd\) centernet-512 512x512 · 3 cameras$/);
-    expect(c?.details).toMatchObject({ backend: 'wasm', simd: true, model: 'centernet-512', restarts: 0 });
+    expect(c?.details).toMatchObject({ backend: 'wasm', simd: true, threads: null, model: 'centernet-512', restarts: 0 });
     expect(String(c?.details?.modelPath)).toMatch(/@vladmandic\/human-models\/models\/centernet\.json$/);
   });
 
