@@ -4,8 +4,12 @@
  * worker, tracker, and the owner's live feed (the app's WebSocket, `/api/ws`). Printed per clip:
  * model time, detector runs / frames dropped / frames held back by the rate cap, CPU of the hub's
  * Node process (detector and snapshot workers included) and of the camera's ffmpegs, track starts,
- * and the delay from the frame leaving the RTSP server (its RTCP time: the simulator's clock is the
- * hub's) to its `person.detected` arriving on the owner's live feed (p50, p95).
+ * and the delay to its `person.detected` arriving on the owner's live feed (p50, p95), counted two
+ * ways: from the frame's capture (its RTCP time: the simulator's clock is the hub's), and from its
+ * data leaving the RTSP server (on loopback, when it reached the hub's camera ffmpeg: the fragment
+ * that ffmpeg writes as the frame's data comes carries the frame's camera time, prft-pairing.ts).
+ * The two differ by the camera's send delay, and with B-frames by the reordering: a frame cannot
+ * leave before the later frame it refers to has been captured.
  */
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -53,28 +57,50 @@ async function clip(file: string, label: string, people: string): Promise<void> 
     await plugin.ready();
     let measuring = false;
     const cameraTimes = new Map<number, number>();
-    /** Frame served -> the decoded frame handed to detection (the decoder's reorder delay for B-frames is in it). */
+    /** A frame's camera time -> when its data reached the hub's camera ffmpeg. */
+    const departures = new Map<number, number>();
+    /** A frame's capture / its data leaving the server -> the decoded frame handed to detection. */
     const frameDelays: number[] = [];
+    const frameSent: number[] = [];
     t.hub.core.frameHub.subscribe('cam', 'bench', (f) => {
-      if (typeof f.cameraTs === 'number') cameraTimes.set(f.ts, f.cameraTs);
-      if (measuring && typeof f.cameraTs === 'number') frameDelays.push(Date.now() - f.cameraTs);
+      if (typeof f.cameraTs !== 'number') return;
+      cameraTimes.set(f.ts, f.cameraTs);
       if (cameraTimes.size > 2000) cameraTimes.delete(cameraTimes.keys().next().value as number);
+      if (!measuring) return;
+      frameDelays.push(Date.now() - f.cameraTs);
+      const sent = departures.get(Math.round(f.cameraTs));
+      if (sent !== undefined) frameSent.push(Date.now() - sent);
     });
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/api/ws`, { headers: { cookie: owner.sessionCookie ?? '' } });
     sockets.push(ws);
     const delays: number[] = [];
+    const sentDelays: number[] = [];
     let events = 0;
     ws.on('message', (m: Buffer) => {
       const msg = JSON.parse(m.toString()) as { type: string; name?: string; event?: { ts?: number; cameraId?: string } };
       if (!measuring || msg.type !== 'event' || msg.name !== 'person.detected' || msg.event?.cameraId !== 'cam') return;
       events++;
-      const served = cameraTimes.get(msg.event.ts ?? -1);
-      if (served !== undefined) delays.push(Date.now() - served);
+      const captured = cameraTimes.get(msg.event.ts ?? -1);
+      if (captured === undefined) return;
+      delays.push(Date.now() - captured);
+      const sent = departures.get(Math.round(captured));
+      if (sent !== undefined) sentDelays.push(Date.now() - sent);
     });
     await new Promise((r) => ws.once('open', r));
     await waitFor(() => recorder.status('cam').online, `${label} online`, 30_000);
     await waitFor(() => cameraTimes.size > 10, `${label} frames with camera time`, 30_000);
     const ingest = recorder.ingestFor('cam');
+    // Fragment k is written as frame k+1's data comes, and its prft box holds frame k+1's camera time.
+    const untap = ingest?.tap({
+      init() {
+        // The bench reads fragments only.
+      },
+      fragment(f) {
+        if (f.kind !== 'video' || f.prftMs === null) return;
+        departures.set(Math.round(f.prftMs), Date.now());
+        if (departures.size > 2000) departures.delete(departures.keys().next().value as number);
+      },
+    });
     const ffmpegPids = () => [ingest?.pid, ingest?.recorderPid, ingest?.framesPid];
     const before = plugin.stats('cam');
     const runs0 = before?.detectRuns ?? 0;
@@ -105,10 +131,14 @@ async function clip(file: string, label: string, people: string): Promise<void> 
         `(Node process ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)} %, detector process ${((det / wall) * 100).toFixed(0)} %), ` +
         `camera ffmpegs ${((ff / wall) * 100).toFixed(0)} %; ` +
         `track starts ${s.trackStarts - starts0} (${people})\n` +
-        `  frame served -> person.detected on the owner's live feed: ${delays.length} of ${events} events timed, ` +
-        `p50 ${ms(pct(delays, 50))}, p95 ${ms(pct(delays, 95))}; frame served -> frame at detection ` +
+        `  frame left the RTSP server -> person.detected on the owner's live feed: ${sentDelays.length} of ${events} events timed, ` +
+        `p50 ${ms(pct(sentDelays, 50))}, p95 ${ms(pct(sentDelays, 95))}; -> frame at detection ` +
+        `p50 ${ms(pct(frameSent, 50))}, p95 ${ms(pct(frameSent, 95))}\n` +
+        `  frame captured (camera time) -> person.detected: ${delays.length} timed, ` +
+        `p50 ${ms(pct(delays, 50))}, p95 ${ms(pct(delays, 95))}; -> frame at detection ` +
         `p50 ${ms(pct(frameDelays, 50))}, p95 ${ms(pct(frameDelays, 95))}\n`,
     );
+    untap?.();
     detach();
   } finally {
     for (const s of sockets) s.close();

@@ -95,7 +95,7 @@ export function cameraClocks(
       offsetMs: mid,
       detail:
         `camera clock minus hub arrival time, from the camera's RTCP sender reports while its clips were recorded ` +
-        `(median of ${known.length} clip${known.length === 1 ? '' : 's'}; includes the network delay, milliseconds on a home network). ` +
+        `(median of ${known.length} clip${known.length === 1 ? '' : 's'}; less the time a frame takes to reach the hub after the camera stamps it: the camera's sending delay, a tenth to half a second, and the network's, milliseconds at home). ` +
         (said
           ? `Over ONVIF the camera stated ${said.offsetMs} ms (±${said.uncertaintyMs} ms) at ${new Date(said.ts).toISOString()}. `
           : '') +

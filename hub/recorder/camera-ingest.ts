@@ -35,6 +35,7 @@ import {
   sourceArgs,
   withCredentials,
 } from './ingest-command.js';
+import { StreamStamps } from './prft-pairing.js';
 import { learnedStreamsFile, ProbeMemory, readLearnedStreams, writeLearnedStreams } from './probe-memory.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 import { StreamConsumer } from './stream-consumer.js';
@@ -73,28 +74,11 @@ export interface IngestDeps {
 const MAX_BACKOFF_MS = 30_000;
 /** Before the first fragment ffmpeg may still be connecting and probing the stream. */
 const STARTUP_WATCHDOG_MS = 20_000;
-/** Health warns when the camera's clock and the hub's differ by more than this. */
-/**
- * ffmpeg stamps a fragment with its own clock while no RTCP sender report has come yet; such a
- * stamp is the moment the fragment was written, i.e. close to its arrival here (how close depends
- * on how busy the machine is). A camera stamp is the frame's capture time: at least a frame
- * interval and the camera's latency before that, or far off when the camera's clock is. So the
- * camera's clock is taken as seen when (1) a stamp is far from its arrival (FAR_STAMP_MS), or (2)
- * the stamp-to-media-time mapping and the stamp-to-arrival distance both jump (SR_JUMP_MS): the
- * first sender report arrived, or (3)
- * after SETTLE_FRAGMENTS without a jump, the median distance from arrival is more than a third of
- * a frame interval (the report came before the first fragment). Until then frames carry no camera
- * time rather than a guessed one.
- */
-const FAR_STAMP_MS = 250;
-const SR_JUMP_MS = 25;
-const SETTLE_FRAGMENTS = 40;
-const OWN_STAMP_MS = 4;
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 export interface ClockSample {
-  /** Camera clock minus hub arrival time (ms): the clock offset plus the network delay. */
+  /** Camera clock minus hub arrival time (ms): the clock offset less the camera's sending delay and the network's. */
   offsetMs: number;
   at: number;
 }
@@ -149,27 +133,14 @@ export class CameraIngest {
   private frames: StreamConsumer | null = null;
   private mainInit: Fmp4Init | null = null;
   private framesInit: Fmp4Init | null = null;
-  /** Per-session camera clock state: a sender-report time has been seen in this run. */
-  private cameraClockSeen = false;
   /** Consumers switched off (recording paused, frames no longer wanted) that are still stopping. */
   private readonly retiring = new Set<Promise<void>>();
-  /** While the camera's clock is not yet seen: the last stamp mapping and distances from arrival. */
-  private stampProbe: {
-    mapping: number | null;
-    ahead: number | null;
-    mediaMs: number | null;
-    intervalMs: number;
-    distances: number[];
-  } = {
-    mapping: null,
-    ahead: null,
-    mediaMs: null,
-    intervalMs: 100,
-    distances: [],
-  };
   private readonly frameTimes = new Map<number, FrameTime>();
   /** The detection stream's media time mapped to the hub's clock (frame timestamps). */
   private mediaClock = new MediaClock();
+  /** Each stream's camera times from its prft boxes (prft-pairing.ts): main, and sub when frames come from it. */
+  private mainStamps = new StreamStamps();
+  private subStamps = new StreamStamps();
   private lastFrameTs = 0;
   private readonly taps = new Set<StreamTap>();
   /** Fast start: what the last connection showed about the streams (probe-memory.ts). */
@@ -223,7 +194,8 @@ export class CameraIngest {
   }
   /**
    * Camera clock minus hub arrival time, median of the last samples (ms), or null while the
-   * camera has sent no RTCP sender report. Includes the network delay (milliseconds on a LAN).
+   * camera has sent no RTCP sender report. Less the time a frame takes to come once stamped: the
+   * camera's sending delay (0.1-0.5 s; more with B-frames) and the network's (milliseconds on a LAN).
    */
   get clockOffsetMs(): number | null {
     if (this.clockSamples.length === 0) return null;
@@ -421,11 +393,11 @@ export class CameraIngest {
     this.child = child;
     this.spawnedAt = Date.now();
     this.firstFragmentAt = 0;
-    this.cameraClockSeen = false;
     this.probeRestart = false;
-    this.stampProbe = { mapping: null, ahead: null, mediaMs: null, intervalMs: 100, distances: [] };
     this.frameTimes.clear();
     this.mediaClock = new MediaClock();
+    this.mainStamps = new StreamStamps();
+    this.subStamps = new StreamStamps();
     const fail = (err: unknown) => {
       this.log.error({ err: describeError(err) }, 'unreadable stream from the camera ingest ffmpeg');
       this.stderrTail += '\nInvalid data found (unreadable fMP4 from ffmpeg)';
@@ -513,7 +485,7 @@ export class CameraIngest {
     const now = Date.now();
     this.fragments++;
     if (this.firstFragmentAt === 0) this.firstFragmentAt = now;
-    const cameraTs = this.cameraTime(fragment, now);
+    const cameraTs = this.cameraTime(fragment, now, this.mainStamps, !this.streams.subUrl);
     const arrivalTs = this.arrivalOf(fragment, this.mainInit);
     if (cameraTs !== null) this.noteClock(cameraTs - arrivalTs);
     this.recorder?.feed(fragment);
@@ -528,7 +500,7 @@ export class CameraIngest {
 
   private onFramesFragment(fragment: Fmp4Fragment, knownCameraTs?: number | null, knownArrivalTs?: number): void {
     if (!this.frames) return;
-    const cameraTs = knownCameraTs !== undefined ? knownCameraTs : this.cameraTime(fragment, Date.now());
+    const cameraTs = knownCameraTs !== undefined ? knownCameraTs : this.cameraTime(fragment, Date.now(), this.subStamps, true);
     const arrivalTs = knownArrivalTs ?? this.arrivalOf(fragment, this.framesInit);
     this.frameTimes.set(fragment.pts, { arrivalTs, cameraTs });
     this.mediaClock.note(fragment.pts, arrivalTs, (this.streams.subUrl ? this.framesInit : this.mainInit)?.timescale ?? 90_000);
@@ -539,37 +511,28 @@ export class CameraIngest {
     this.frames.feed(fragment);
   }
 
-  /** The camera's clock time of a fragment's first frame, or null when not known (yet). */
-  private cameraTime(fragment: Fmp4Fragment, arrivedAt: number): number | null {
+  /**
+   * The camera's clock time of a fragment's first frame, or null when not known (yet). The moment
+   * the camera's clock is first seen, the frames of this stream still waiting in the decoder get
+   * theirs too (`forFrames`: this stream feeds detection).
+   */
+  private cameraTime(fragment: Fmp4Fragment, arrivedAt: number, stamps: StreamStamps, forFrames: boolean): number | null {
     if (fragment.prftMs === null || fragment.prftMediaTime === null) return null;
     const timescale = this.mainInit?.timescale ?? 90_000;
-    if (!this.cameraClockSeen) {
-      const probe = this.stampProbe;
-      const mediaMs = (fragment.prftMediaTime * 1000) / timescale;
-      if (probe.mediaMs !== null && mediaMs > probe.mediaMs) probe.intervalMs = mediaMs - probe.mediaMs;
-      probe.mediaMs = mediaMs;
-      const mapping = fragment.prftMs - mediaMs;
-      // A sender report moves the stamps against their media time *and* against their arrival.
-      // Frames ffmpeg held while probing come in a burst: own stamps then move against media
-      // time (written faster than real time) but stay with their arrival.
-      const ahead = fragment.prftMs - arrivedAt;
-      const jumped =
-        probe.mapping !== null &&
-        probe.ahead !== null &&
-        Math.abs(mapping - probe.mapping) > SR_JUMP_MS &&
-        Math.abs(ahead - probe.ahead) > SR_JUMP_MS;
-      probe.mapping = mapping;
-      probe.ahead = ahead;
-      const distance = Math.abs(ahead);
-      // The last SETTLE_FRAGMENTS distances only: a camera that never sends a report is probed
-      // for as long as it streams, so neither the list nor the sort may grow with it.
-      probe.distances.push(distance);
-      if (probe.distances.length > SETTLE_FRAGMENTS) probe.distances.shift();
-      const settled = probe.distances.length === SETTLE_FRAGMENTS && median(probe.distances) > Math.max(OWN_STAMP_MS, probe.intervalMs / 3);
-      if (!(distance > FAR_STAMP_MS || jumped || settled)) return null;
-      this.cameraClockSeen = true;
+    const { cameraTs, firstOffsetMs } = stamps.note((fragment.pts * 1000) / timescale, fragment.prftMs, arrivedAt);
+      console.log(
+        'SEEN',
+        firstOffsetMs,
+        fragment.pts,
+        fragment.prftMs,
+        arrivedAt,
+        cameraTs,
+        [...this.frameTimes].slice(-6).map(([k, v]) => [k, v.arrivalTs, v.cameraTs]),
+      );
+    if (firstOffsetMs !== null && forFrames) {
+      for (const [ticks, time] of this.frameTimes) if (time.cameraTs === null) time.cameraTs = (ticks * 1000) / timescale + firstOffsetMs;
     }
-    return fragment.prftMs + ((fragment.pts - fragment.prftMediaTime) * 1000) / timescale;
+    return cameraTs;
   }
 
   private noteClock(offsetMs: number): void {
