@@ -520,15 +520,6 @@ export class CameraIngest {
     if (fragment.prftMs === null || fragment.prftMediaTime === null) return null;
     const timescale = this.mainInit?.timescale ?? 90_000;
     const { cameraTs, firstOffsetMs } = stamps.note((fragment.pts * 1000) / timescale, fragment.prftMs, arrivedAt);
-      console.log(
-        'SEEN',
-        firstOffsetMs,
-        fragment.pts,
-        fragment.prftMs,
-        arrivedAt,
-        cameraTs,
-        [...this.frameTimes].slice(-6).map(([k, v]) => [k, v.arrivalTs, v.cameraTs]),
-      );
     if (firstOffsetMs !== null && forFrames) {
       for (const [ticks, time] of this.frameTimes) if (time.cameraTs === null) time.cameraTs = (ticks * 1000) / timescale + firstOffsetMs;
     }
