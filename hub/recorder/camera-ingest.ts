@@ -35,7 +35,7 @@ import {
   sourceArgs,
   withCredentials,
 } from './ingest-command.js';
-import { StreamStamps } from './prft-pairing.js';
+import { median, StreamStamps } from './prft-pairing.js';
 import { learnedStreamsFile, ProbeMemory, readLearnedStreams, writeLearnedStreams } from './probe-memory.js';
 import type { SegmentRecord, SegmentStore } from './segment-store.js';
 import { StreamConsumer } from './stream-consumer.js';
@@ -74,8 +74,6 @@ export interface IngestDeps {
 const MAX_BACKOFF_MS = 30_000;
 /** Before the first fragment ffmpeg may still be connecting and probing the stream. */
 const STARTUP_WATCHDOG_MS = 20_000;
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 export interface ClockSample {
   /** Camera clock minus hub arrival time (ms): the clock offset less the camera's sending delay and the network's. */

@@ -21,12 +21,13 @@ const CLEARLY_MS = 10;
 
 export type PrftReading = 'next-frame' | 'same-frame';
 
+/** The middle value (upper middle of an even count); 0 of none. */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
 function spread(xs: readonly number[]): number {
   if (xs.length === 0) return Number.POSITIVE_INFINITY;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  const dev = xs.map((x) => Math.abs(x - mid)).sort((a, b) => a - b);
-  return dev[Math.floor(dev.length / 2)] ?? 0;
+  const mid = median(xs);
+  return median(xs.map((x) => Math.abs(x - mid)));
 }
 
 export class PrftPairing {
@@ -91,7 +92,6 @@ const OWN_STAMP_MS = 4;
 const STEADY_MS = 3;
 const STEADY_FRAGMENTS = 4;
 
-const mid = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const steady = (xs: readonly number[]): boolean =>
   xs.length >= STEADY_FRAGMENTS && Math.max(...xs.slice(-STEADY_FRAGMENTS)) - Math.min(...xs.slice(-STEADY_FRAGMENTS)) <= STEADY_MS;
 
@@ -149,7 +149,7 @@ export class CameraStampProbe {
     const far = this.farSince !== null && arrivedAt - this.farSince >= FAR_PERSIST_MS;
     // The next-frame reading of a fragment uses the one before, so it is steady after the jump one later.
     const afterJump = this.sinceJump > STEADY_FRAGMENTS && this.sinceJump < JUMP_RECENT;
-    const settled = this.distances.length === SETTLE_FRAGMENTS && mid(this.distances) > Math.max(OWN_STAMP_MS, this.intervalMs / 3);
+    const settled = this.distances.length === SETTLE_FRAGMENTS && median(this.distances) > Math.max(OWN_STAMP_MS, this.intervalMs / 3);
     const reading = steady(this.next) ? this.next : steady(this.same) ? this.same : null;
     this.seenAt = reading !== null && (far || afterJump || settled);
     if (this.seenAt && reading) this.offset = reading[reading.length - 1] ?? null;

@@ -15,10 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../hub/api/plugin.js';
 import { cameraClocks, clipFiles } from '../../../hub/evidence/package-contents.js';
+import { median } from '../../../hub/recorder/prft-pairing.js';
 import { openMedia } from '../../../hub/vault/media-reader.js';
 import { eventsNamed, type RecorderRig, startRig, waitFor } from './harness.js';
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 describe("frame times from the camera's RTCP sender reports", () => {
   let rig: RecorderRig | null = null;
