@@ -60,6 +60,12 @@ export interface PipelineStats {
 
 const STAT_WINDOW = 500;
 
+/** The people the pipeline reports on one analysed frame (`watchTracks`): reported tracks seen in it. */
+export interface TrackView {
+  frameTs: number;
+  tracks: Array<{ trackId: string; box: BoundingBox; score: number }>;
+}
+
 export class CameraPipeline {
   private readonly gate: MotionGate;
   private readonly tracker: PersonTracker;
@@ -73,6 +79,7 @@ export class CameraPipeline {
   private readonly snapshotsInFlight = new Set<Promise<void>>();
   private readonly offs: Disposer[] = [];
   private silenceTimer: NodeJS.Timeout | null = null;
+  private readonly trackWatchers = new Set<(v: TrackView) => void>();
   readonly stats: PipelineStats = {
     frames: 0,
     badFrames: 0,
@@ -165,6 +172,17 @@ export class CameraPipeline {
     void this.run({ ...frame, data: Uint8Array.from(frame.data) }, m.bodies);
   }
 
+  /**
+   * After each detector run, the reported people seen in that frame (the live-feed bench scores
+   * them against the hand labels; a debug view could draw them). Returns the unsubscribe.
+   */
+  watchTracks(fn: (v: TrackView) => void): Disposer {
+    this.trackWatchers.add(fn);
+    return () => {
+      this.trackWatchers.delete(fn);
+    };
+  }
+
   /** Resolves once no frame is at the detector or waiting for it, and every snapshot is written. */
   async idle(): Promise<void> {
     if (this.busy || this.pending) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -255,6 +273,7 @@ export class CameraPipeline {
         this.stats.tracksCreated = this.tracker.created;
         this.stats.trackStarts = this.tracker.reportedCount;
         for (const e of events) this.emit(e, frame);
+        if (this.trackWatchers.size > 0) this.tellWatchers(frame.ts);
       }
     } catch (err) {
       this.stats.detectorErrors++;
@@ -268,6 +287,20 @@ export class CameraPipeline {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of waiters) w();
+      }
+    }
+  }
+
+  private tellWatchers(frameTs: number): void {
+    const tracks = this.tracker
+      .active()
+      .filter((t) => t.reported && t.lastSeen === frameTs)
+      .map((t) => ({ trackId: t.id, box: { ...t.box }, score: t.scores.at(-1) ?? 0 }));
+    for (const fn of this.trackWatchers) {
+      try {
+        fn({ frameTs, tracks });
+      } catch (err) {
+        this.deps.log.error({ camera: this.camera.id, err: describeError(err) }, 'a track watcher failed');
       }
     }
   }

@@ -8,7 +8,7 @@ import type { CameraDevice } from '../hub/api/devices.js';
 import { describeError } from '../hub/api/errors.js';
 import type { Disposer } from '../hub/api/events.js';
 import type { HubPlugin, PluginContext } from '../hub/api/plugin.js';
-import { CameraPipeline, type PipelineStats } from './camera-pipeline.js';
+import { CameraPipeline, type PipelineStats, type TrackView } from './camera-pipeline.js';
 import { type DetectorConfig, detectorConfigSchema } from './config.js';
 import { DetectorClient, type DetectorStatus } from './detector-client.js';
 import { shippedModelInit, shippedModelPath } from './models.js';
@@ -73,6 +73,11 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
 
   stats(cameraId: string): PipelineStats | undefined {
     return this.running.get(cameraId)?.pipeline.stats;
+  }
+
+  /** The reported people on each analysed frame of a camera (camera-pipeline.ts `watchTracks`); null: not detecting there. */
+  watchTracks(cameraId: string, fn: (v: TrackView) => void): Disposer | null {
+    return this.running.get(cameraId)?.pipeline.watchTracks(fn) ?? null;
   }
 
   get detectorClient(): DetectorClient | null {
