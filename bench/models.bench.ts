@@ -6,7 +6,7 @@
  * (images, people clip frames, tree clip frames: any box there is a false one).
  */
 import { DetectorClient } from '../detectors/detector-client.js';
-import { SHIPPED_MODEL_NAMES, type ShippedModelName, shippedModelInit } from '../detectors/models.js';
+import { SHIPPED_MODEL_NAMES, SHIPPED_MODELS, type ShippedModel, type ShippedModelName, shippedModelInit } from '../detectors/models.js';
 import type { BackendChoice } from '../detectors/worker-protocol.js';
 import { filterPersons } from '../detectors/zones.js';
 import { describeError } from '../hub/api/errors.js';
@@ -30,11 +30,13 @@ export async function run(): Promise<void> {
   );
   const runs: Array<{ name: ShippedModelName; backend: BackendChoice; inputSize?: number }> = [];
   for (const name of SHIPPED_MODEL_NAMES) for (const backend of ['onnxruntime', 'wasm'] as const) runs.push({ name, backend });
-  // CenterNet at other sizes: onnxruntime only (its upsamples are emitted as doublings there; TF.js keeps them fixed).
-  for (const inputSize of [384, 448]) runs.push({ name: 'centernet-512', backend: 'onnxruntime', inputSize });
+  // CenterNet at other sizes: onnxruntime only (its upsamples are emitted as doublings there;
+  // TF.js keeps them fixed). The hub's default is the one in SHIPPED_MODELS (`onnxInputSize`).
+  for (const inputSize of [448, 384]) runs.push({ name: 'centernet-512', backend: 'onnxruntime', inputSize });
   for (const { name, backend, inputSize } of runs) {
-    const init = { ...shippedModelInit(name, backend), ...(inputSize ? { inputSize } : {}) };
-    const label = `${name}${inputSize ? `@${inputSize}` : ''}`;
+    const base = shippedModelInit(name, backend);
+    const init = inputSize && base.onnx ? { ...base, onnx: { ...base.onnx, inputSize } } : base;
+    const label = `${name}${inputSize ? `@${inputSize}` : ''}${inputSize && inputSize === (SHIPPED_MODELS[name] as ShippedModel).onnxInputSize ? ' (hub default)' : ''}`;
     const client = new DetectorClient({ init, log });
     try {
       const info = await client.start();

@@ -21,8 +21,9 @@ export const detectorConfigSchema = z.strictObject({
       path: z.string().min(1).nullable().default(null),
       outputName: z.string().min(1).default('tower_0/detections'),
       /**
-       * CenterNet's input side on onnxruntime (a multiple of 32; null: 512). TF.js keeps 512: its
-       * graph upsamples to fixed sizes, which only the ONNX conversion turns into doublings.
+       * CenterNet's input side on onnxruntime (a multiple of 32; null: the size measured best,
+       * 448, models.ts). TF.js keeps 512: its graph upsamples to fixed sizes, which only the ONNX
+       * conversion turns into doublings.
        */
       inputSize: z
         .number()

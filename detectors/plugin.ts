@@ -11,7 +11,7 @@ import type { HubPlugin, PluginContext } from '../hub/api/plugin.js';
 import { CameraPipeline, type PipelineStats, type TrackView } from './camera-pipeline.js';
 import { type DetectorConfig, detectorConfigSchema } from './config.js';
 import { DetectorClient, type DetectorStatus } from './detector-client.js';
-import { shippedModelInit, shippedModelPath } from './models.js';
+import { SHIPPED_MODELS, type ShippedModel, shippedModelInit, shippedModelPath } from './models.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import type { DetectorInit } from './worker-protocol.js';
 
@@ -132,8 +132,11 @@ export class PersonDetectorPlugin implements HubPlugin<DetectorConfig> {
       : shippedModelInit(model.name, ctx.config.backend, model.personClass);
     const init: DetectorInit = { ...base };
     if (ctx.config.threads) init.threads = ctx.config.threads;
-    // The input size applies where the graph allows it: a plan whose resizes are doublings.
-    if (model.inputSize && base.onnx?.resizeDoubles) init.onnx = { ...base.onnx, inputSize: model.inputSize };
+    // The input size applies where the graph allows it: a plan whose resizes are doublings. A
+    // shipped model runs at its measured size there unless the config names one.
+    const shipped: ShippedModel | null = model.path ? null : SHIPPED_MODELS[model.name];
+    const size = model.inputSize ?? shipped?.onnxInputSize ?? null;
+    if (size && base.onnx?.resizeDoubles) init.onnx = { ...base.onnx, inputSize: size };
     else if (model.inputSize)
       ctx.log.warn({ model: model.name, inputSize: model.inputSize }, 'model.inputSize ignored: this model runs at its own size');
     const modelPath = init.modelPath;

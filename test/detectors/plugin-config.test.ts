@@ -67,6 +67,27 @@ describe('person-detector plugin configuration', () => {
     expect(seen.filter((n) => n.startsWith('person.'))).toEqual([]);
   });
 
+  it('runs the shipped CenterNet at its measured size on onnxruntime (448), at the size the config names, and at 512 on TF.js', async () => {
+    const sizes: Array<[object, number]> = [
+      [{ backend: 'onnxruntime' }, 448],
+      [{ backend: 'onnxruntime', model: { inputSize: 512 } }, 512],
+      [{ backend: 'wasm', snapshots: { enabled: false } }, 512],
+    ];
+    for (const [settings, side] of sizes) {
+      const plugin = personDetectorPlugin();
+      t = await startTestHub({
+        plugins: [plugin],
+        modules: [],
+        config: { cameras: [camera('door', true)], plugins: { 'person-detector': settings } },
+      });
+      await plugin.ready();
+      expect(plugin.detectorClient?.info?.inputSize, JSON.stringify(settings)).toEqual([side, side]);
+      expect(t.hub.health.get('plugin:person-detector')?.message).toContain(`centernet-512 ${side}x${side}`);
+      await t.close();
+      t = null;
+    }
+  }, 90_000);
+
   it('rejects an invalid plugin config naming the field', async () => {
     const err = await startTestHub({
       plugins: [personDetectorPlugin()],
