@@ -137,7 +137,14 @@ export class DetectorClient {
       if (msg.info.fallbacks.length > 0)
         this.opts.log.warn({ fallbacks: msg.info.fallbacks }, 'preferred detector backend unavailable; fell back');
       this.opts.log.info(
-        { backend: msg.info.backend, simd: msg.info.simd, threads: msg.info.threads, model: msg.info.modelPath, loadMs: msg.info.loadMs },
+        {
+          backend: msg.info.backend,
+          simd: msg.info.simd,
+          threads: msg.info.threads,
+          model: msg.info.modelPath,
+          inputSize: msg.info.inputSize.join('x'),
+          loadMs: msg.info.loadMs,
+        },
         'person detector ready',
       );
       this.report('ok', describeInfo(msg.info));
